@@ -1,0 +1,1 @@
+"""RadGame Django apps, layered: localization|reporting -> progress|inference -> cases|cohorts -> accounts -> core."""
