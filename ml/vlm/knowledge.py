@@ -1,0 +1,163 @@
+"""Explanations without a model: the taxonomy says what a finding is, the anatomy says where.
+
+This is the default backend and the fallback of the model backends, so it must always answer,
+deterministically, even for a label the taxonomy does not know or a view the anatomy cannot place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ml.vlm.schema import Box, ExplainRequest, Explanation
+from ml.vlm.text import first_sentences, sanitize_untrusted
+
+KNOWLEDGE_MODEL_ID = "knowledge-base"
+KNOWLEDGE_PROMPT_VERSION = "kb-1"
+
+# Findings named with a countable noun read better with an article ("a nodule"); the rest are
+# conditions ("cardiomegaly", "pleural effusion") and read better without one.
+_COUNT_NOUNS = frozenset(
+    {
+        "nodule", "mass", "fracture", "cavity", "lesion", "granuloma", "tube", "line", "catheter",
+        "pacemaker", "hernia", "cyst", "aneurysm", "opacity", "calcification", "device", "clip",
+        "port", "stent", "drain", "wire", "bulla", "abscess", "cavitation", "density", "tumour",
+        "tumor", "valve",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    """What the knowledge base knows about one request, shared with the model prompts."""
+
+    label: str
+    description: str | None
+    location: str | None
+    marked_label: str | None
+    marked_description: str | None
+    marked_location: str | None
+    sentence: str | None
+
+
+def finding_facts(request: ExplainRequest) -> FindingFacts:
+    label, description = _describe(request.label)
+    marked_label, marked_description = (
+        _describe(request.marked_label) if request.marked_label else (None, None)
+    )
+    return FindingFacts(
+        label=label,
+        description=description,
+        location=_location_phrase(request.box, request.view),
+        marked_label=marked_label,
+        marked_description=marked_description,
+        marked_location=_location_phrase(request.marked_box, request.view),
+        sentence=sanitize_untrusted(request.sentence, max_chars=300) if request.sentence else None,
+    )
+
+
+def knowledge_text(request: ExplainRequest) -> str:
+    """One to three sentences: what happened and where, what the finding is, the report's words."""
+    facts = finding_facts(request)
+    sentences = [_what_happened(request, facts)]
+    described_label, description = facts.label, facts.description
+    if request.error == "false_positive":
+        described_label, description = facts.marked_label or facts.label, facts.marked_description
+    if description:
+        sentences.append(_definition(described_label, description))
+    if facts.sentence and request.error != "false_positive":
+        sentences.append(f'The report reads: "{facts.sentence.rstrip()}"')
+    return " ".join(sentences)
+
+
+class KnowledgeExplainer:
+    """The default explainer: no model, no image, instant."""
+
+    name = "knowledge"
+
+    def explain(self, request: ExplainRequest) -> Explanation:
+        return Explanation(
+            text=knowledge_text(request),
+            backend=self.name,
+            model_id=KNOWLEDGE_MODEL_ID,
+            prompt_version=KNOWLEDGE_PROMPT_VERSION,
+        )
+
+    def explain_many(self, requests: Sequence[ExplainRequest]) -> list[Explanation]:
+        return [self.explain(request) for request in requests]
+
+
+def _what_happened(request: ExplainRequest, facts: FindingFacts) -> str:
+    name = _noun_phrase(facts.label)
+    where = f" in the {facts.location}" if facts.location else ""
+    if request.error == "missed":
+        if facts.location:
+            return f"You missed {name}{where}."
+        return f"You did not mark {_bare(facts.label)}, which is present on this film."
+    if request.error == "mislabelled":
+        marked = _bare(facts.marked_label or "")
+        place = f"the right place{where}" if where else "the right place"
+        return f"You marked {place}, but you called it {marked}; it is {_bare(facts.label)}."
+    if request.error == "false_positive":
+        marked = _bare(facts.marked_label or facts.label)
+        if facts.marked_location:
+            return (
+                f"You marked {_noun_phrase(facts.marked_label or facts.label)} in the "
+                f"{facts.marked_location}, but the reference readers found no {marked} there."
+            )
+        return f"You ticked {marked}, but the reference readers did not find it on this film."
+    return f"This film shows {name}{where}."
+
+
+def _definition(label: str, description: str) -> str:
+    text = first_sentences(description, 1).rstrip()
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    # A description that already names the finding stands alone; a bare phrase needs the name.
+    if label.lower() in text.lower():
+        return text[0].upper() + text[1:]
+    return f"{_capitalised(_bare(label))}: {text[0].lower() + text[1:]}"
+
+
+def _describe(name: str) -> tuple[str, str | None]:
+    """The canonical name and description of a label, or the given name when it is unknown."""
+    from ml import taxonomy  # the taxonomy tables are only needed when explaining
+
+    cleaned = sanitize_untrusted(name, max_chars=80)
+    try:
+        label = taxonomy.get(cleaned)
+    except (LookupError, ValueError):
+        return cleaned, None
+    return label.name, (label.description or None)
+
+
+def _location_phrase(box: Box | None, view: str) -> str | None:
+    if box is None:
+        return None
+    from ml import anatomy
+
+    try:
+        location = anatomy.box_location(list(box), view=view)
+    except (LookupError, ValueError):
+        return None
+    phrase = (location.phrase or "").strip()
+    return phrase.removeprefix("the ").strip() or None
+
+
+def _bare(label: str) -> str:
+    """A label as it reads inside a sentence: lower case unless it is an acronym ("ILD")."""
+    if len(label) > 1 and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def _noun_phrase(label: str) -> str:
+    bare = _bare(label)
+    last_word = bare.rsplit(" ", 1)[-1].lower()
+    if last_word not in _COUNT_NOUNS:
+        return bare
+    return ("an " if bare[0].lower() in "aeiou" else "a ") + bare
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
