@@ -33,7 +33,7 @@ class FindingFacts:
 
     label: str
     description: str | None
-    location: str | None
+    location: str | None  # a prepositional phrase: "in the right lower zone"
     marked_label: str | None
     marked_description: str | None
     marked_location: str | None
@@ -89,23 +89,25 @@ class KnowledgeExplainer:
 
 def _what_happened(request: ExplainRequest, facts: FindingFacts) -> str:
     name = _noun_phrase(facts.label)
-    where = f" in the {facts.location}" if facts.location else ""
+    where = f" {facts.location}" if facts.location else ""
     if request.error == "missed":
         if facts.location:
             return f"You missed {name}{where}."
         return f"You did not mark {_bare(facts.label)}, which is present on this film."
     if request.error == "mislabelled":
-        marked = _bare(facts.marked_label or "")
-        place = f"the right place{where}" if where else "the right place"
-        return f"You marked {place}, but you called it {marked}; it is {_bare(facts.label)}."
+        marked = _noun_phrase(facts.marked_label or "")
+        return f"You marked the right place{where}, but you called it {marked}; it is {name}."
     if request.error == "false_positive":
-        marked = _bare(facts.marked_label or facts.label)
+        marked_label = facts.marked_label or facts.label
         if facts.marked_location:
             return (
-                f"You marked {_noun_phrase(facts.marked_label or facts.label)} in the "
-                f"{facts.marked_location}, but the reference readers found no {marked} there."
+                f"You marked {_noun_phrase(marked_label)} {facts.marked_location}, but the "
+                f"reference readers found no {_bare(marked_label)} there."
             )
-        return f"You ticked {marked}, but the reference readers did not find it on this film."
+        return (
+            f"You ticked {_bare(marked_label)}, but the reference readers did not find it on "
+            "this film."
+        )
     return f"This film shows {name}{where}."
 
 
@@ -116,7 +118,7 @@ def _definition(label: str, description: str) -> str:
     # A description that already names the finding stands alone; a bare phrase needs the name.
     if label.lower() in text.lower():
         return text[0].upper() + text[1:]
-    return f"{_capitalised(_bare(label))}: {text[0].lower() + text[1:]}"
+    return f"{_capitalised(_noun_phrase(label))} is {text[0].lower() + text[1:]}"
 
 
 def _describe(name: str) -> tuple[str, str | None]:
@@ -140,8 +142,19 @@ def _location_phrase(box: Box | None, view: str) -> str | None:
         location = anatomy.box_location(list(box), view=view)
     except (LookupError, ValueError):
         return None
-    phrase = (location.phrase or "").strip()
-    return phrase.removeprefix("the ").strip() or None
+    return _where(location.side, location.phrase)
+
+
+def _where(side: str | None, phrase: str) -> str | None:
+    """The anatomy phrase as a prepositional phrase that fits after a noun ("in the ...")."""
+    phrase = phrase.strip().removeprefix("the ").strip()
+    if side == "midline":
+        return "in the centre of the chest"
+    if not phrase:
+        return None
+    if phrase.startswith(("throughout", "in ", "at ", "on ", "both ")):
+        return phrase if not phrase.startswith("both ") else f"in {phrase}"
+    return f"in the {phrase}"
 
 
 def _bare(label: str) -> str:

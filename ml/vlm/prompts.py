@@ -53,7 +53,7 @@ def explain_user_prompt(
     described = f" ({facts.description.rstrip('.')})" if facts.description else ""
     lines.append(f"Finding: {facts.label}{described}.")
     if facts.location:
-        lines.append(f"Location of the finding: {facts.location} (patient's side).")
+        lines.append(f"Where: {facts.location} (left and right are the patient's).")
     if facts.sentence and request.error != "false_positive":
         lines.append(f'Reference report sentence: "{facts.sentence}"')
     lines.append(_task(request, facts))
@@ -93,7 +93,7 @@ def _task(request: ExplainRequest, facts: FindingFacts) -> str:
             "here."
         )
     if request.error == "false_positive":
-        where = f" in the {facts.marked_location}" if facts.marked_location else ""
+        where = f" {facts.marked_location}" if facts.marked_location else ""
         return (
             f"The resident marked {marked}{where}, but the reference readers found no {marked} "
             "there. In at most two sentences, explain why this area does not show it."
