@@ -1,0 +1,59 @@
+"""Cohort reads for screens: each takes the actor and returns only what that actor may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from apps.accounts.permissions import is_admin, is_educator
+
+from .models import Cohort, Invitation, MemberRole, Membership
+
+
+def cohorts_managed_by(*, actor: Any) -> QuerySet[Cohort]:
+    queryset = Cohort.objects.annotate(
+        resident_count=Count("memberships", filter=Q(memberships__role=MemberRole.RESIDENT))
+    ).select_related("owner")
+    if is_admin(actor):
+        return queryset
+    if not is_educator(actor):
+        return queryset.none()
+    return queryset.filter(
+        Q(owner=actor) | Q(memberships__user=actor, memberships__role=MemberRole.EDUCATOR)
+    ).distinct()
+
+
+def cohorts_joined_by(*, user: Any) -> QuerySet[Cohort]:
+    return Cohort.objects.filter(memberships__user=user).select_related("owner").order_by("name")
+
+
+def cohort_for_manager(*, actor: Any, cohort_id: int) -> Cohort:
+    """The cohort with its members and invitations; 404 for anyone who does not run it."""
+    cohort = (
+        cohorts_managed_by(actor=actor)
+        .prefetch_related(
+            Prefetch("memberships", queryset=Membership.objects.select_related("user")),
+            Prefetch("invitations", queryset=Invitation.objects.select_related("used_by")),
+        )
+        .filter(pk=cohort_id)
+        .first()
+    )
+    if cohort is None:
+        raise Http404("No such cohort")
+    return cohort
+
+
+def invitation_for_manager(*, actor: Any, invitation_id: int) -> Invitation:
+    invitation = Invitation.objects.select_related("cohort").filter(pk=invitation_id).first()
+    if invitation is None or not cohorts_managed_by(actor=actor).filter(pk=invitation.cohort_id).exists():
+        raise Http404("No such invitation")
+    return invitation
+
+
+def resident_ids_visible_to(*, actor: Any) -> QuerySet[Any]:
+    """Users whose progress an educator may see: residents of the cohorts they run."""
+    return Membership.objects.filter(
+        cohort__in=cohorts_managed_by(actor=actor), role=MemberRole.RESIDENT
+    ).values("user_id")

@@ -1,0 +1,49 @@
+"""Websocket: pushes job updates to the owner's open pages. The database stays the truth."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from .models import FINAL_STATUSES, Job
+from .services import user_group
+
+SNAPSHOT_WINDOW = timedelta(minutes=10)
+
+
+class JobStatusConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        # The group comes from the session's user, never from anything the client sends.
+        self.group = user_group(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Pushes sent while this page was offline are gone: send what changed recently.
+        for job_id, status in await self._snapshot(user.pk):
+            await self.send_json({"type": "job", "job": job_id, "status": status})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # Clients only listen; anything they send is ignored.
+        return None
+
+    async def job_update(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "job", "job": event["job"], "status": event["status"]})
+
+    @database_sync_to_async
+    def _snapshot(self, user_id: int) -> list[tuple[str, str]]:
+        since = timezone.now() - SNAPSHOT_WINDOW
+        rows = Job.objects.filter(owner_id=user_id, updated_at__gte=since).values_list("pk", "status")
+        return [(str(pk), status) for pk, status in rows if status in FINAL_STATUSES]

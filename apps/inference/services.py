@@ -1,0 +1,178 @@
+"""Send jobs to workers (or run them in-process), finish them exactly once, re-send lost ones."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.core.exceptions import ApplicationError
+from ml.contracts import PermanentJobError, UnknownTaskError, spec_for
+
+from .models import FINAL_STATUSES, Job, JobStatus
+from .registry import hooks_for
+
+logger = logging.getLogger(__name__)
+
+# A job still pending this long after it was created lost its publish (broker down, process died
+# between commit and publish): the sweeper sends it.
+PENDING_GRACE = timedelta(seconds=30)
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def inference_job_dispatch(
+    *, kind: str, payload: dict[str, Any], owner: Any = None, subject: str = ""
+) -> Job:
+    """Record a job in the caller's transaction and send it once that transaction commits.
+
+    The row is the outbox: if the publish fails after commit, the job stays pending and the sweeper
+    sends it later. A second dispatch for the same (kind, subject) returns the first job.
+    """
+    try:
+        spec_for(kind)
+    except UnknownTaskError as exc:
+        raise ApplicationError(str(exc)) from exc
+    if subject:
+        existing = Job.objects.filter(kind=kind, subject=subject).first()
+        if existing is not None:
+            return existing
+    job = Job.objects.create(owner=owner, kind=kind, subject=subject, request=payload)
+    transaction.on_commit(partial(job_send, job.pk), robust=True)
+    return job
+
+
+def job_send(job_id: Any) -> None:
+    if settings.RADGAME_JOBS == "inprocess":
+        job_run_inprocess(job_id)
+    else:
+        job_publish(job_id)
+
+
+def _mark_sent(job_id: Any) -> int:
+    return (
+        Job.objects.filter(pk=job_id)
+        .exclude(status__in=FINAL_STATUSES)
+        .update(status=JobStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+
+
+def job_publish(job_id: Any) -> bool:
+    """Publish to the job's queue. Publish first, mark sent second: a crash in between leaves the
+    job pending, and a duplicate send is harmless because finishing is idempotent."""
+    from radgame.celery import app
+
+    job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
+    if job is None:
+        return False
+    spec = spec_for(job.kind)
+    try:
+        app.send_task(job.kind, args=[str(job.pk), job.request], queue=spec.queue)
+    except Exception:
+        logger.warning("publishing job %s failed; the sweeper will resend it", job_id, exc_info=True)
+        return False
+    _mark_sent(job_id)
+    return True
+
+
+def job_run_inprocess(job_id: Any) -> None:
+    """The embedded default: run the handler here, through the same finish path as a worker."""
+    job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
+    if job is None:
+        return
+    _mark_sent(job_id)
+    module_name, function_name = spec_for(job.kind).handler.split(":")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    try:
+        result = handler(job.request)
+    except PermanentJobError as exc:
+        inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=str(exc))
+        return
+    except Exception as exc:
+        logger.exception("in-process job %s failed", job_id)
+        if job.attempts + 1 >= settings.RADGAME_JOB_MAX_ATTEMPTS:
+            error = f"{type(exc).__name__}: {exc}"
+            inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=error)
+        return  # left as sent: the sweeper retries it after the lease
+    inference_job_finish(job_id=job_id, status=JobStatus.DONE, result=result, error="")
+
+
+def inference_job_finish(
+    *, job_id: Any, status: str, result: dict[str, Any] | None, error: str
+) -> Job | None:
+    """Finish a job exactly once. Returns None when it was already final (a redelivery)."""
+    if status not in (JobStatus.DONE, JobStatus.FAILED):
+        raise ApplicationError(f"Unknown job status {status!r}")
+    now = timezone.now()
+    with transaction.atomic():
+        updated = (
+            Job.objects.filter(pk=job_id)
+            .exclude(status__in=FINAL_STATUSES)
+            .update(status=status, result=result, error=error[:2000], finished_at=now)
+        )
+        if not updated:
+            return None
+        job = Job.objects.get(pk=job_id)
+        try:
+            with transaction.atomic():
+                for hook in hooks_for(job.kind):
+                    hook(job)
+        except Exception as exc:
+            # A result its owner cannot store is a failed job, not a message to redeliver for ever.
+            logger.exception("storing the result of job %s failed", job_id)
+            job.status = JobStatus.FAILED
+            job.error = f"the result could not be stored: {type(exc).__name__}: {exc}"[:2000]
+            job.save(update_fields=["status", "error", "updated_at"])
+        transaction.on_commit(partial(push_job_update, job.pk, job.owner_id, job.status))
+    return job
+
+
+def push_job_update(job_id: Any, owner_id: int | None, status: str) -> None:
+    """Tell the owner's open pages; a hint only (the pages also poll), so failures are logged."""
+    if owner_id is None:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "job.update", "job": str(job_id), "status": status}
+    try:
+        async_to_sync(layer.group_send)(user_group(owner_id), message)
+    except Exception:
+        logger.warning("push for job %s failed", job_id, exc_info=True)
+
+
+def inference_jobs_sweep(*, now: Any = None, limit: int = 500) -> dict[str, int]:
+    """Re-send jobs whose message was lost; fail those that used up their attempts."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.RADGAME_JOB_LEASE_SECONDS)
+    stale = Q(status=JobStatus.PENDING, created_at__lt=now - PENDING_GRACE) | Q(
+        status=JobStatus.SENT, sent_at__lt=now - lease
+    )
+    with transaction.atomic():
+        rows = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(stale)
+            .order_by("created_at")
+            .values_list("pk", "attempts")[:limit]
+        )
+    counts = {"resent": 0, "failed": 0}
+    for job_id, attempts in rows:
+        if attempts >= settings.RADGAME_JOB_MAX_ATTEMPTS:
+            error = f"no worker finished this job after {attempts} attempts"
+            if inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=error):
+                counts["failed"] += 1
+        else:
+            job_send(job_id)
+            counts["resent"] += 1
+    return counts

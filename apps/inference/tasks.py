@@ -1,0 +1,21 @@
+"""Web-queue tasks: thin wrappers that call one service each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from ml.contracts import RESULT_TASK, SWEEP_TASK
+
+from . import services
+
+
+@shared_task(name=RESULT_TASK, ignore_result=True)
+def job_result(job_id: str, status: str, result: dict[str, Any] | None, error: str) -> None:
+    services.inference_job_finish(job_id=job_id, status=status, result=result, error=error)
+
+
+@shared_task(name=SWEEP_TASK, ignore_result=True)
+def sweep() -> dict[str, int]:
+    return services.inference_jobs_sweep()

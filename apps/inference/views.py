@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from apps.accounts.permissions import player_required
+from apps.core.htmx import render_page
+
+from .selectors import job_get
+
+# htmx stops polling when a response has this status.
+HTMX_STOP_POLLING = 286
+
+
+@player_required
+@require_GET
+def job_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    job = job_get(actor=request.user, job_id=job_id)
+    status = HTMX_STOP_POLLING if (job.is_final and getattr(request, "htmx", False)) else 200
+    return render_page(
+        request, "inference/job_status.html", {"job": job}, partial="status", status=status, no_store=True
+    )

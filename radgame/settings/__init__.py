@@ -1,0 +1,1 @@
+"""Settings: ``base`` is env-driven; ``local``, ``test`` and ``production`` are small overlays."""

@@ -1,0 +1,29 @@
+// Site-wide behaviour that needs no framework. Loaded with `defer`, under a strict CSP (no inline JS).
+// Live regions: after a websocket (re)connect, ask every live region to refresh itself from the server,
+// because the channel layer is best-effort and a push sent while we were offline is gone.
+document.addEventListener("htmx:wsOpen", () => {
+  document.querySelectorAll("[data-refresh-on-reconnect]").forEach((el) => {
+    if (window.htmx) window.htmx.trigger(el, "refresh");
+  });
+});
+// Buttons marked data-confirm ask before submitting (replaces hx-confirm's inline prompt).
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  const message = (button && button.dataset.confirm) || event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});
+// Job pushes arrive as JSON {"type": "job", "job": id, "status": s}: refresh the regions that show
+// that job and keep the websocket extension from trying to swap the JSON in as HTML.
+document.addEventListener("htmx:wsBeforeMessage", (event) => {
+  let data;
+  try {
+    data = JSON.parse(event.detail.message);
+  } catch (_err) {
+    return;
+  }
+  event.preventDefault();
+  if (!data || data.type !== "job" || !window.htmx) return;
+  document.querySelectorAll("[data-job]").forEach((el) => {
+    if (el.dataset.job === String(data.job)) window.htmx.trigger(el, "refresh");
+  });
+});
