@@ -16,6 +16,8 @@ WEB_QUEUE = "web"
 # Received by the web side (apps.inference.tasks) on the web queue.
 RESULT_TASK = "radgame.inference.job_result"
 SWEEP_TASK = "radgame.inference.sweep"
+# Jobs that need Django (imports, upload parsing) run on the web queue by this task.
+WEB_JOB_TASK = "radgame.inference.run_web_job"
 
 Queue = Literal["scoring", "gpu"]
 

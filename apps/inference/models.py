@@ -33,6 +33,8 @@ class Job(TimeStampedModel):
     request = models.JSONField(default=dict)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
+    # Web jobs (imports, upload parsing) report progress here: {"done": n, "total": m, "message": "..."}
+    progress = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,23 @@ from collections.abc import Callable
 from .models import Job
 
 CompletionHook = Callable[[Job], None]
+# A web job runs inside Django (a web worker, or in-process): it gets the Job and returns the result.
+WebJobHandler = Callable[[Job], dict]
 _hooks: dict[str, list[CompletionHook]] = {}
+_web_handlers: dict[str, WebJobHandler] = {}
+
+# Web job kinds live beside ml's task names but are prefixed so the two never collide.
+WEB_KIND_PREFIX = "web."
+
+
+def register_web_job(kind: str, handler: WebJobHandler) -> None:
+    if not kind.startswith(WEB_KIND_PREFIX):
+        raise ValueError(f"web job kinds start with {WEB_KIND_PREFIX!r}: {kind!r}")
+    _web_handlers[kind] = handler
+
+
+def web_handler_for(kind: str) -> WebJobHandler | None:
+    return _web_handlers.get(kind)
 
 
 def on_job_finished(kind: str, hook: CompletionHook) -> None:

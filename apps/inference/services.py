@@ -16,10 +16,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
-from ml.contracts import PermanentJobError, UnknownTaskError, spec_for
+from ml.contracts import WEB_JOB_TASK, WEB_QUEUE, PermanentJobError, UnknownTaskError, spec_for
 
 from .models import FINAL_STATUSES, Job, JobStatus
-from .registry import hooks_for
+from .registry import WEB_KIND_PREFIX, hooks_for, web_handler_for
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +40,14 @@ def inference_job_dispatch(
     The row is the outbox: if the publish fails after commit, the job stays pending and the sweeper
     sends it later. A second dispatch for the same (kind, subject) returns the first job.
     """
-    try:
-        spec_for(kind)
-    except UnknownTaskError as exc:
-        raise ApplicationError(str(exc)) from exc
+    if kind.startswith(WEB_KIND_PREFIX):
+        if web_handler_for(kind) is None:
+            raise ApplicationError(f"Unknown web job {kind!r}")
+    else:
+        try:
+            spec_for(kind)
+        except UnknownTaskError as exc:
+            raise ApplicationError(str(exc)) from exc
     if subject:
         existing = Job.objects.filter(kind=kind, subject=subject).first()
         if existing is not None:
@@ -76,9 +80,11 @@ def job_publish(job_id: Any) -> bool:
     job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
     if job is None:
         return False
-    spec = spec_for(job.kind)
     try:
-        app.send_task(job.kind, args=[str(job.pk), job.request], queue=spec.queue)
+        if job.kind.startswith(WEB_KIND_PREFIX):
+            app.send_task(WEB_JOB_TASK, args=[str(job.pk)], queue=WEB_QUEUE)
+        else:
+            app.send_task(job.kind, args=[str(job.pk), job.request], queue=spec_for(job.kind).queue)
     except Exception:
         logger.warning("publishing job %s failed; the sweeper will resend it", job_id, exc_info=True)
         return False
@@ -92,10 +98,8 @@ def job_run_inprocess(job_id: Any) -> None:
     if job is None:
         return
     _mark_sent(job_id)
-    module_name, function_name = spec_for(job.kind).handler.split(":")
-    handler = getattr(importlib.import_module(module_name), function_name)
     try:
-        result = handler(job.request)
+        result = _run_handler(job)
     except PermanentJobError as exc:
         inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=str(exc))
         return
@@ -106,6 +110,29 @@ def job_run_inprocess(job_id: Any) -> None:
             inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=error)
         return  # left as sent: the sweeper retries it after the lease
     inference_job_finish(job_id=job_id, status=JobStatus.DONE, result=result, error="")
+
+
+def _run_handler(job: Job) -> dict[str, Any]:
+    if job.kind.startswith(WEB_KIND_PREFIX):
+        web_handler = web_handler_for(job.kind)
+        if web_handler is None:
+            raise PermanentJobError(f"no handler for {job.kind}")
+        return web_handler(job)
+    module_name, function_name = spec_for(job.kind).handler.split(":")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    return handler(job.request)
+
+
+def job_run_web(job_id: Any) -> None:
+    """Run a web job in this (web worker) process: the same path as the embedded runner."""
+    job_run_inprocess(job_id)
+
+
+def inference_job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
+    """Record progress of a running web job and tell its owner's pages."""
+    job.progress = {"done": done, "total": total, "message": message[:200]}
+    Job.objects.filter(pk=job.pk).update(progress=job.progress, updated_at=timezone.now())
+    push_job_update(job.pk, job.owner_id, job.status)
 
 
 def inference_job_finish(

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from ml.contracts import RESULT_TASK, SWEEP_TASK
+from ml.contracts import RESULT_TASK, SWEEP_TASK, WEB_JOB_TASK
 
 from . import services
 
@@ -19,3 +19,8 @@ def job_result(job_id: str, status: str, result: dict[str, Any] | None, error: s
 @shared_task(name=SWEEP_TASK, ignore_result=True)
 def sweep() -> dict[str, int]:
     return services.inference_jobs_sweep()
+
+
+@shared_task(name=WEB_JOB_TASK, ignore_result=True)
+def run_web_job(job_id: str) -> None:
+    services.job_run_web(job_id)

@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
                 ('request', models.JSONField(default=dict)),
                 ('result', models.JSONField(blank=True, null=True)),
                 ('error', models.TextField(blank=True, default='')),
+                ('progress', models.JSONField(blank=True, default=dict)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
