@@ -1,0 +1,50 @@
+"""Writes to the ledger. Exercise apps call ``score_event_record`` once an attempt is scored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from .models import ScoreEvent
+
+BASE_XP = 10
+ACCURACY_XP = 40
+FIRST_ATTEMPT_BONUS = 10
+
+
+def xp_for(*, score: float, first_attempt: bool) -> int:
+    """Playing always earns something; accuracy earns most; the first try at a case earns a bonus
+    (replays after seeing the answer must not farm XP)."""
+    accuracy = max(0.0, min(1.0, score))
+    return BASE_XP + round(ACCURACY_XP * accuracy) + (FIRST_ATTEMPT_BONUS if first_attempt else 0)
+
+
+def score_event_record(
+    *,
+    user: Any,
+    kind: str,
+    case: Any,
+    attempt_ref: str,
+    score: float,
+    case_set: Any = None,
+    details: dict[str, Any] | None = None,
+) -> ScoreEvent:
+    existing = ScoreEvent.objects.filter(attempt_ref=attempt_ref).first()
+    if existing is not None:
+        return existing
+    first_attempt = not ScoreEvent.objects.filter(user=user, kind=kind, case=case).exists()
+    try:
+        with transaction.atomic():
+            return ScoreEvent.objects.create(
+                user=user,
+                kind=kind,
+                case=case,
+                case_set=case_set,
+                attempt_ref=attempt_ref,
+                score=score,
+                xp=xp_for(score=score, first_attempt=first_attempt),
+                details=details or {},
+            )
+    except IntegrityError:  # a concurrent redelivery recorded it first
+        return ScoreEvent.objects.get(attempt_ref=attempt_ref)
