@@ -91,7 +91,7 @@ def _what_happened(request: ExplainRequest, facts: FindingFacts) -> str:
     name = _noun_phrase(facts.label)
     where = f" {facts.location}" if facts.location else ""
     if request.error == "missed":
-        if facts.location:
+        if request.box is not None:
             return f"You missed {name}{where}."
         return f"You did not mark {_bare(facts.label)}, which is present on this film."
     if request.error == "mislabelled":
