@@ -135,7 +135,7 @@ def test_bad_values_name_the_variable(variable: str, value: str) -> None:
         ({"RADGAME_EXPLAINER": "transformers", "RADGAME_MEDIA_ROOT": "/m"}, "RADGAME_VLM_PATH"),
         ({"RADGAME_JUDGE": "transformers"}, "RADGAME_JUDGE_PATH"),
         ({"RADGAME_JUDGE": "openai", "RADGAME_OPENAI_MODEL": "m"}, "RADGAME_OPENAI_BASE_URL"),
-        ({"RADGAME_JUDGE": "openai", "RADGAME_OPENAI_BASE_URL": "http://h/v1"}, "RADGAME_OPENAI_MODEL"),
+        ({"RADGAME_JUDGE": "openai", "RADGAME_OPENAI_BASE_URL": "http://h/v1"}, "OPENAI_MODEL"),
         ({"RADGAME_EXPLAINER": "transformers", "RADGAME_VLM_PATH": "/v"}, "RADGAME_MEDIA_ROOT"),
     ],
 )

@@ -15,7 +15,8 @@ HEAVY = ("torch", "transformers", "tokenizers", "httpx", "PIL")
 
 
 def heavy_modules_after(code: str) -> list[str]:
-    probe = f"import json, sys\n{code}\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    report = f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    probe = f"import json, sys\n{code}\n{report}"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )

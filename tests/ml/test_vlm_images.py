@@ -25,7 +25,9 @@ from ml.vlm.images import (
 
 
 def test_paths_resolve_inside_the_media_root(media_root: Path) -> None:
-    assert resolve_media_path(media_root, "cases/cxr.png") == (media_root / "cases/cxr.png").resolve()
+    expected = (media_root / "cases" / "cxr.png").resolve()
+
+    assert resolve_media_path(media_root, "cases/cxr.png") == expected
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../outside.png", "cases/../../outside.png"])

@@ -77,7 +77,10 @@ def test_mislabelled_says_what_the_resident_called_it_and_what_it_is() -> None:
 
 def test_false_positive_box_is_placed_from_the_residents_box() -> None:
     text = explain(
-        label="Effusion", error="false_positive", marked_label="effusion", marked_box=IMAGE_LEFT_UPPER
+        label="Effusion",
+        error="false_positive",
+        marked_label="effusion",
+        marked_box=IMAGE_LEFT_UPPER,
     )
 
     assert text.startswith(

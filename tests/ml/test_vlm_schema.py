@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from ml.vlm import Explanation, ExplainRequest, ExplainRequestError
+from ml.vlm import ExplainRequest, ExplainRequestError, Explanation
 
 FULL_REQUEST: dict[str, Any] = {
     "label": "Nodule",
@@ -47,7 +47,10 @@ def test_explanation_round_trips_through_json() -> None:
 
 def test_focus_box_is_the_residents_box_for_a_false_positive() -> None:
     request = ExplainRequest(
-        label="Nodule", error="false_positive", marked_label="Nodule", marked_box=(0.5, 0.5, 0.6, 0.6)
+        label="Nodule",
+        error="false_positive",
+        marked_label="Nodule",
+        marked_box=(0.5, 0.5, 0.6, 0.6),
     )
 
     assert request.focus_box == (0.5, 0.5, 0.6, 0.6)

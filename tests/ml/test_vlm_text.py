@@ -65,7 +65,15 @@ def test_cleaner_strips_markup_and_keeps_two_sentences() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "<<<<<<<<<<<<", "neuneuneuneuneuzonzonzon", "zon zon", "!!!! ???? ....", "aaaaaaaa bbb"],
+    [
+        "",
+        "   ",
+        "<<<<<<<<<<<<",
+        "neuneuneuneuneuzonzonzon",
+        "zon zon",
+        "!!!! ???? ....",
+        "aaaaaaaa bbb",
+    ],
 )
 def test_cleaner_rejects_garbage(raw: str) -> None:
     assert clean_generated_text(raw) is None
