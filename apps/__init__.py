@@ -1,7 +1,8 @@
 """RadGame Django apps, layered (higher may import lower):
 
-localization | reporting -> progress -> cases | cohorts -> inference -> accounts -> core
+demo -> localization | reporting -> progress -> cases -> cohorts -> inference -> accounts -> core
 
-``inference`` sits below ``cases`` (DESIGN.md put it beside ``progress``): it knows no exercise kind
-and depends only on accounts, and the case library needs it to run imports and upload parsing as jobs.
+Two changes from DESIGN.md's first sketch, each because the code needed it: ``inference`` sits at the
+bottom beside ``accounts`` (it knows no exercise kind, and the case library runs imports and upload
+parsing as jobs), and ``cases`` sits above ``cohorts`` (case sets are assigned to cohorts).
 """

@@ -75,7 +75,7 @@ def _mark_sent(job_id: Any) -> int:
 def job_publish(job_id: Any) -> bool:
     """Publish to the job's queue. Publish first, mark sent second: a crash in between leaves the
     job pending, and a duplicate send is harmless because finishing is idempotent."""
-    from radgame.celery import app
+    from celery import current_app as app
 
     job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
     if job is None:

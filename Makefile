@@ -1,0 +1,67 @@
+# RadGame: two commands for a fresh machine — `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install lint ml-tests django-tests e2e soak bench viewer viewer-check lock clean
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, by exact version: this machine has the CPU build on disk; anything else is GBs.
+	$(BIN)/pip install -q torch==2.13.0
+	# The lock is installed without dependency resolution: medspacy pins spacy<3.8 on Python 3.11
+	# but runs unchanged on the spacy 3.8 we pin (numpy 2 needs it). See docs/deploy.md.
+	$(BIN)/pip install -q --no-deps -r requirements/lock.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_setup
+	@echo "Serving RadGame on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	$(BIN)/uvicorn radgame.asgi:application --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py check
+
+ml-tests: install
+	# ml must run without Django.
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests/ml -p no:django -q -m "not slow"
+
+django-tests: install
+	$(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow"
+
+test: lint ml-tests django-tests
+
+soak: install
+	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest tests -q -m slow
+
+bench: install
+	$(BIN)/python bench/localize.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/ingest.py
+
+viewer:
+	bash scripts/build_viewer.sh
+
+viewer-check:
+	bash scripts/build_viewer.sh --check
+
+# Refresh the lock from the current virtualenv (after changing pyproject.toml).
+lock:
+	$(BIN)/pip freeze --exclude-editable | grep -v '^torch==' | sort -f > requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
