@@ -73,6 +73,7 @@ class OpenAIChatModel:
     def _post_with_retries(self, payload: dict[str, Any]) -> Any:
         attempt = 0
         while True:
+            retry_after: float | None = None
             try:
                 status, body, retry_after = self._post(payload)
             except (httpx.TimeoutException, httpx.TransportError) as exc:

@@ -23,7 +23,10 @@ _SPECIAL_TOKEN = re.compile(r"<(?:/?s|pad|eos|bos|unk|mask|start_of_\w+|end_of_\
 _HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,200}>")
 _MD_IMAGE = re.compile(r"!\[[^\]]{0,200}\]\([^)]{0,500}\)")
 _MD_LINK = re.compile(r"\[([^\]]{0,200})\]\([^)]{0,500}\)")
-_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.|data:|javascript:)\S*")
+# Trailing punctuation is left in place: "(see https://x.org)." keeps its ")." for the tidy-up.
+_URL = re.compile(r"(?i)\b(?:https?://|ftp://|www\.|data:|javascript:)\S*?(?=[)\].,;:!?]*(?:\s|$))")
+_EMPTY_BRACKETS = re.compile(r"\s*[(\[]\s*(?:(?:see|at|via|from)\s*)?[)\]]")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([.,;:!?])")
 _MARKDOWN_MARKS = re.compile(r"[*_`#>|~]+")
 _LEAD_IN = re.compile(r"(?i)^\s*(?:explanation|answer|feedback|response)\s*:\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -87,7 +90,8 @@ def looks_like_language(text: str) -> bool:
 
 def clean_generated_text(raw: str, *, max_sentences: int = 2, max_chars: int = 400) -> str | None:
     """Plain, short, readable text from a model answer, or None when nothing usable is left."""
-    text = _SPECIAL_TOKEN.sub(" ", raw)
+    # Only the start can survive the sentence cut; bounding it also bounds the regex work.
+    text = _SPECIAL_TOKEN.sub(" ", raw[: 8 * max_chars])
     text = _MD_IMAGE.sub(" ", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _HTML_TAG.sub(" ", text)
@@ -95,7 +99,9 @@ def clean_generated_text(raw: str, *, max_sentences: int = 2, max_chars: int = 4
     text = sanitize_untrusted(text, max_chars=4 * max_chars)
     lines = [re.sub(r"^\s*(?:[-+*]|\d+[.)])\s+", "", line) for line in text.split("\n")]
     text = _MARKDOWN_MARKS.sub("", " ".join(line for line in lines if line.strip()))
-    text = _LEAD_IN.sub("", re.sub(r"\s+", " ", text)).strip().strip("\"'")
+    text = _EMPTY_BRACKETS.sub("", re.sub(r"\s+", " ", text))
+    text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
+    text = _LEAD_IN.sub("", text).strip().strip("\"'")
     text = first_sentences(text, max_sentences)
     if len(text) > max_chars:
         cut = text[:max_chars]

@@ -331,7 +331,8 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(fake))
     httpd.daemon_threads = True
     fake.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # A short poll interval keeps shutdown (once per test) from costing half a second.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield fake
