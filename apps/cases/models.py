@@ -29,12 +29,16 @@ class Difficulty(models.IntegerChoices):
 
 class Case(TimeStampedModel):
     title = models.CharField(max_length=200)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    )
     patient_age = models.PositiveSmallIntegerField(null=True, blank=True)
     patient_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, default="")
     view = models.CharField(max_length=8, blank=True, default="PA")  # PA, AP, LL, ...
     indication = models.CharField(max_length=500, blank=True, default="")
-    difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    difficulty = models.PositiveSmallIntegerField(
+        choices=Difficulty.choices, default=Difficulty.MEDIUM
+    )
     tags = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.DRAFT)
     # Provenance: where the study came from, under which terms, and its id there (imports are
@@ -43,14 +47,17 @@ class Case(TimeStampedModel):
     external_id = models.CharField(max_length=200, blank=True, default="")
     licence = models.CharField(max_length=300, blank=True, default="")
     attribution = models.TextField(blank=True, default="")
-    # True when the study has no abnormal finding (NIH "No Finding"): a normal case with no marks scores 1.
+    # True when the study has no abnormal finding (NIH "No Finding"): a normal case with no marks
+    # scores 1.
     is_normal = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "external_id"], condition=~Q(external_id=""), name="case_unique_source_id"
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="case_unique_source_id",
             ),
             models.CheckConstraint(condition=Q(patient_age__lte=130), name="case_age_plausible"),
         ]
@@ -84,7 +91,9 @@ class CaseImage(TimeStampedModel):
         ordering = ["case", "position"]
         constraints = [
             models.UniqueConstraint(fields=["case", "position"], name="caseimage_unique_position"),
-            models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="caseimage_size_positive"),
+            models.CheckConstraint(
+                condition=Q(width__gt=0) & Q(height__gt=0), name="caseimage_size_positive"
+            ),
         ]
 
 
@@ -117,11 +126,18 @@ class FindingBox(models.Model):
         ordering = ["finding", "region", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(x1__gte=0) & Q(x2__lte=1) & Q(x1__lt=F("x2"))
-                & Q(y1__gte=0) & Q(y2__lte=1) & Q(y1__lt=F("y2")),
+                condition=Q(x1__gte=0)
+                & Q(x2__lte=1)
+                & Q(x1__lt=F("x2"))
+                & Q(y1__gte=0)
+                & Q(y2__lte=1)
+                & Q(y1__lt=F("y2")),
                 name="findingbox_normalised",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id} region {self.region} {self.box}"
 
     @property
     def box(self) -> list[float]:
@@ -133,7 +149,8 @@ class ReferenceReport(TimeStampedModel):
     findings = models.TextField()
     impression = models.TextField(blank=True, default="")
     author = models.CharField(max_length=120, blank=True, default="")
-    # e.g. "radiologist", "MIMIC-CXR", or "derived from NIH labels and boxes, not a radiologist's report"
+    # e.g. "radiologist", "MIMIC-CXR", or "derived from NIH labels and boxes, not a radiologist's
+    # report"
     source = models.CharField(max_length=200, blank=True, default="")
     is_derived = models.BooleanField(default=False)
 
@@ -146,10 +163,14 @@ class CaseSetMode(models.TextChoices):
 class CaseSet(TimeStampedModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_sets")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_sets"
+    )
     # Shared sets are visible to (and editable by) every educator, not only the owner.
     shared = models.BooleanField(default=False)
-    mode = models.CharField(max_length=16, choices=CaseSetMode.choices, default=CaseSetMode.PRACTICE)
+    mode = models.CharField(
+        max_length=16, choices=CaseSetMode.choices, default=CaseSetMode.PRACTICE
+    )
     iou_threshold = models.FloatField(default=0.3)
     cases = models.ManyToManyField(Case, through="CaseSetItem", related_name="case_sets")
 
@@ -174,17 +195,28 @@ class CaseSetItem(models.Model):
         ordering = ["case_set", "position"]
         constraints = [
             models.UniqueConstraint(fields=["case_set", "case"], name="casesetitem_unique_case"),
-            models.UniqueConstraint(fields=["case_set", "position"], name="casesetitem_unique_position"),
+            models.UniqueConstraint(
+                fields=["case_set", "position"], name="casesetitem_unique_position"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_set_id}#{self.position}: case {self.case_id}"
 
 
 class Assignment(TimeStampedModel):
     """A case set given to a cohort, optionally with a due date."""
 
     case_set = models.ForeignKey(CaseSet, on_delete=models.CASCADE, related_name="assignments")
-    cohort = models.ForeignKey("cohorts.Cohort", on_delete=models.CASCADE, related_name="assignments")
+    cohort = models.ForeignKey(
+        "cohorts.Cohort", on_delete=models.CASCADE, related_name="assignments"
+    )
     due_at = models.DateTimeField(null=True, blank=True)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["case_set", "cohort"], name="assignment_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["case_set", "cohort"], name="assignment_unique")
+        ]

@@ -1,6 +1,7 @@
 """Callbacks run when a case is published, registered by apps above ``cases`` in their ready().
 
-Localization uses it to precompute explanations of every ground-truth finding, so feedback is instant.
+Localization uses it to precompute explanations of every ground-truth finding, so feedback is
+instant.
 """
 
 from __future__ import annotations

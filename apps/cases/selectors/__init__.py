@@ -1,0 +1,44 @@
+"""Case library reads. Exercise apps call the player selectors and, only after a submission,
+``case_answers`` / ``reference_for_scoring``; the authoring pages call the library selectors."""
+
+from apps.cases.selectors.answers import (
+    AnswerFinding,
+    AnswerReport,
+    CaseAnswers,
+    case_answers,
+    reference_for_scoring,
+)
+from apps.cases.selectors.library import (
+    case_for_manager,
+    case_image_for_manager,
+    case_set_for_manager,
+    case_sets_managed_by,
+    cases_managed_by,
+    cohorts_assignable_by,
+)
+from apps.cases.selectors.play import (
+    case_for_player,
+    case_set_cases,
+    case_set_for_player,
+    case_sets_playable_by,
+    image_for_viewer,
+)
+
+__all__ = [
+    "AnswerFinding",
+    "AnswerReport",
+    "CaseAnswers",
+    "case_answers",
+    "case_for_manager",
+    "case_for_player",
+    "case_image_for_manager",
+    "case_set_cases",
+    "case_set_for_manager",
+    "case_set_for_player",
+    "case_sets_managed_by",
+    "case_sets_playable_by",
+    "cases_managed_by",
+    "cohorts_assignable_by",
+    "image_for_viewer",
+    "reference_for_scoring",
+]

@@ -1,0 +1,127 @@
+"""The ground truth of a case, for scoring and for feedback shown AFTER a submission.
+
+Only the exercise apps call these, and only once the player has submitted: nothing here checks
+who is asking. The player selectors never load findings or reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
+
+Box = list[float]
+
+
+@dataclass(frozen=True)
+class AnswerFinding:
+    """A ground-truth finding; ``regions`` holds, per region, every reader's box (alternatives)."""
+
+    label: str
+    localizable: bool
+    sentence: str = ""
+    regions: list[list[Box]] = field(default_factory=list)
+
+    @property
+    def scored_as_drawn(self) -> bool:
+        # A drawable label recorded without a box (NIH image-level labels) is scored as present
+        # but not localised: ticking it, or drawing it anywhere, counts (ml.boxes select rules).
+        return self.localizable and bool(self.regions)
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    findings: str
+    impression: str
+    source: str
+    author: str
+    is_derived: bool
+
+
+@dataclass(frozen=True)
+class CaseAnswers:
+    case_id: int
+    is_normal: bool
+    iou_threshold: float
+    findings: list[AnswerFinding]
+    report: AnswerReport | None
+
+    @property
+    def labels(self) -> list[str]:
+        return [finding.label for finding in self.findings]
+
+
+def _findings(case: Case) -> list[AnswerFinding]:
+    findings = Finding.objects.filter(case=case).order_by("position", "pk")
+    boxes: dict[int, dict[int, list[Box]]] = {}
+    for box in FindingBox.objects.filter(finding__case=case).order_by("finding", "region", "pk"):
+        boxes.setdefault(box.finding_id, {}).setdefault(box.region, []).append(box.box)
+    return [
+        AnswerFinding(
+            label=finding.label,
+            localizable=finding.localizable,
+            sentence=finding.sentence,
+            regions=[regions for _, regions in sorted(boxes.get(finding.pk, {}).items())],
+        )
+        for finding in findings
+    ]
+
+
+def _report(case: Case) -> AnswerReport | None:
+    report = ReferenceReport.objects.filter(case=case).first()
+    if report is None:
+        return None
+    return AnswerReport(
+        findings=report.findings,
+        impression=report.impression,
+        source=report.source,
+        author=report.author,
+        is_derived=report.is_derived,
+    )
+
+
+def case_answers(*, case: Case, iou_threshold: float | None = None) -> CaseAnswers:
+    """Findings with boxes grouped by region, the reference report, normality, IoU threshold
+    (the case set's when given, else the site default)."""
+    threshold = (
+        iou_threshold if iou_threshold is not None else settings.RADGAME_DEFAULT_IOU_THRESHOLD
+    )
+    return CaseAnswers(
+        case_id=case.pk,
+        is_normal=case.is_normal,
+        iou_threshold=float(threshold),
+        findings=_findings(case),
+        report=_report(case),
+    )
+
+
+def reference_for_scoring(
+    case: Case | CaseAnswers, iou_threshold: float | None = None
+) -> dict[str, Any]:
+    """The ``ml.boxes`` reference JSON (DESIGN.md section 4) of a case.
+
+    ``{"findings": [{"label", "localizable", "regions": [[box, alt box, ...], ...]}],
+    "iou_threshold"}``; a finding without boxes is written as a select finding.
+    """
+    answers = (
+        case
+        if isinstance(case, CaseAnswers)
+        else case_answers(case=case, iou_threshold=iou_threshold)
+    )
+    threshold = iou_threshold if iou_threshold is not None else answers.iou_threshold
+    drawn = {finding.label for finding in answers.findings if finding.scored_as_drawn}
+    findings: list[dict[str, Any]] = []
+    ticked: set[str] = set()
+    for finding in answers.findings:
+        if finding.scored_as_drawn:
+            findings.append(
+                {"label": finding.label, "localizable": True, "regions": finding.regions}
+            )
+        elif finding.label not in drawn and finding.label not in ticked:
+            # A label is drawn or ticked in one case, never both (the scorer would count it twice).
+            ticked.add(finding.label)
+            findings.append({"label": finding.label, "localizable": False, "regions": []})
+    return {"findings": findings, "iou_threshold": float(threshold)}

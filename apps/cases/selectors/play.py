@@ -1,0 +1,108 @@
+"""What a player (resident, or an educator trying cases) may open: never any ground truth.
+
+Visibility: residents play the sets assigned to a cohort they belong to; educators also play the
+sets they own and every shared set; admins play everything. A set counts only once it holds at
+least one published case, and only published cases are ever played. Anything else is a 404, so a
+probe cannot tell "exists but not yours" from "does not exist".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from apps.accounts.permissions import is_admin, is_educator, is_player
+from apps.cases.models import (
+    Assignment,
+    Case,
+    CaseImage,
+    CaseSet,
+    CaseSetItem,
+    CaseStatus,
+)
+from apps.cohorts.models import Membership
+
+from .library import cases_managed_by
+
+_IMAGES = Prefetch("images", queryset=CaseImage.objects.order_by("position"))
+
+
+def _has_published_case() -> Exists:
+    return Exists(
+        CaseSetItem.objects.filter(case_set=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
+    )
+
+
+def case_sets_playable_by(*, user: Any) -> QuerySet[CaseSet]:
+    queryset = CaseSet.objects.filter(_has_published_case()).select_related("owner")
+    if not is_player(user):
+        return queryset.none()
+    if is_admin(user):
+        return queryset
+    assigned = Exists(
+        Assignment.objects.filter(
+            case_set=OuterRef("pk"),
+            cohort__in=Membership.objects.filter(user=user).values("cohort_id"),
+        )
+    )
+    visible = Q(assigned)
+    if is_educator(user):
+        visible |= Q(owner=user) | Q(shared=True)
+    return queryset.filter(visible)
+
+
+def case_set_for_player(*, user: Any, case_set_id: int) -> CaseSet:
+    case_set = case_sets_playable_by(user=user).filter(pk=case_set_id).first()
+    if case_set is None:
+        raise Http404("No such case set")
+    return case_set
+
+
+def case_set_cases(*, case_set: CaseSet) -> list[Case]:
+    """Published cases in the set's order, images prefetched (no findings, no report)."""
+    items = (
+        CaseSetItem.objects.filter(case_set=case_set, case__status=CaseStatus.PUBLISHED)
+        .select_related("case")
+        .prefetch_related(Prefetch("case__images", queryset=CaseImage.objects.order_by("position")))
+        .order_by("position")
+    )
+    return [item.case for item in items]
+
+
+def case_for_player(*, user: Any, case_id: int, case_set_id: int | None = None) -> Case:
+    """A published case in a set the user may play (the given set, if any); 404 otherwise.
+
+    Only images are prefetched: the findings and the report are answers, and loading them here
+    would make it one template typo away from a leak.
+    """
+    sets = case_sets_playable_by(user=user)
+    if case_set_id is not None:
+        sets = sets.filter(pk=case_set_id)
+    case = (
+        Case.objects.filter(
+            pk=case_id,
+            status=CaseStatus.PUBLISHED,
+            set_items__case_set__in=sets.values("pk"),
+        )
+        .prefetch_related(_IMAGES)
+        .first()
+    )
+    if case is None:
+        raise Http404("No such case")
+    return case
+
+
+def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
+    """An image of a case the user may play, or of a case the user manages; 404 otherwise."""
+    image = CaseImage.objects.select_related("case").filter(pk=image_id).first()
+    if image is None or not is_player(user):
+        raise Http404("No such image")
+    if cases_managed_by(actor=user).filter(pk=image.case_id).exists():
+        return image
+    if image.case.status == CaseStatus.PUBLISHED:
+        playable = case_sets_playable_by(user=user).filter(items__case_id=image.case_id)
+        if playable.exists():
+            return image
+    raise Http404("No such image")

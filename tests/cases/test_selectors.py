@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.http import Http404
+
+from apps.cases import selectors
+from apps.cases.models import Assignment, CaseSet, CaseSetItem
+from tests.cases.factories import CANARY_BOX, make_case
+
+pytestmark = pytest.mark.django_db
+
+
+def _set(owner: Any, cases: list[Any], *, shared: bool = False, name: str = "Set") -> CaseSet:
+    case_set = CaseSet.objects.create(name=name, owner=owner, shared=shared)
+    for position, case in enumerate(cases):
+        CaseSetItem.objects.create(case_set=case_set, case=case, position=position)
+    return case_set
+
+
+@pytest.fixture
+def world(personas: dict[str, Any], cohort: Any) -> dict[str, Any]:
+    educator = personas["educator"]
+    published = make_case(educator, title="published")
+    draft = make_case(educator, title="draft", published=False)
+    assigned = _set(educator, [draft, published], name="assigned")
+    Assignment.objects.create(case_set=assigned, cohort=cohort, assigned_by=educator)
+    only_drafts = _set(educator, [make_case(educator, published=False)], name="drafts")
+    Assignment.objects.create(case_set=only_drafts, cohort=cohort, assigned_by=educator)
+    private = _set(
+        personas["other_educator"], [make_case(personas["other_educator"])], name="private"
+    )
+    shared = _set(
+        personas["other_educator"],
+        [make_case(personas["other_educator"])],
+        shared=True,
+        name="shared",
+    )
+    return {
+        "published": published,
+        "draft": draft,
+        "assigned": assigned,
+        "drafts": only_drafts,
+        "private": private,
+        "shared": shared,
+        **personas,
+    }
+
+
+def _names(user: Any) -> set[str]:
+    return {s.name for s in selectors.case_sets_playable_by(user=user)}
+
+
+def test_playable_sets_per_persona(world: dict[str, Any]) -> None:
+    assert _names(world["resident"]) == {"assigned"}
+    assert _names(world["other_resident"]) == set()
+    assert _names(world["outsider"]) == set()
+    assert _names(world["educator"]) == {"assigned", "shared"}
+    assert _names(world["other_educator"]) == {"private", "shared"}
+    assert _names(world["admin"]) == {"assigned", "private", "shared"}
+
+
+def test_set_cases_only_published_in_order(world: dict[str, Any]) -> None:
+    cases = selectors.case_set_cases(case_set=world["assigned"])
+    assert [c.title for c in cases] == ["published"]
+
+
+def test_case_for_player_404s(world: dict[str, Any]) -> None:
+    resident = world["resident"]
+    case = selectors.case_for_player(user=resident, case_id=world["published"].pk)
+    assert case.pk == world["published"].pk
+    assert "findings" not in getattr(case, "_prefetched_objects_cache", {})
+    with pytest.raises(Http404):
+        selectors.case_for_player(user=resident, case_id=world["draft"].pk)
+    with pytest.raises(Http404):
+        selectors.case_for_player(user=world["other_resident"], case_id=world["published"].pk)
+    with pytest.raises(Http404):
+        selectors.case_for_player(
+            user=resident, case_id=world["published"].pk, case_set_id=world["shared"].pk
+        )
+    with pytest.raises(Http404):
+        selectors.case_set_for_player(user=resident, case_set_id=world["private"].pk)
+
+
+def test_image_for_viewer(world: dict[str, Any]) -> None:
+    image = world["published"].images.get()
+    assert selectors.image_for_viewer(user=world["resident"], image_id=image.pk) == image
+    draft_image = world["draft"].images.get()
+    with pytest.raises(Http404):
+        selectors.image_for_viewer(user=world["resident"], image_id=draft_image.pk)
+    assert (
+        selectors.image_for_viewer(user=world["educator"], image_id=draft_image.pk) == draft_image
+    )
+    with pytest.raises(Http404):
+        selectors.image_for_viewer(user=world["other_educator"], image_id=draft_image.pk)
+
+
+def test_answers_and_reference(world: dict[str, Any]) -> None:
+    answers = selectors.case_answers(case=world["published"])
+    assert answers.findings[0].regions == [[[CANARY_BOX, 0.2, 0.4, 0.5]]]
+    reference = selectors.reference_for_scoring(world["published"], 0.5)
+    assert reference == {
+        "findings": [
+            {"label": "Nodule", "localizable": True, "regions": [[[CANARY_BOX, 0.2, 0.4, 0.5]]]}
+        ],
+        "iou_threshold": 0.5,
+    }
+    from ml.boxes import parse_reference
+
+    assert parse_reference(reference).regions
+
+
+@pytest.mark.parametrize(
+    ("persona", "variant", "status"),
+    [
+        ("resident", "display", 200),
+        ("resident", "pixels16", 200),
+        ("resident", "original", 404),
+        ("other_resident", "display", 404),
+        ("educator", "original", 200),
+        ("other_educator", "original", 404),
+        ("admin", "original", 200),
+        ("resident", "secret", 404),
+    ],
+)
+def test_image_view(
+    world: dict[str, Any], client_for: Any, persona: str, variant: str, status: int
+) -> None:
+    from django.urls import reverse
+
+    image = world["published"].images.get()
+    response = client_for(world[persona]).get(reverse("cases:image", args=[image.pk, variant]))
+    assert response.status_code == status
+    if status == 200:
+        body = b"".join(response.streaming_content)
+        assert body.startswith(b"\x89PNG")
+        assert response["Content-Type"] == "image/png"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Cache-Control"] == "private, max-age=3600"
+        assert "sandbox" in response["Content-Security-Policy"]
+        if variant == "original":
+            assert (
+                response["Content-Disposition"]
+                == f'attachment; filename="case-image-{image.pk}.png"'
+            )
+        else:
+            assert "Content-Disposition" not in response
+
+
+def test_image_view_anonymous_redirects(world: dict[str, Any], client_for: Any) -> None:
+    from django.urls import reverse
+
+    image = world["published"].images.get()
+    assert (
+        client_for(None).get(reverse("cases:image", args=[image.pk, "display"])).status_code == 302
+    )
