@@ -1,0 +1,302 @@
+"""Target rules: the report phrases that name a finding, and the normal statements.
+
+Two sources feed the target matcher:
+
+1. Our own phrase rules (``PHRASE_RULES``), written as regular expressions for the clinical
+   equivalents a synonym list cannot express: "enlarged cardiac silhouette" and "the heart is
+   mildly enlarged" are Cardiomegaly; "blunting of the costophrenic angle" is read as a (small)
+   Effusion, the finding it stands for in a report; "hyperexpanded lungs" are Hyperinflation, never
+   Emphysema (a tissue diagnosis a film cannot make alone).
+2. Every name and synonym of the taxonomy, as a literal phrase, unless one of our rules already
+   reads that phrase (our rules decide) or it is too generic to mean a finding in running text
+   ("cavity" in "pleural cavity").
+
+Normal statements ("lungs are clear", "heart size is normal", "no acute cardiopulmonary
+process") are not findings but explicit negatives for the findings they cover; ``NORMAL_STATEMENTS``
+lists what each covers. An explicit mention of a finding anywhere in the report wins over the
+negative a normal statement implies ("lungs are clear except for basal atelectasis").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from ml import taxonomy
+
+_SIDE = r"(?:(?:left|right|bilateral|both)\s+)?"
+_ADVERB = r"(?:(?:\w+ly|borderline)\s+)?"
+_BE = r"(?:(?:is|are|appears?|remains?|is\s+again|again)\s+)?"
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseRule:
+    """A target phrase: the label it names, its pattern, and words any match must contain.
+
+    ``keys`` are lower-case substrings, one of which every match contains; checking them with
+    ``in`` first lets the matcher skip the regex for rules that cannot match (see
+    ``targets_for``), which keeps extraction well under a millisecond per report.
+    """
+
+    label: str
+    pattern: str
+    keys: tuple[str, ...]
+
+
+_R = PhraseRule
+# Patterns are case-insensitive and matched on word boundaries.
+PHRASE_RULES: tuple[PhraseRule, ...] = (
+    # Cardiomegaly in its many clinical phrasings; "heart size is normal" is a normal statement.
+    _R("Cardiomegaly", r"cardiomegaly", ("cardiomegaly",)),
+    _R(
+        "Cardiomegaly",
+        r"enlarged\s+(?:cardiac\s+(?:silhouette|shadow|size)|heart(?:\s+size)?)",
+        ("enlarged",),
+    ),
+    _R(
+        "Cardiomegaly",
+        r"(?:cardiac\s+(?:silhouette|shadow|size)|heart\s+size|heart)\s+"
+        + _BE
+        + _ADVERB
+        + r"(?:enlarged|increased)",
+        ("enlarged", "increased"),
+    ),
+    _R("Cardiomegaly", r"(?:cardiac|heart)\s+enlargement", ("enlargement",)),
+    _R(
+        "Cardiomegaly",
+        r"enlargement\s+of\s+the\s+(?:cardiac\s+silhouette|heart)",
+        ("enlargement",),
+    ),
+    # Pleural fluid, including its indirect sign.
+    _R("Effusion", r"(?:pleural\s+)?effusions?", ("effusion",)),
+    _R(
+        "Effusion",
+        r"(?:blunt(?:ing|ed)\s+of\s+|blunted\s+)(?:the\s+)?" + _SIDE + r"(?:costophrenic|cp)\s+"
+        r"(?:angles?|sulc(?:us|i))",
+        ("blunt",),
+    ),
+    _R("Effusion", r"(?:costophrenic|cp)\s+(?:angle\s+)?blunting", ("blunt",)),
+    _R("Effusion", r"(?:costophrenic|cp)\s+angles?\s+(?:is\s+|are\s+)?blunted", ("blunt",)),
+    _R("Effusion", r"(?:pleural|layering)\s+fluid", ("fluid",)),
+    _R(
+        "Effusion",
+        r"fluid\s+(?:in|within)\s+the\s+(?:\w+\s+)?(?:pleural\s+space|fissure)s?",
+        ("fluid",),
+    ),
+    # Air trapping is Hyperinflation, not Emphysema.
+    _R("Hyperinflation", r"hyper-?(?:inflat|expan|aerat)\w*", ("hyper",)),
+    _R("Hyperinflation", r"over-?(?:inflat|expan|disten)\w*", ("over",)),
+    _R("Hyperinflation", r"(?:increased|large)\s+lung\s+volumes?", ("volume",)),
+    _R(
+        "Hyperinflation",
+        r"flat(?:tened|tening)?\s+(?:of\s+)?(?:the\s+)?(?:hemi-?)?diaphragms?",
+        ("flat",),
+    ),
+    _R("Emphysema", r"emphysema(?:tous(?:\s+changes?)?)?", ("emphysema",)),
+    # Lung parenchyma.
+    _R("Atelectasis", r"atelecta\w+", ("atelecta",)),
+    _R("Atelectasis", r"(?:lobar|lobe|lung)\s+collapse", ("collapse",)),
+    _R("Atelectasis", r"collapse\s+of\s+the\s+(?:\w+\s+){0,3}?(?:lobe|lung)", ("collapse",)),
+    _R("Consolidation", r"consolidat\w*", ("consolidat",)),
+    _R("Consolidation", r"air\s*space\s+disease", ("disease",)),
+    _R("Consolidation", r"air\s+bronchograms?", ("bronchogram",)),
+    _R("Lung opacity", r"opacit(?:y|ies)|opacification|haziness", ("opaci", "haziness")),
+    _R("Infiltration", r"infiltrat(?:es?|ion|ive)", ("infiltrat",)),
+    _R(
+        "Pneumonia",
+        r"(?:broncho)?pneumonias?|pneumonic|infectious\s+process|infection",
+        ("pneumoni", "infecti"),
+    ),
+    _R("Edema", r"(?:pulmonary\s+|interstitial\s+|alveolar\s+)?o?edema", ("edema",)),
+    _R("Edema", r"kerley\s+b?[-\s]?lines|fluid\s+overload", ("kerley", "overload")),
+    _R("Nodule", r"nodul(?:e|es|ar\s+(?:opacit(?:y|ies)|densit(?:y|ies)))", ("nodul",)),
+    _R("Fibrosis", r"fibrosis|fibrotic(?:\s+changes?)?|honeycombing", ("fibro", "honeycomb")),
+    _R("Fracture", r"fractur(?:e|es|ed)|fx", ("fractur", "fx")),
+    _R("Pneumothorax", r"pneumothora(?:x|ces|xes)|ptx", ("pneumothora", "ptx")),
+    # Lines and devices, by their common bedside names.
+    _R(
+        "Central venous catheter",
+        r"(?:internal\s+jugular|ij|subclavian)\s+(?:central\s+)?(?:venous\s+)?(?:catheter|line)"
+        r"|port-?a-?cath|picc(?:\s+line)?|central\s+(?:venous\s+)?(?:catheter|line)",
+        ("jugular", "ij", "subclavian", "port", "picc", "central"),
+    ),
+    _R(
+        "Nasogastric tube",
+        r"(?:enteric|dobhoff|ng|og|nasogastric|orogastric)\s+tube",
+        ("tube",),
+    ),
+    _R("Endotracheal tube", r"(?:endotracheal|et)\s+tube|ett", ("tube", "ett")),
+    _R("Pacemaker", r"pacemaker|pacer|pacing\s+(?:leads?|wires?)|a?icd", ("pac", "icd")),
+    _R(
+        "Chest tube",
+        r"(?:chest|pleural)\s+(?:tube|drain)s?|pigtail\s+catheter",
+        ("tube", "drain", "pigtail"),
+    ),
+)
+
+# Taxonomy spellings too generic to read as a finding in running text.
+GENERIC_SPELLINGS: frozenset[str] = frozenset(
+    {"cavity", "tumor", "other abnormality", "other lesions", "clips", "endotracheal"}
+)
+# Labels never extracted from free text: catch-alls a report does not name.
+UNEXTRACTED_LABELS: frozenset[str] = frozenset({"Other lesion", "Other disease"})
+
+
+@dataclass(frozen=True, slots=True)
+class NormalStatement:
+    """A phrase stating a region is normal, and the findings it rules out."""
+
+    name: str
+    pattern: str
+    covers: tuple[str, ...]
+
+
+_LUNG_CLEAR_COVERS = (
+    "Consolidation",
+    "Infiltration",
+    "Pneumonia",
+    "Edema",
+    "Atelectasis",
+    "Lung opacity",
+)
+_ACUTE_COVERS = ("Consolidation", "Pneumonia", "Edema", "Effusion", "Pneumothorax", "Lung opacity")
+
+NORMAL_STATEMENTS: tuple[NormalStatement, ...] = (
+    NormalStatement(
+        "lungs_clear",
+        r"(?:lungs?|lung\s+fields|lung\s+parenchyma)\s+(?:(?:are|is|remain|appears?)\s+)?"
+        r"(?:(?:otherwise|grossly|essentially|well[-\s]expanded(?:\s+and)?|bilaterally|now|fully)"
+        r"\s+)*(?:clear|unremarkable)|clear\s+lungs",
+        _LUNG_CLEAR_COVERS,
+    ),
+    NormalStatement(
+        "heart_normal",
+        r"(?:heart|cardiac)(?:\s+(?:size|silhouette|contours?|shadow))?(?:\s+and\s+mediastinum)?"
+        r"\s+(?:(?:is|are|appears?|remains?)\s+)?(?:(?:otherwise|grossly|essentially)\s+)?"
+        r"(?:normal(?:\s+in\s+size)?|within\s+normal\s+limits|not\s+enlarged|unremarkable)"
+        r"|normal\s+(?:heart\s+size|cardiac\s+size|size\s+of\s+the\s+heart|cardiac\s+silhouette"
+        r"|cardiomediastinal\s+(?:silhouette|contours?))"
+        r"|cardiomediastinal\s+(?:silhouette|contours?)\s+(?:(?:is|are|appears?)\s+)?"
+        r"(?:normal|within\s+normal\s+limits|unremarkable)",
+        ("Cardiomegaly", "Enlarged cardiomediastinum"),
+    ),
+    NormalStatement(
+        "no_acute_process",
+        r"no\s+acute\s+(?:cardiopulmonary|cardiothoracic|intrathoracic|pulmonary|chest)\s+"
+        r"(?:process|abnormality|abnormalities|disease|findings?|pathology)"
+        r"|no\s+active\s+(?:cardiopulmonary\s+)?disease",
+        _ACUTE_COVERS,
+    ),
+    NormalStatement(
+        "normal_chest",
+        r"normal\s+(?:chest(?:\s+(?:radiograph|x-?ray|film))?|study|examination)",
+        (*_ACUTE_COVERS, "Cardiomegaly"),
+    ),
+    NormalStatement(
+        "pleura_clear",
+        r"no\s+pleural\s+(?:abnormality|abnormalities|disease)"
+        r"|pleural\s+spaces?\s+(?:(?:are|is)\s+)?clear",
+        ("Effusion", "Pneumothorax"),
+    ),
+    NormalStatement(
+        "costophrenic_sharp",
+        r"costophrenic\s+angles?\s+(?:(?:are|is)\s+)?(?:sharp|clear|preserved)",
+        ("Effusion",),
+    ),
+    NormalStatement(
+        "bones_intact",
+        r"(?:osseous|bony|skeletal)\s+structures\s+(?:(?:are|is|appear)\s+)?"
+        r"(?:intact|unremarkable|normal)"
+        r"|no\s+(?:acute\s+)?(?:osseous|bony|skeletal)\s+(?:abnormality|abnormalities|injury|lesion)",
+        ("Fracture",),
+    ),
+    NormalStatement(
+        "vessels_normal",
+        r"pulmonary\s+vasculature\s+(?:(?:is|appears)\s+)?(?:normal|within\s+normal\s+limits"
+        r"|unremarkable)|no\s+(?:pulmonary\s+)?vascular\s+congestion",
+        ("Edema", "Vascular congestion"),
+    ),
+    NormalStatement(
+        "volumes_normal",
+        r"(?:normal|adequate)\s+lung\s+volumes|lungs\s+are\s+(?:normally\s+|well[-\s])expanded",
+        ("Hyperinflation",),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TargetTable:
+    """Every target rule in matching order, with the keys that gate it."""
+
+    patterns: tuple[str, ...]
+    labels: tuple[str, ...]
+    keys: tuple[tuple[str, ...], ...]
+
+
+def _literal_pattern(spelling: str) -> str:
+    words = re.split(r"[\s_\-/]+", spelling.strip())
+    body = r"[\s\-/]*".join(re.escape(word) for word in words if word)
+    return body + r"(?:e?s)?" if spelling[-1:].isalpha() else body
+
+
+def _literal_keys(spelling: str) -> tuple[str, ...]:
+    words = [word for word in re.split(r"[\s_\-/]+", spelling.lower()) if word]
+    return (max(words, key=len),)
+
+
+@cache
+def target_table() -> TargetTable:
+    """All target rules, built once: ours, then the taxonomy's spellings that ours do not read."""
+    ours = [(taxonomy.canonical(rule.label), rule.pattern, rule.keys) for rule in PHRASE_RULES]
+    our_regex = re.compile("|".join(f"(?:{rule.pattern})" for rule in PHRASE_RULES), re.IGNORECASE)
+    from_taxonomy: list[tuple[str, str, tuple[str, ...]]] = []
+    for label in taxonomy.LABELS.values():
+        if label.name in UNEXTRACTED_LABELS:
+            continue
+        for spelling in (label.name, *label.synonyms):
+            if spelling.lower() in GENERIC_SPELLINGS or our_regex.fullmatch(spelling):
+                continue
+            from_taxonomy.append((label.name, _literal_pattern(spelling), _literal_keys(spelling)))
+    # At one start position the first alternative wins, so the phrases needing the most text go
+    # first ("nodule or mass" before "nodule"); the sort is stable, so ours win ties.
+    rules = sorted([*ours, *from_taxonomy], key=lambda rule: -_shortest_match(rule[1]))
+    return TargetTable(
+        patterns=tuple(rule[1] for rule in rules),
+        labels=tuple(rule[0] for rule in rules),
+        keys=tuple(rule[2] for rule in rules),
+    )
+
+
+def _shortest_match(pattern: str) -> int:
+    """The fewest characters ``pattern`` can match, from the regex parser's own width bounds."""
+    # The parser is private but stable since Python 3.11; this runs once, at build time.
+    return int(re._parser.parse(pattern).getwidth()[0])  # type: ignore[attr-defined]
+
+
+def targets_for(lowered_text: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    """The matcher for the rules whose keys occur in ``lowered_text``, or None if none do.
+
+    Returns the compiled alternation and, for its group ``t{i}``, the index of the rule in
+    ``target_table()``. Few rules are live in any one report, so matching stays cheap.
+    """
+    table = target_table()
+    live = tuple(
+        index for index, keys in enumerate(table.keys) if any(key in lowered_text for key in keys)
+    )
+    return _alternation(live) if live else None
+
+
+@lru_cache(maxsize=4096)
+def _alternation(live: tuple[int, ...]) -> tuple[re.Pattern[str], tuple[int, ...]]:
+    patterns = target_table().patterns
+    body = "|".join(f"(?P<t{i}>{patterns[index]})" for i, index in enumerate(live))
+    return re.compile(rf"\b(?:{body})\b", re.IGNORECASE), live
+
+
+@cache
+def compiled_normal_statements() -> tuple[tuple[re.Pattern[str], NormalStatement], ...]:
+    return tuple(
+        (re.compile(rf"\b(?:{statement.pattern})\b", re.IGNORECASE), statement)
+        for statement in NORMAL_STATEMENTS
+    )
