@@ -1,0 +1,250 @@
+"""The Localize inputs: a reference (ground truth) and a resident's marks, parsed from JSON.
+
+Shapes (DESIGN.md section 4; extra keys are ignored):
+
+    reference: {"findings": [{"label": "Effusion", "localizable": true,
+                              "regions": [[[x1, y1, x2, y2], <another reader's box>], ...]}],
+                "iou_threshold": 0.3}
+    marks:     {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4}],
+                "selected": ["Emphysema"]}
+
+A region may also be written as a single box ``[x1, y1, x2, y2]``. A mark may give its box as the
+viewer writes it, ``"x", "y", "w", "h"`` (normalised), instead of ``"box"``. When ``localizable``
+is left out, a finding with regions is drawn and one without is a select finding (present, not
+localised); the taxonomy's answer mode only decides how the exercise offers a label. "No finding"
+in ``selected`` records the resident's "normal study" answer and is not a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ml import taxonomy
+from ml.boxes.geometry import Coords, InputError, validate_box
+
+DEFAULT_IOU_THRESHOLD: Final = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One abnormal area; ``boxes`` holds each reader's box for it (at least one)."""
+
+    boxes: tuple[Coords, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceFinding:
+    """A ground-truth finding: canonical label, answer mode and, if drawn, its regions."""
+
+    label: str
+    localizable: bool
+    regions: tuple[Region, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnRegion:
+    """A region in scoring order, with where it came from in the reference."""
+
+    label: str
+    finding: int
+    index: int
+    boxes: tuple[Coords, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The ground truth of one case. The derived fields index it once for repeated scoring."""
+
+    findings: tuple[ReferenceFinding, ...] = ()
+    iou_threshold: float | None = None
+    regions: tuple[DrawnRegion, ...] = field(init=False, repr=False, compare=False)
+    regions_by_label: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    select_labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    flat_boxes: tuple[tuple[int, str, Coords], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regions: list[DrawnRegion] = []
+        by_label: dict[str, list[int]] = {}
+        select: list[str] = []
+        for finding_index, finding in enumerate(self.findings):
+            if not finding.localizable:
+                if finding.label not in select:
+                    select.append(finding.label)
+                continue
+            for region_index, region in enumerate(finding.regions):
+                by_label.setdefault(finding.label, []).append(len(regions))
+                regions.append(
+                    DrawnRegion(finding.label, finding_index, region_index, region.boxes)
+                )
+        object.__setattr__(self, "regions", tuple(regions))
+        object.__setattr__(self, "regions_by_label", {k: tuple(v) for k, v in by_label.items()})
+        object.__setattr__(self, "select_labels", tuple(select))
+        flat = tuple(
+            (r, region.label, box) for r, region in enumerate(regions) for box in region.boxes
+        )
+        object.__setattr__(self, "flat_boxes", flat)
+
+    @property
+    def is_normal(self) -> bool:
+        return not self.findings
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """One box a resident drew and named; ``confidence`` is an optional 1-5 rating."""
+
+    label: str
+    box: Coords
+    confidence: int | None = None
+
+
+# The web side calls a resident's labelled box a Box.
+Box = Mark
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """A resident's answer: drawn boxes, ticked labels, and whether "normal" was ticked."""
+
+    boxes: tuple[Mark, ...] = ()
+    selected: tuple[str, ...] = ()
+    normal: bool = False
+
+
+def parse_label(value: Any, *, field: str) -> str:
+    """The canonical name of a label given by any synonym; InputError naming ``field``."""
+    if not isinstance(value, str):
+        raise InputError(field, f"expected a label name, got {type(value).__name__}")
+    try:
+        return taxonomy.canonical(value)
+    except taxonomy.UnknownLabelError as error:
+        raise InputError(field, str(error)) from error
+
+
+def _mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError(field, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, field: str) -> list[Any] | tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise InputError(field, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _optional_list(data: Mapping[str, Any], key: str, field: str) -> list[Any] | tuple[Any, ...]:
+    value = data.get(key)
+    return () if value is None else _list(value, field)
+
+
+def _threshold(value: Any, field: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value <= 1.0:
+        raise InputError(field, f"expected a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _region(value: Any, field: str) -> Region:
+    items = _list(value, field)
+    # A bare [x1, y1, x2, y2] is a region read by one reader.
+    if items and not isinstance(items[0], list | tuple):
+        return Region((validate_box(items, field=field),))
+    if not items:
+        raise InputError(field, "a region needs at least one box")
+    return Region(tuple(validate_box(box, field=f"{field}[{i}]") for i, box in enumerate(items)))
+
+
+def _finding(value: Any, field: str) -> ReferenceFinding | None:
+    data = _mapping(value, field)
+    raw_label = data.get("label")
+    if isinstance(raw_label, str) and taxonomy.is_normal(raw_label):
+        return None
+    label = parse_label(raw_label, field=f"{field}.label")
+    regions = tuple(
+        _region(region, f"{field}.regions[{i}]")
+        for i, region in enumerate(_optional_list(data, "regions", f"{field}.regions"))
+    )
+    localizable = data.get("localizable")
+    if localizable is None:
+        localizable = bool(regions)
+    elif not isinstance(localizable, bool):
+        raise InputError(f"{field}.localizable", f"expected true or false, got {localizable!r}")
+    elif localizable and not regions:
+        raise InputError(f"{field}.regions", "a localizable finding needs at least one region")
+    elif not localizable and regions:
+        raise InputError(f"{field}.regions", "a select (non-localizable) finding has no regions")
+    return ReferenceFinding(label, localizable, regions)
+
+
+def parse_reference(data: Mapping[str, Any]) -> Reference:
+    """A Reference from its JSON shape; InputError naming the field for anything malformed."""
+    data = _mapping(data, "reference")
+    findings: list[ReferenceFinding] = []
+    modes: dict[str, bool] = {}
+    for i, raw in enumerate(_optional_list(data, "findings", "findings")):
+        finding = _finding(raw, f"findings[{i}]")
+        if finding is None:
+            continue
+        # One label is either drawn or ticked in a case; both would score it twice.
+        if modes.setdefault(finding.label, finding.localizable) != finding.localizable:
+            raise InputError(
+                f"findings[{i}].localizable",
+                f"{finding.label!r} appears both as a drawn and as a selected finding",
+            )
+        findings.append(finding)
+    threshold = _threshold(data.get("iou_threshold"), "iou_threshold")
+    return Reference(tuple(findings), threshold)
+
+
+def _mark_box(data: Mapping[str, Any], field: str) -> Coords:
+    if "box" in data:
+        return validate_box(data["box"], field=f"{field}.box")
+    if all(key in data for key in ("x", "y", "w", "h")):
+        x, y, w, h = (data[key] for key in ("x", "y", "w", "h"))
+        for key, value in zip("xywh", (x, y, w, h), strict=True):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InputError(f"{field}.{key}", f"expected a number, got {value!r}")
+        x2, y2 = x + w, y + h
+        # x + w can round a hair past the image edge; anything more is a real error.
+        x2 = 1.0 if 1.0 < x2 <= 1.0 + 1e-9 else x2
+        y2 = 1.0 if 1.0 < y2 <= 1.0 + 1e-9 else y2
+        return validate_box([x, y, x2, y2], field=f"{field}.box")
+    raise InputError(f"{field}.box", "expected a box [x1, y1, x2, y2] (or x, y, w, h)")
+
+
+def _confidence(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise InputError(field, f"expected an integer from 1 to 5, got {value!r}")
+    return value
+
+
+def parse_marks(data: Mapping[str, Any]) -> Marks:
+    """Marks from their JSON shape; InputError naming the field for anything malformed."""
+    data = _mapping(data, "marks")
+    boxes = []
+    for i, raw in enumerate(_optional_list(data, "boxes", "boxes")):
+        field_name = f"boxes[{i}]"
+        mark = _mapping(raw, field_name)
+        boxes.append(
+            Mark(
+                parse_label(mark.get("label"), field=f"{field_name}.label"),
+                _mark_box(mark, field_name),
+                _confidence(mark.get("confidence"), f"{field_name}.confidence"),
+            )
+        )
+    selected: list[str] = []
+    normal = False
+    for i, raw in enumerate(_optional_list(data, "selected", "selected")):
+        if isinstance(raw, str) and taxonomy.is_normal(raw):
+            normal = True
+            continue
+        label = parse_label(raw, field=f"selected[{i}]")
+        if label not in selected:
+            selected.append(label)
+    return Marks(tuple(boxes), tuple(selected), normal)
