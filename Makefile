@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs against the real services (CI starts them; so does this machine's image).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
 .PHONY: demo test install lint ml-tests django-tests e2e soak bench viewer viewer-check lock clean
 
@@ -41,12 +45,12 @@ ml-tests: install
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests/ml -p no:django -q -m "not slow"
 
 django-tests: install
-	$(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow"
+	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow"
 
 test: lint ml-tests django-tests
 
 soak: install
-	HYPOTHESIS_PROFILE=nightly $(BIN)/python -m pytest tests -q -m slow
+	HYPOTHESIS_PROFILE=nightly $(TEST_ENV) $(BIN)/python -m pytest tests -q -m slow
 
 bench: install
 	$(BIN)/python bench/localize.py
