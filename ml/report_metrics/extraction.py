@@ -43,8 +43,11 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 _GENERIC_LABELS = frozenset({"Lung opacity"})
+# The text between two alternatives: "or", "versus", "vs.", with an unmatched alternative
+# before it ("atelectasis, aspiration or pneumonia") and a few qualifiers after ("or early").
 _DIFFERENTIAL_LINK = re.compile(
-    r"\s*,?\s*(?:or|versus|vs\.?|v\.|and/or)\s+(?:[a-z]+\s+){0,3}", re.IGNORECASE
+    r"\s*,?\s*(?:[a-z]+\s*,?\s+)?(?:or|versus|vs\.?|v\.|and/or)\s+(?:[a-z]+\s+){0,3}",
+    re.IGNORECASE,
 )
 _LIST_LINK = re.compile(r"\s*,\s*")
 # Words that tie a generic opacity to the diagnosis that explains it.
