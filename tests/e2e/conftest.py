@@ -5,6 +5,7 @@
 - ``page``: a fresh context and page per test. It records console errors, uncaught exceptions
   and Content-Security-Policy violations in ``page_problems`` and fails the test at teardown if
   any were recorded (a test expecting some can inspect and clear that list).
+  ``make_page(**context_options)`` makes more such pages (touch, small screens, ...).
 - ``static_server`` (session): a tiny HTTP server on 127.0.0.1 serving the repository root with
   a strict CSP header; ``mount(prefix, directory)`` serves generated files beside it.
 """
@@ -16,7 +17,7 @@ import http.server
 import os
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,21 +64,37 @@ def page_problems() -> list[str]:
 
 
 @pytest.fixture
-def page(chromium_browser, page_problems: list[str]) -> Iterator[object]:
-    context = chromium_browser.new_context(viewport={"width": 1100, "height": 820})
-    context.add_init_script(_REPORT_CSP_VIOLATIONS)
-    pg = context.new_page()
+def make_page(chromium_browser, page_problems: list[str]) -> Iterator[Callable[..., object]]:
+    """Factory for extra pages with their own context options (touch, mobile viewport, ...).
+
+    Every page it makes reports into ``page_problems``; contexts close at teardown.
+    """
+    contexts = []
 
     def on_console(msg) -> None:
         # Browsers ask for /favicon.ico on their own; its 404 is not the page's fault.
         if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
             page_problems.append(f"console.error: {msg.text}")
 
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: page_problems.append(f"uncaught: {exc}"))
-    yield pg
-    context.close()
+    def make(**context_options: object) -> object:
+        options = {"viewport": {"width": 1100, "height": 820}, **context_options}
+        context = chromium_browser.new_context(**options)
+        contexts.append(context)
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
+        pg = context.new_page()
+        pg.on("console", on_console)
+        pg.on("pageerror", lambda exc: page_problems.append(f"uncaught: {exc}"))
+        return pg
+
+    yield make
+    for context in contexts:
+        context.close()
     assert not page_problems, "browser reported problems:\n" + "\n".join(page_problems)
+
+
+@pytest.fixture
+def page(make_page) -> object:
+    return make_page()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

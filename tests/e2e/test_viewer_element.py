@@ -429,3 +429,52 @@ def test_ready_time_and_bundle_budget(page, server):
     assert gz < 62_000
     assert raw.startswith(b"/* RadGame <cxr-viewer> bundle, built from static/src/viewer/")
     assert v.el.get_attribute("data-state") == "ready"
+
+
+def test_touch_tap_tap_draws_and_pinch_zooms(make_page, server):
+    page = make_page(has_touch=True, is_mobile=False)
+    v = open_viewer(page, server, "annotate")
+    page.touchscreen.tap(*v.screen(0.3, 0.3))
+    page.touchscreen.tap(*v.screen(0.5, 0.6))
+    assert_box(v.boxes()[0]["box"], [0.3, 0.3, 0.5, 0.6])
+
+    # Two fingers moving apart zoom in about their midpoint.
+    cdp = page.context.new_cdp_session(page)
+    cx, cy = v.screen(0.5, 0.5)
+
+    def touch(kind: str, spread: float) -> None:
+        points = [] if kind == "touchEnd" else [
+            {"x": cx - spread, "y": cy, "id": 1},
+            {"x": cx + spread, "y": cy, "id": 2},
+        ]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 40)
+    for spread in (50, 60, 70, 80):
+        touch("touchMove", spread)
+    touch("touchEnd", 0)
+    v.settle()
+    assert "Zoom 200%" in v.el.locator(".cxr-status").inner_text()
+    assert len(v.boxes()) == 1  # a pinch never draws
+
+
+def test_reinserted_element_rebuilds_once(page, server):
+    v = open_viewer(page, server, "annotate")
+    page.evaluate(
+        """async () => {
+            const el = document.querySelector('cxr-viewer');
+            const parent = el.parentNode;
+            el.remove();
+            await new Promise((r) => setTimeout(r, 20));  // let the removal tear down
+            parent.append(el);
+        }"""
+    )
+    page.wait_for_selector("cxr-viewer[data-state=ready]")
+    assert v.el.locator(".cxr-toolbar").count() == 1
+    assert v.el.locator(".cxr-stage canvas").count() == 3
+    v.refit()
+    v.draw((0.2, 0.2), (0.3, 0.3))
+    assert len(page.evaluate("window.__events")) == 1
+    v.stage.focus()
+    page.keyboard.press("Delete")
+    assert v.boxes() == []

@@ -44,7 +44,9 @@ export class CxrViewer extends HTMLElement {
     this.windowActive = false;
     this._abort = new AbortController();
     this._buildDom();
-    this._load().catch((err) => this._fail(err));
+    // A generation number lets a load that outlives its element's removal notice and stop.
+    const gen = (this._gen = (this._gen || 0) + 1);
+    this._load(gen).catch((err) => gen === this._gen && this._fail(err));
   }
 
   disconnectedCallback() {
@@ -56,6 +58,7 @@ export class CxrViewer extends HTMLElement {
 
   _teardown() {
     this._started = false;
+    this._gen++;
     this._abort.abort();
     this._resizeObserver?.disconnect();
     this.pointer?.destroy();
@@ -103,8 +106,12 @@ export class CxrViewer extends HTMLElement {
     if (this.mode === "review") this._owned.push(buildLegend(this.cfg.overlay));
     this.append(...this._owned);
     this._wireToolbar();
-    this.addEventListener("keydown", (e) => onKeyDown(this, e));
-    this.addEventListener("keyup", (e) => onKeyUp(this, e));
+    if (!this._keysBound) {
+      // Bound once: a removed-then-reinserted element rebuilds its DOM but keeps these.
+      this._keysBound = true;
+      this.addEventListener("keydown", (e) => onKeyDown(this, e));
+      this.addEventListener("keyup", (e) => onKeyUp(this, e));
+    }
     this.stageHost.addEventListener("blur", () => {
       this.spaceDown = false;
       this.hideCrosshair();
@@ -131,12 +138,12 @@ export class CxrViewer extends HTMLElement {
 
   // ---- loading ---------------------------------------------------------------------------
 
-  async _load() {
+  async _load(gen) {
     const img = new Image();
     img.decoding = "async";
     img.src = this.cfg.src;
     await img.decode();
-    if (!this._started) return;
+    if (gen !== this._gen) return;
     this.displayImage = img;
     this.w = this.cfg.width || img.naturalWidth;
     this.h = this.cfg.height || img.naturalHeight;
@@ -155,7 +162,7 @@ export class CxrViewer extends HTMLElement {
     this.readyMs = performance.now() - this._t0;
     this.dataset.state = "ready";
     this.emit("cxr-ready", { ms: this.readyMs });
-    if (this.cfg.src16) this._load16();
+    if (this.cfg.src16) this._load16(gen);
   }
 
   _initialMarks() {
@@ -173,12 +180,13 @@ export class CxrViewer extends HTMLElement {
     return out;
   }
 
-  async _load16() {
+  async _load16(gen) {
     try {
       const px = await loadPixels16(this.cfg.src16, this._abort.signal);
+      if (gen !== this._gen) return;
       this.px16 = px;
     } catch (err) {
-      if (!this._started) return;
+      if (gen !== this._gen) return;
       // The 8-bit image still works; presets are in 16-bit units, so they go.
       console.warn(`cxr-viewer: 16-bit pixels unavailable (${err.message}); windowing the 8-bit image`);
       this.px16 = null;
@@ -189,7 +197,6 @@ export class CxrViewer extends HTMLElement {
   }
 
   _fail(err) {
-    if (!this._started) return;
     console.warn(`cxr-viewer: image could not be loaded (${err && err.message})`);
     this.dataset.state = "error";
     this.stageHost.textContent = "The image could not be loaded.";
@@ -496,7 +503,10 @@ export class CxrViewer extends HTMLElement {
   }
 
   applyPreset(value) {
-    if (!value || !this._windowReady()) return;
+    if (!value || !this._windowReady()) {
+      this.toolbar.presetSelect.value = "";
+      return;
+    }
     const preset = this.cfg.presets[Number(value)];
     if (value === "default") this._defaultWindow();
     else if (preset) this.win.set(preset.center, preset.width);
