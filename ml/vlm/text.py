@@ -50,6 +50,9 @@ def sanitize_untrusted(text: str, *, max_chars: int) -> str:
     The result holds no invisible characters, uses ``\\n`` line ends, has at most one blank line in
     a row and at most ``max_chars`` characters (cut at a word boundary where one is near).
     """
+    # Text past a generous multiple of the cap cannot survive it; dropping it first bounds the
+    # per-character work a megabyte of padding could cost.
+    text = text[: 4 * max_chars + 64]
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Line and paragraph separators would otherwise survive as Zl/Zp and break the layout.
     text = text.replace("\u2028", "\n").replace("\u2029", "\n")
