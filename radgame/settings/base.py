@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
             ],
+            "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from apps.inference.consumers import JobStatusConsumer
+from apps.inference.models import Job
+from apps.inference.services import push_job_update
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def connect(user: Any) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(JobStatusConsumer.as_asgi(), "/ws/jobs/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+def test_anonymous_socket_is_closed() -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    async def run() -> tuple[bool, Any]:
+        communicator = await connect(AnonymousUser())
+        connected, code = await communicator.connect()
+        return connected, code
+
+    connected, code = async_to_sync(run)()
+    assert not connected
+    assert code == 4401
+
+
+def test_pushes_reach_only_the_owner(make_user: Any) -> None:
+    owner = make_user("owner")
+    other = make_user("other")
+    job = Job.objects.create(owner=owner, kind="ml.diagnostics.ping", request={})
+
+    async def run() -> tuple[Any, bool]:
+        mine = await connect(owner)
+        theirs = await connect(other)
+        assert (await mine.connect())[0]
+        assert (await theirs.connect())[0]
+        await get_channel_layer().group_send(
+            f"user-{owner.pk}", {"type": "job.update", "job": str(job.pk), "status": "done"}
+        )
+        received = await mine.receive_json_from(timeout=2)
+        nothing = await theirs.receive_nothing(timeout=0.3)
+        await mine.disconnect()
+        await theirs.disconnect()
+        return received, nothing
+
+    received, nothing = async_to_sync(run)()
+    assert received == {"type": "job", "job": str(job.pk), "status": "done"}
+    assert nothing
+
+
+def test_reconnect_gets_a_snapshot_of_recently_finished_jobs(make_user: Any) -> None:
+    owner = make_user("owner")
+    job = Job.objects.create(owner=owner, kind="ml.diagnostics.ping", request={}, status="done")
+    push_job_update(job.pk, owner.pk, "done")  # nobody listening: the push is lost
+
+    async def run() -> Any:
+        communicator = await connect(owner)
+        await communicator.connect()
+        message = await communicator.receive_json_from(timeout=2)
+        await communicator.disconnect()
+        return message
+
+    assert async_to_sync(run)() == {"type": "job", "job": str(job.pk), "status": "done"}
