@@ -54,10 +54,14 @@ _ANGLE_RUNS: Final = re.compile(r"<{3,}|>{3,}")
 class JudgeOutputError(ValueError):
     """The model's answer is not a valid judgement, even after the repair attempt."""
 
-    def __init__(self, reason: str, *, attempts: int = 1) -> None:
+    def __init__(
+        self, reason: str, *, attempts: int = 1, raw_answers: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.attempts = attempts
+        # The model's answers (each cut to 2,000 characters) for the educator review queue.
+        self.raw_answers = raw_answers
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,9 @@ def run_judge(
             errors, significant = parse_judge_answer(second, candidate=clean_candidate)
         except JudgeOutputError as final:
             raise JudgeOutputError(
-                f"invalid judge answer after one repair: {final.reason}", attempts=2
+                f"invalid judge answer after one repair: {final.reason}",
+                attempts=2,
+                raw_answers=(first[:2000], second[:2000]),
             ) from final
         repaired = True
     return JudgeResult(

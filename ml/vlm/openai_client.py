@@ -7,6 +7,7 @@ flooding a worker.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -50,12 +51,12 @@ class OpenAIChatModel:
         )
 
     @classmethod
-    def for_explainer(cls, config: MLConfig, **kwargs: Any) -> OpenAIChatModel:
-        return cls(**_endpoint(config, config.openai_model), **kwargs)
+    def for_explainer(cls, config: MLConfig) -> OpenAIChatModel:
+        return _shared_client(**_endpoint(config, config.openai_model))
 
     @classmethod
-    def for_judge(cls, config: MLConfig, **kwargs: Any) -> OpenAIChatModel:
-        return cls(**_endpoint(config, config.judge_openai_model), **kwargs)
+    def for_judge(cls, config: MLConfig) -> OpenAIChatModel:
+        return _shared_client(**_endpoint(config, config.judge_openai_model))
 
     def close(self) -> None:
         self._client.close()
@@ -105,6 +106,12 @@ class OpenAIChatModel:
                     )
                 chunks.append(chunk)
             return response.status_code, b"".join(chunks), _retry_after(response)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_client(**endpoint: Any) -> OpenAIChatModel:
+    # Workers build an explainer per job; sharing the client per endpoint reuses its connections.
+    return OpenAIChatModel(**endpoint)
 
 
 def _endpoint(config: MLConfig, model: str | None) -> dict[str, Any]:

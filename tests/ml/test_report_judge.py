@@ -209,6 +209,7 @@ def test_a_second_invalid_answer_is_final() -> None:
         run_judge(REFERENCE, CANDIDATE, chat_model=chat, max_new_tokens=256)
 
     assert raised.value.attempts == 2
+    assert raised.value.raw_answers == ("nonsense", "still nonsense")
     assert len(chat.conversations) == 2
 
 

@@ -241,3 +241,19 @@ def test_no_authorization_header_without_a_key(fake_openai: FakeOpenAIServer) ->
     )
 
     assert "authorization" not in fake_openai.headers[0]
+
+
+def test_one_client_is_shared_per_endpoint(fake_openai: FakeOpenAIServer, media_root: Path) -> None:
+    config = MLConfig(
+        explainer="openai",
+        openai_base_url=fake_openai.base_url,
+        openai_model="medgemma-test",
+        media_root=media_root,
+    )
+    first, second = get_explainer(config), get_explainer(config)
+    other = get_explainer(MLConfig(**{**config.__dict__, "openai_model": "other-model"}))
+
+    assert isinstance(first, ModelExplainer) and isinstance(second, ModelExplainer)
+    assert isinstance(other, ModelExplainer)
+    assert first.chat_model is second.chat_model
+    assert other.chat_model is not first.chat_model
