@@ -226,3 +226,21 @@ def test_device_auto_falls_back_to_cpu_float32(monkeypatch: pytest.MonkeyPatch) 
     assert resolve_dtype("auto", "cpu") == torch.float32
     with pytest.raises(ConfigError, match="RADGAME_DEVICE=cuda"):
         resolve_device("cuda")
+
+
+def test_half_precision_casts_the_pixels_to_the_model_dtype(
+    vlm_config: MLConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The GPU default is bfloat16; on CPU the same cast path runs with an explicit dtype.
+    config = MLConfig(**{**vlm_config.__dict__, "device": "cpu", "dtype": "bfloat16"})
+    chat_model = load_vlm(config)
+    calls = record_generate(monkeypatch, chat_model)
+    assert config.media_root is not None
+
+    ModelExplainer(
+        chat_model, media_root=config.media_root, with_crop=True, max_new_tokens=4
+    ).explain(MISSED_NODULE)
+
+    assert chat_model.model.dtype == torch.bfloat16
+    assert calls[0]["pixel_values"].dtype == torch.bfloat16
+    assert calls[0]["input_ids"].dtype == torch.long
