@@ -52,6 +52,9 @@ def validate_box(value: Any, *, field: str = "box") -> Coords:
         raise BoxError(field, f"coordinates must lie in [0, 1], got {[x1, y1, x2, y2]}")
     if not (x1 < x2 and y1 < y2):
         raise BoxError(field, f"expected x1 < x2 and y1 < y2, got {[x1, y1, x2, y2]}")
+    if (x2 - x1) * (y2 - y1) == 0.0:
+        # Sides of ~1e-160 and less multiply to zero area, which no IoU can be computed for.
+        raise BoxError(field, f"box is too small to have an area, got {[x1, y1, x2, y2]}")
     return (x1, y1, x2, y2)
 
 
@@ -66,7 +69,10 @@ def iou(a: Coords, b: Coords) -> float:
     if height <= 0.0:
         return 0.0
     inter = width * height
-    value = inter / ((ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter)
+    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+    if union <= 0.0:
+        return 0.0  # both areas underflow to zero; validate_box keeps such boxes out
+    value = inter / union
     # Rounding can leave a hair above 1 for near-identical boxes.
     return value if value < 1.0 else 1.0
 

@@ -111,6 +111,8 @@ def score_localize(
                             continue
                         inter = width * height
                         union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+                        if union <= 0.0:
+                            continue  # zero-area boxes built without validate_box
                         overlap = inter / union
                         if overlap > value:
                             value = overlap

@@ -36,6 +36,7 @@ def test_it_accepts_a_normalised_box_as_floats() -> None:
         ([0.1, 0.2, 0.3, 1.0000001], "lie in [0, 1]"),
         ([0.3, 0.2, 0.1, 0.4], "x1 < x2"),
         ([0.1, 0.4, 0.3, 0.4], "y1 < y2"),
+        ([0.0, 0.0, 1e-200, 1e-200], "too small to have an area"),
     ],
 )
 def test_it_rejects_malformed_boxes_naming_the_field(value: object, problem: str) -> None:
@@ -57,6 +58,8 @@ def test_it_computes_iou_of_known_boxes() -> None:
     assert iou((0.0, 0.0, 0.5, 0.5), (0.0, 0.0, 0.5, 0.5)) == 1.0
     assert iou((0.0, 0.0, 0.5, 0.5), (0.5, 0.5, 1.0, 1.0)) == 0.0  # touching corners
     assert iou((0.0, 0.0, 0.2, 0.2), (0.1, 0.0, 0.3, 0.2)) == pytest.approx(1 / 3)
+    tiny = (0.0, 0.0, 1e-200, 1e-200)  # unvalidated: both areas underflow to zero
+    assert iou(tiny, tiny) == 0.0
     # Containment: the IoU is the ratio of the areas.
     assert iou((0.0, 0.0, 0.4, 0.4), (0.1, 0.1, 0.3, 0.3)) == pytest.approx(0.25)
 
