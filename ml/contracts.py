@@ -80,7 +80,9 @@ def spec_for(name: str) -> TaskSpec:
     try:
         return TASKS[name]
     except KeyError:
-        raise UnknownTaskError(f"Unknown task {name!r}; known: {', '.join(sorted(TASKS))}") from None
+        raise UnknownTaskError(
+            f"Unknown task {name!r}; known: {', '.join(sorted(TASKS))}"
+        ) from None
 
 
 class PermanentJobError(ValueError):

@@ -80,4 +80,6 @@ def vlm_explain(payload: dict[str, Any]) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentJobError(f"bad explanation request: {exc}") from exc
     explainer = get_explainer(MLConfig.from_env())
-    return {"explanations": [explanation.to_dict() for explanation in explainer.explain_many(requests)]}
+    return {
+        "explanations": [explanation.to_dict() for explanation in explainer.explain_many(requests)]
+    }

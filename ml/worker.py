@@ -87,7 +87,9 @@ def _make_task(spec: TaskSpec) -> Task:
     def run(self: Task, job_id: str, payload: dict[str, Any]) -> None:
         deliveries = count_delivery(self.request.id)
         if deliveries > MAX_DELIVERIES:
-            send_outcome(job_id, "failed", None, f"the worker died {deliveries - 1} times on this job")
+            send_outcome(
+                job_id, "failed", None, f"the worker died {deliveries - 1} times on this job"
+            )
             return
         try:
             result = load_handler(spec)(payload)

@@ -84,7 +84,12 @@ def outsider(make_user: Callable[..., Any]) -> Any:
 
 @pytest.fixture
 def personas(
-    resident: Any, other_resident: Any, educator: Any, other_educator: Any, admin_user: Any, outsider: Any
+    resident: Any,
+    other_resident: Any,
+    educator: Any,
+    other_educator: Any,
+    admin_user: Any,
+    outsider: Any,
 ) -> dict[str, Any]:
     return {
         "resident": resident,

@@ -20,6 +20,11 @@ class MeApi(APIView):
         user = request.user
         return Response(
             MeOutput(
-                {"id": user.pk, "username": user.username, "display_name": user.shown_name, "role": user.role}
+                {
+                    "id": user.pk,
+                    "username": user.username,
+                    "display_name": user.shown_name,
+                    "role": user.role,
+                }
             ).data
         )

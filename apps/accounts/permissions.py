@@ -18,12 +18,16 @@ from .models import Role
 
 
 def is_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.role == Role.ADMIN or user.is_superuser))
+    return bool(
+        user.is_authenticated and user.is_active and (user.role == Role.ADMIN or user.is_superuser)
+    )
 
 
 def is_educator(user: Any) -> bool:
     """Educators author cases and run cohorts; admins can do everything an educator can."""
-    return bool(user.is_authenticated and user.is_active and (user.role == Role.EDUCATOR or is_admin(user)))
+    return bool(
+        user.is_authenticated and user.is_active and (user.role == Role.EDUCATOR or is_admin(user))
+    )
 
 
 def is_resident(user: Any) -> bool:

@@ -49,7 +49,9 @@ class CohortCreateInput(serializers.Serializer):
 class CohortListApi(APIView):
     permission_classes = [IsPlayer]
 
-    @extend_schema(responses=CohortOutput(many=True), summary="Cohorts you run (educators) or joined")
+    @extend_schema(
+        responses=CohortOutput(many=True), summary="Cohorts you run (educators) or joined"
+    )
     def get(self, request: Request) -> Response:
         if is_educator(request.user):
             cohorts = selectors.cohorts_managed_by(actor=request.user).order_by("name")
@@ -94,7 +96,9 @@ class InvitationCreateApi(APIView):
         cohort = selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
         data = InvitationCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        invitation = services.cohort_invitation_create(actor=request.user, cohort=cohort, **data.validated_data)
+        invitation = services.cohort_invitation_create(
+            actor=request.user, cohort=cohort, **data.validated_data
+        )
         response = Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"
         return response
@@ -111,5 +115,7 @@ class JoinApi(APIView):
     def post(self, request: Request) -> Response:
         data = JoinInput(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.cohort_join_by_code(user=request.user, code=data.validated_data["code"])
+        membership = services.cohort_join_by_code(
+            user=request.user, code=data.validated_data["code"]
+        )
         return Response(CohortOutput(membership.cohort).data)

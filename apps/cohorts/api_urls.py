@@ -7,5 +7,9 @@ urlpatterns = [
     path("create/", api.CohortCreateApi.as_view(), name="api-cohort-create"),
     path("join/", api.JoinApi.as_view(), name="api-cohort-join"),
     path("<int:cohort_id>/", api.CohortDetailApi.as_view(), name="api-cohort-detail"),
-    path("<int:cohort_id>/invitations/", api.InvitationCreateApi.as_view(), name="api-invitation-create"),
+    path(
+        "<int:cohort_id>/invitations/",
+        api.InvitationCreateApi.as_view(),
+        name="api-invitation-create",
+    ),
 ]

@@ -8,7 +8,9 @@ class CohortForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(required=False, help_text="Optional: who the link is for (not sent by email).")
+    email = forms.EmailField(
+        required=False, help_text="Optional: who the link is for (not sent by email)."
+    )
     note = forms.CharField(max_length=120, required=False)
     days_valid = forms.IntegerField(min_value=1, max_value=60, initial=14)
 

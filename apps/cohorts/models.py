@@ -24,7 +24,9 @@ def new_invitation_token() -> str:
 class Cohort(TimeStampedModel):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, default="")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cohorts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cohorts"
+    )
     join_code = models.CharField(max_length=16, unique=True, default=new_join_code)
     join_code_enabled = models.BooleanField(default=True)
 
@@ -42,7 +44,9 @@ class MemberRole(models.TextChoices):
 
 class Membership(TimeStampedModel):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.RESIDENT)
 
     class Meta:
@@ -55,7 +59,9 @@ class Invitation(TimeStampedModel):
     token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
     email = models.EmailField(blank=True, default="")
     note = models.CharField(max_length=120, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     expires_at = models.DateTimeField()
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

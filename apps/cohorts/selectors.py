@@ -47,7 +47,10 @@ def cohort_for_manager(*, actor: Any, cohort_id: int) -> Cohort:
 
 def invitation_for_manager(*, actor: Any, invitation_id: int) -> Invitation:
     invitation = Invitation.objects.select_related("cohort").filter(pk=invitation_id).first()
-    if invitation is None or not cohorts_managed_by(actor=actor).filter(pk=invitation.cohort_id).exists():
+    if (
+        invitation is None
+        or not cohorts_managed_by(actor=actor).filter(pk=invitation.cohort_id).exists()
+    ):
         raise Http404("No such invitation")
     return invitation
 

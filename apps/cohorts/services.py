@@ -23,9 +23,10 @@ def can_manage(actor: Any, cohort: Cohort) -> bool:
         return True
     if not is_educator(actor):
         return False
-    return cohort.owner_id == actor.pk or cohort.memberships.filter(
-        user=actor, role=MemberRole.EDUCATOR
-    ).exists()
+    return (
+        cohort.owner_id == actor.pk
+        or cohort.memberships.filter(user=actor, role=MemberRole.EDUCATOR).exists()
+    )
 
 
 def _require_manager(actor: Any, cohort: Cohort) -> None:
@@ -51,7 +52,9 @@ def cohort_invitation_create(
 ) -> Invitation:
     _require_manager(actor, cohort)
     if not 1 <= days_valid <= MAX_INVITATION_DAYS:
-        raise ApplicationError(f"An invitation lasts 1 to {MAX_INVITATION_DAYS} days.", field="days_valid")
+        raise ApplicationError(
+            f"An invitation lasts 1 to {MAX_INVITATION_DAYS} days.", field="days_valid"
+        )
     return Invitation.objects.create(
         cohort=cohort,
         email=email.strip(),
@@ -81,7 +84,9 @@ def _add_member(cohort: Cohort, user: User) -> Membership:
     role = MemberRole.EDUCATOR if is_educator(user) else MemberRole.RESIDENT
     try:
         with transaction.atomic():
-            membership, _ = Membership.objects.get_or_create(cohort=cohort, user=user, defaults={"role": role})
+            membership, _ = Membership.objects.get_or_create(
+                cohort=cohort, user=user, defaults={"role": role}
+            )
     except IntegrityError:  # two tabs joining at once
         membership = Membership.objects.get(cohort=cohort, user=user)
     return membership
@@ -98,7 +103,9 @@ def _claim_invitation(*, cohort_id: int, token: str) -> Invitation:
         raise ApplicationError("This invitation belongs to another cohort.")
     state = invitation.state
     if state == "used":
-        raise ApplicationError("This invitation has already been used. Ask your educator for a new one.")
+        raise ApplicationError(
+            "This invitation has already been used. Ask your educator for a new one."
+        )
     if state == "revoked":
         raise ApplicationError("This invitation was withdrawn by your educator.")
     if state == "expired":
@@ -132,7 +139,9 @@ def cohort_join_by_code(*, user: User, code: str) -> Membership:
     code = code.strip().upper().replace(" ", "").replace("-", "")
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_code_enabled:
-        raise ApplicationError("No cohort has this join code. Check it with your educator.", field="code")
+        raise ApplicationError(
+            "No cohort has this join code. Check it with your educator.", field="code"
+        )
     return _add_member(cohort, user)
 
 

@@ -10,7 +10,11 @@ urlpatterns = [
     path("<int:cohort_id>/", views.cohort_detail, name="detail"),
     path("<int:cohort_id>/invitations/", views.invitation_create, name="invitation_create"),
     path("<int:cohort_id>/join-code/", views.join_code_rotate, name="join_code_rotate"),
-    path("<int:cohort_id>/members/<int:user_id>/remove/", views.member_remove, name="member_remove"),
-    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path(
+        "<int:cohort_id>/members/<int:user_id>/remove/", views.member_remove, name="member_remove"
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"
+    ),
     path("<int:cohort_id>/invite/<str:token>/", views.invitation_open, name="invitation_open"),
 ]

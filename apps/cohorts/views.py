@@ -52,13 +52,17 @@ def invitation_create(request: HttpRequest, cohort_id: int) -> HttpResponse:
     new_invitation = None
     if form.is_valid():
         try:
-            new_invitation = services.cohort_invitation_create(actor=request.user, cohort=cohort, **form.cleaned_data)
+            new_invitation = services.cohort_invitation_create(
+                actor=request.user, cohort=cohort, **form.cleaned_data
+            )
         except ApplicationError as exc:
             form.add_error(exc.field, exc.message)
     context = _detail_context(request, cohort_id, new_invitation=new_invitation)
     if not form.is_valid() or new_invitation is None:
         context["invitation_form"] = form
-    return render_page(request, "cohorts/detail.html", context, partial="invitations", no_store=True)
+    return render_page(
+        request, "cohorts/detail.html", context, partial="invitations", no_store=True
+    )
 
 
 @educator_required
@@ -74,7 +78,9 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 def join_code_rotate(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
-    services.cohort_join_code_rotate(actor=request.user, cohort=cohort, enabled=request.POST.get("enabled") != "0")
+    services.cohort_join_code_rotate(
+        actor=request.user, cohort=cohort, enabled=request.POST.get("enabled") != "0"
+    )
     messages.success(request, "The join code was changed; the old one no longer works.")
     return redirect("cohorts:detail", cohort_id=cohort_id)
 
@@ -96,7 +102,9 @@ def join(request: HttpRequest) -> HttpResponse:
     form = JoinCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.cohort_join_by_code(user=request.user, code=form.cleaned_data["code"])
+            membership = services.cohort_join_by_code(
+                user=request.user, code=form.cleaned_data["code"]
+            )
         except ApplicationError as exc:
             form.add_error("code", exc.message)
         else:
@@ -115,18 +123,27 @@ def invitation_open(request: HttpRequest, cohort_id: int, token: str) -> HttpRes
     if request.method == "POST":
         try:
             if user.is_authenticated:
-                membership = services.cohort_invitation_accept(user=user, cohort_id=cohort_id, token=token)
+                membership = services.cohort_invitation_accept(
+                    user=user, cohort_id=cohort_id, token=token
+                )
                 messages.success(request, f"You joined “{membership.cohort.name}”.")
                 return redirect("home")
             if form is not None and form.is_valid():
-                new_user = services.cohort_invitation_signup(cohort_id=cohort_id, token=token, **form.cleaned_data)
+                new_user = services.cohort_invitation_signup(
+                    cohort_id=cohort_id, token=token, **form.cleaned_data
+                )
                 login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
-                messages.success(request, "Welcome! Your account is ready and you joined the cohort.")
+                messages.success(
+                    request, "Welcome! Your account is ready and you joined the cohort."
+                )
                 return redirect("home")
         except ApplicationError as exc:
             error = exc.message
     cohort = Cohort.objects.filter(pk=cohort_id, invitations__token=token).only("name").first()
     status = 400 if error else 200
     return render(
-        request, "cohorts/invitation.html", {"form": form, "error": error, "cohort": cohort}, status=status
+        request,
+        "cohorts/invitation.html",
+        {"form": form, "error": error, "cohort": cohort},
+        status=status,
     )

@@ -6,7 +6,9 @@ from typing import Any
 
 
 class ApplicationError(Exception):
-    def __init__(self, message: str, *, field: str | None = None, extra: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, extra: dict[str, Any] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.field = field

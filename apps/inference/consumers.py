@@ -45,5 +45,7 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _snapshot(self, user_id: int) -> list[tuple[str, str]]:
         since = timezone.now() - SNAPSHOT_WINDOW
-        rows = Job.objects.filter(owner_id=user_id, updated_at__gte=since).values_list("pk", "status")
+        rows = Job.objects.filter(owner_id=user_id, updated_at__gte=since).values_list(
+            "pk", "status"
+        )
         return [(str(pk), status) for pk, status in rows if status in FINAL_STATUSES]

@@ -23,7 +23,11 @@ FINAL_STATUSES = (JobStatus.DONE, JobStatus.FAILED)
 class Job(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="jobs",
     )
     kind = models.CharField(max_length=64)  # a task name from ml.contracts.TASKS
     # What the job is about, e.g. "reporting.attempt:42": lets the owning app find its jobs and

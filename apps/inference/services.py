@@ -86,7 +86,9 @@ def job_publish(job_id: Any) -> bool:
         else:
             app.send_task(job.kind, args=[str(job.pk), job.request], queue=spec_for(job.kind).queue)
     except Exception:
-        logger.warning("publishing job %s failed; the sweeper will resend it", job_id, exc_info=True)
+        logger.warning(
+            "publishing job %s failed; the sweeper will resend it", job_id, exc_info=True
+        )
         return False
     _mark_sent(job_id)
     return True
@@ -197,7 +199,9 @@ def inference_jobs_sweep(*, now: Any = None, limit: int = 500) -> dict[str, int]
     for job_id, attempts in rows:
         if attempts >= settings.RADGAME_JOB_MAX_ATTEMPTS:
             error = f"no worker finished this job after {attempts} attempts"
-            if inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=error):
+            if inference_job_finish(
+                job_id=job_id, status=JobStatus.FAILED, result=None, error=error
+            ):
                 counts["failed"] += 1
         else:
             job_send(job_id)

@@ -20,5 +20,10 @@ def job_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = job_get(actor=request.user, job_id=job_id)
     status = HTMX_STOP_POLLING if (job.is_final and getattr(request, "htmx", False)) else 200
     return render_page(
-        request, "inference/job_status.html", {"job": job}, partial="status", status=status, no_store=True
+        request,
+        "inference/job_status.html",
+        {"job": job},
+        partial="status",
+        status=status,
+        no_store=True,
     )

@@ -15,11 +15,17 @@ class ExerciseKind(models.TextChoices):
 
 
 class ScoreEvent(TimeStampedModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="score_events"
+    )
     kind = models.CharField(max_length=16, choices=ExerciseKind.choices)
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="score_events")
     case_set = models.ForeignKey(
-        "cases.CaseSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="score_events"
+        "cases.CaseSet",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="score_events",
     )
     # The attempt this event scores, e.g. "localization.attempt:12": recording twice is a no-op.
     attempt_ref = models.CharField(max_length=80)
@@ -32,5 +38,7 @@ class ScoreEvent(TimeStampedModel):
         indexes = [models.Index(fields=["user", "kind", "created_at"])]
         constraints = [
             models.UniqueConstraint(fields=["attempt_ref"], name="scoreevent_unique_attempt"),
-            models.CheckConstraint(condition=Q(score__gte=-1) & Q(score__lte=1), name="scoreevent_score_range"),
+            models.CheckConstraint(
+                condition=Q(score__gte=-1) & Q(score__lte=1), name="scoreevent_score_range"
+            ),
         ]

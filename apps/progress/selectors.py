@@ -40,7 +40,8 @@ def player_stats(*, user: Any) -> PlayerStats:
     events = ScoreEvent.objects.filter(user=user)
     totals = events.aggregate(xp=Sum("xp"), attempts=Count("pk"))
     by_kind = {
-        row["kind"]: row["avg"] for row in events.values("kind").annotate(avg=Avg("score")).order_by()
+        row["kind"]: row["avg"]
+        for row in events.values("kind").annotate(avg=Avg("score")).order_by()
     }
     since = timezone.now() - timedelta(days=400)
     days = set(

@@ -22,7 +22,9 @@ def home(request: HttpRequest) -> HttpResponse:
         managed = cohort_selectors.cohorts_managed_by(actor=user).order_by("name")
         context["managed"] = managed
         context["open_invitations"] = (
-            Invitation.objects.filter(cohort__in=managed.values("pk"), used_at__isnull=True, revoked_at__isnull=True)
+            Invitation.objects.filter(
+                cohort__in=managed.values("pk"), used_at__isnull=True, revoked_at__isnull=True
+            )
             .select_related("cohort")
             .order_by("expires_at")[:20]
         )

@@ -14,7 +14,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from .env import env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("RADGAME_VAR_DIR", str(BASE_DIR / "var")))
@@ -22,7 +22,9 @@ VAR_DIR = Path(env_str("RADGAME_VAR_DIR", str(BASE_DIR / "var")))
 # ---------------------------------------------------------------- core
 DEBUG = False
 # A development-only key; the production overlay refuses to start without SECRET_KEY.
-SECRET_KEY = env_secret("SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789")
+SECRET_KEY = env_secret(
+    "SECRET_KEY", default="dev-only-insecure-key-never-use-in-production-0123456789"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -121,7 +123,9 @@ else:
 # "celery": the job is published to the broker and a worker runs it.
 RADGAME_JOBS = env_str("RADGAME_JOBS", "celery" if REDIS_URL else "inprocess")
 if RADGAME_JOBS not in {"inprocess", "celery"}:
-    raise ImproperlyConfigured(f"RADGAME_JOBS must be 'inprocess' or 'celery', got {RADGAME_JOBS!r}")
+    raise ImproperlyConfigured(
+        f"RADGAME_JOBS must be 'inprocess' or 'celery', got {RADGAME_JOBS!r}"
+    )
 # A job not finished this long after it was last sent is re-sent by the sweeper.
 RADGAME_JOB_LEASE_SECONDS = env_int("RADGAME_JOB_LEASE_SECONDS", 360, minimum=5)
 RADGAME_JOB_MAX_ATTEMPTS = env_int("RADGAME_JOB_MAX_ATTEMPTS", 3, minimum=1)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,9 @@ def require_services() -> str:
     url = redis_url()
     if not url:
         if os.environ.get("CI"):
-            pytest.fail("REDIS_URL must be set in CI: the deployment path is tested against real Redis")
+            pytest.fail(
+                "REDIS_URL must be set in CI: the deployment path is tested against real Redis"
+            )
         pytest.skip("REDIS_URL is not set")
     import redis
 
@@ -72,10 +74,14 @@ def process_env(database_name: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(args: list[str], env: dict[str, str], log: Path, ready: str, timeout: float = 30) -> Iterator[Any]:
+def running(
+    args: list[str], env: dict[str, str], log: Path, ready: str, timeout: float = 30
+) -> Iterator[Any]:
     """Start a process, wait until its log shows ``ready``, stop it (and its children) afterwards."""
     with log.open("w") as out:
-        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + timeout
         while ready not in log.read_text():
@@ -84,23 +90,41 @@ def running(args: list[str], env: dict[str, str], log: Path, ready: str, timeout
             time.sleep(0.1)
         yield proc
     finally:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=10)
 
 
 def celery(app: str, queue: str, concurrency: int = 1) -> list[str]:
     return [
-        str(BIN / "celery"), "-A", app, "worker", "-Q", queue, "--concurrency", str(concurrency),
-        "--pool", "prefork", "--without-gossip", "--without-mingle", "--loglevel", "INFO",
-        "-n", f"{queue}-%h-{os.getpid()}",
+        str(BIN / "celery"),
+        "-A",
+        app,
+        "worker",
+        "-Q",
+        queue,
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel",
+        "INFO",
+        "-n",
+        f"{queue}-%h-{os.getpid()}",
     ]
 
 
 def uvicorn(port: int) -> list[str]:
-    return [str(BIN / "uvicorn"), "radgame.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+    return [
+        str(BIN / "uvicorn"),
+        "radgame.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
 
 
 def children_of(pid: int) -> list[int]:

@@ -48,9 +48,18 @@ def test_job_round_trip_is_pushed_to_the_owners_websocket(
     session_cookie = client.cookies["sessionid"].value
     port = harness.free_port()
     with (
-        harness.running(harness.uvicorn(port), services_env, tmp_path / "web.log", "Application startup complete"),
-        harness.running(harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."),
-        harness.running(harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready."),
+        harness.running(
+            harness.uvicorn(port),
+            services_env,
+            tmp_path / "web.log",
+            "Application startup complete",
+        ),
+        harness.running(
+            harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."
+        ),
+        harness.running(
+            harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready."
+        ),
     ):
 
         async def listen() -> dict[str, Any]:
@@ -77,10 +86,14 @@ def test_foreign_origin_websocket_is_refused(services_env: dict[str, str], tmp_p
     import websockets
 
     port = harness.free_port()
-    with harness.running(harness.uvicorn(port), services_env, tmp_path / "web.log", "Application startup complete"):
+    with harness.running(
+        harness.uvicorn(port), services_env, tmp_path / "web.log", "Application startup complete"
+    ):
 
         async def connect() -> None:
-            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/jobs/", origin="https://evil.example"):
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/ws/jobs/", origin="https://evil.example"
+            ):
                 pass
 
         with pytest.raises(websockets.exceptions.InvalidStatus):
@@ -93,8 +106,12 @@ def test_job_survives_sigkill_of_its_worker_and_completes_once(
     import redis
 
     with (
-        harness.running(harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."),
-        harness.running(harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready.") as ml,
+        harness.running(
+            harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."
+        ),
+        harness.running(
+            harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready."
+        ) as ml,
     ):
         job = dispatch_ping(hold_seconds=3, echo="survivor")
         broker = redis.Redis.from_url(harness.redis_url())
@@ -104,7 +121,9 @@ def test_job_survives_sigkill_of_its_worker_and_completes_once(
         assert children, "the prefork pool child should be running the task"
         for child in children:
             os.kill(child, signal.SIGKILL)
-        finished = harness.wait_for(lambda: Job.objects.get(pk=job.pk).is_final, timeout=40, interval=0.3)
+        finished = harness.wait_for(
+            lambda: Job.objects.get(pk=job.pk).is_final, timeout=40, interval=0.3
+        )
         log = (tmp_path / "ml.log").read_text()
     job.refresh_from_db()
     assert finished, log[-3000:]
@@ -135,8 +154,12 @@ def test_lost_publish_is_resent_by_the_sweeper(
     assert job.status == JobStatus.PENDING
     Job.objects.filter(pk=job.pk).update(created_at=job.created_at - PENDING_GRACE * 2)
     with (
-        harness.running(harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."),
-        harness.running(harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready."),
+        harness.running(
+            harness.celery("radgame", "web"), services_env, tmp_path / "webq.log", "ready."
+        ),
+        harness.running(
+            harness.celery("ml.worker", "scoring"), services_env, tmp_path / "ml.log", "ready."
+        ),
     ):
         assert inference_jobs_sweep() == {"resent": 1, "failed": 0}
         assert harness.wait_for(lambda: Job.objects.get(pk=job.pk).is_final, timeout=30)

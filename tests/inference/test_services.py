@@ -24,7 +24,9 @@ def dispatch(**kwargs: Any) -> Job:
         return inference_job_dispatch(**kwargs)
 
 
-def test_inprocess_job_runs_after_commit_and_is_done(django_capture_on_commit_callbacks: Any) -> None:
+def test_inprocess_job_runs_after_commit_and_is_done(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = inference_job_dispatch(kind="ml.diagnostics.ping", payload={"echo": "hi"})
         assert Job.objects.get(pk=job.pk).status == JobStatus.PENDING  # nothing runs before commit
@@ -35,7 +37,9 @@ def test_inprocess_job_runs_after_commit_and_is_done(django_capture_on_commit_ca
     assert job.attempts == 1
 
 
-def test_bad_payload_fails_permanently_with_its_message(django_capture_on_commit_callbacks: Any) -> None:
+def test_bad_payload_fails_permanently_with_its_message(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         job = inference_job_dispatch(kind="ml.diagnostics.ping", payload={"hold_seconds": 999})
     job.refresh_from_db()
@@ -62,7 +66,10 @@ def test_finish_runs_hooks_exactly_once(settings: Any) -> None:
     registry.on_job_finished("ml.diagnostics.ping", lambda job: seen.append(str(job.pk)))
     try:
         job = Job.objects.create(kind="ml.diagnostics.ping", request={})
-        assert inference_job_finish(job_id=job.pk, status="done", result={"a": 1}, error="") is not None
+        assert (
+            inference_job_finish(job_id=job.pk, status="done", result={"a": 1}, error="")
+            is not None
+        )
         assert inference_job_finish(job_id=job.pk, status="done", result={"a": 2}, error="") is None
     finally:
         registry._hooks.pop("ml.diagnostics.ping", None)
@@ -90,7 +97,9 @@ def test_sweeper_resends_stale_jobs_and_fails_exhausted_ones(settings: Any) -> N
     settings.RADGAME_JOB_MAX_ATTEMPTS = 3
     old = Job.objects.create(kind="ml.diagnostics.ping", request={"echo": "late"})
     fresh = Job.objects.create(kind="ml.diagnostics.ping", request={})
-    exhausted = Job.objects.create(kind="ml.diagnostics.ping", request={}, status=JobStatus.SENT, attempts=3)
+    exhausted = Job.objects.create(
+        kind="ml.diagnostics.ping", request={}, status=JobStatus.SENT, attempts=3
+    )
     from django.utils import timezone
 
     long_ago = timezone.now() - PENDING_GRACE * 2
@@ -99,7 +108,9 @@ def test_sweeper_resends_stale_jobs_and_fails_exhausted_ones(settings: Any) -> N
     counts = inference_jobs_sweep()
     assert counts == {"resent": 1, "failed": 1}
     assert Job.objects.get(pk=old.pk).status == JobStatus.DONE  # in-process mode runs it
-    assert Job.objects.get(pk=fresh.pk).status == JobStatus.PENDING  # its commit-time send is not overdue
+    assert (
+        Job.objects.get(pk=fresh.pk).status == JobStatus.PENDING
+    )  # its commit-time send is not overdue
     failed = Job.objects.get(pk=exhausted.pk)
     assert failed.status == JobStatus.FAILED
     assert "3 attempts" in failed.error

@@ -12,12 +12,20 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def job(resident: Any) -> Job:
-    return Job.objects.create(owner=resident, kind="ml.diagnostics.ping", request={}, status="done", result={"x": 1})
+    return Job.objects.create(
+        owner=resident, kind="ml.diagnostics.ping", request={}, status="done", result={"x": 1}
+    )
 
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("resident", 200), ("admin", 200), ("other_resident", 404), ("educator", 404), ("outsider", 404)],
+    [
+        ("resident", 200),
+        ("admin", 200),
+        ("other_resident", 404),
+        ("educator", 404),
+        ("outsider", 404),
+    ],
 )
 def test_job_status_page_and_api(
     personas: dict[str, Any], client_for: Any, job: Job, persona: str, status: int
@@ -40,6 +48,8 @@ def test_anonymous_is_sent_to_login(client_for: Any, job: Job) -> None:
 
 
 def test_htmx_poll_stops_when_final(client_for: Any, resident: Any, job: Job) -> None:
-    response = client_for(resident).get(reverse("inference:status", args=[job.pk]), HTTP_HX_REQUEST="true")
+    response = client_for(resident).get(
+        reverse("inference:status", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 286
     assert b"<html" not in response.content

@@ -4,7 +4,9 @@ from apps.inference.services import inference_jobs_sweep
 
 
 class Command(BaseCommand):
-    help = "Re-send jobs whose message was lost and fail jobs that used up their attempts (for cron)."
+    help = (
+        "Re-send jobs whose message was lost and fail jobs that used up their attempts (for cron)."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         counts = inference_jobs_sweep()
