@@ -1,0 +1,274 @@
+"""Report exercise API: one APIView per operation, on the same services and selectors as the pages.
+
+The next-case payload carries the study and the clinical context only; the reference report is in
+an attempt's result, which only its owner can read, and which exists only after a submission.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import IsPlayer
+from apps.cases.selectors import case_answers
+
+from . import selectors, services
+from .models import ReportAttempt
+from .presenters import DERIVED_NOTE
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+# ------------------------------------------------------------------------------------ outputs
+
+
+class ReportSetOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="case_set.pk")
+    name = serializers.CharField(source="case_set.name")
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+
+
+class ImageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    pixels16_url = serializers.CharField(allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    window_presets = serializers.JSONField()
+
+
+class CaseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    age = serializers.IntegerField(allow_null=True)
+    sex = serializers.CharField()
+    view = serializers.CharField()
+    indication = serializers.CharField()
+    images = ImageOutput(many=True)
+
+
+class NextCaseOutput(serializers.Serializer):
+    case_set_id = serializers.IntegerField()
+    done = serializers.BooleanField()
+    case = CaseOutput(allow_null=True)
+    draft = serializers.CharField(allow_blank=True)
+
+
+class DraftInput(serializers.Serializer):
+    # Length and character checks live in the service, which gives the clear messages.
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class DraftOutput(serializers.Serializer):
+    case_id = serializers.IntegerField()
+    length = serializers.IntegerField()
+    saved_at = serializers.DateTimeField()
+
+
+class AttemptInput(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    idempotency_key = serializers.CharField(max_length=64)
+
+
+class ScoreOutput(serializers.Serializer):
+    scorer_version = serializers.CharField()
+    clinical_score = serializers.FloatField(allow_null=True)
+    clinical_percent = serializers.FloatField(allow_null=True)
+    style_score = serializers.FloatField(allow_null=True)
+    result = serializers.JSONField()
+
+
+class JudgeOutput(serializers.Serializer):
+    status = serializers.CharField()
+    job_id = serializers.UUIDField()
+    result = serializers.JSONField(allow_null=True)
+
+
+class ReferenceOutput(serializers.Serializer):
+    findings = serializers.CharField()
+    impression = serializers.CharField(allow_blank=True)
+    source = serializers.CharField(allow_blank=True)
+    is_derived = serializers.BooleanField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class AttemptOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_set_id = serializers.IntegerField(allow_null=True)
+    attempt_no = serializers.IntegerField()
+    status = serializers.CharField()
+    job_id = serializers.UUIDField(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    text = serializers.CharField()
+    error = serializers.CharField(allow_blank=True)
+    xp = serializers.IntegerField(allow_null=True)
+    result_url = serializers.CharField()
+    score = ScoreOutput(allow_null=True)
+    judge = JudgeOutput(allow_null=True)
+    reference = ReferenceOutput(allow_null=True)
+
+
+# -------------------------------------------------------------------------------- assemblers
+
+
+def _case_data(case: Any) -> dict[str, Any]:
+    images = [
+        {
+            "id": image.pk,
+            "url": reverse("cases:image", args=[image.pk, "display"]),
+            "pixels16_url": reverse("cases:image", args=[image.pk, "pixels16"])
+            if image.pixels16
+            else None,
+            "width": image.display_width,
+            "height": image.display_height,
+            "window_presets": image.window_presets or [],
+        }
+        for image in case.images.all()
+    ]
+    return {
+        "id": case.pk,
+        "age": case.patient_age,
+        "sex": case.get_patient_sex_display(),
+        "view": case.view,
+        "indication": case.indication,
+        "images": images,
+    }
+
+
+def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
+    state = services.effective_status(attempt)
+    rules, judge = selectors.attempt_scores(attempt=attempt)
+    report = case_answers(case=attempt.case).report
+    judge_job = attempt.judge_job
+    return {
+        "id": attempt.pk,
+        "case_id": attempt.case_id,
+        "case_set_id": attempt.case_set_id,
+        "attempt_no": attempt.attempt_no,
+        "status": state,
+        "job_id": attempt.job_id,
+        "submitted_at": attempt.submitted_at,
+        "text": attempt.text,
+        "error": attempt.error or (attempt.job.error if attempt.job and state == "failed" else ""),
+        "xp": attempt.xp,
+        "result_url": reverse("reporting:attempt", args=[attempt.pk]),
+        "score": rules if rules is not None and state == "scored" else None,
+        "judge": None
+        if judge_job is None
+        else {
+            "status": judge_job.status,
+            "job_id": judge_job.pk,
+            "result": judge.result if judge is not None else None,
+        },
+        "reference": None
+        if report is None
+        else {
+            "findings": attempt.reference_text or report.findings,
+            "impression": report.impression,
+            "source": report.source,
+            "is_derived": report.is_derived,
+            "note": DERIVED_NOTE if report.is_derived else "",
+        },
+    }
+
+
+# -------------------------------------------------------------------------------------- views
+
+
+class ReportSetListApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        responses=ReportSetOutput(many=True), summary="Case sets you can report, with progress"
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.report_sets_for(user=request.user)
+        return Response(ReportSetOutput(rows, many=True).data)
+
+
+class ReportNextCaseApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        responses=NextCaseOutput,
+        summary="The next case of a set you have not reported (study and context, no answers)",
+    )
+    def get(self, request: Request, set_id: int) -> Response:
+        case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
+        case = selectors.next_report_case(user=request.user, case_set=case_set)
+        draft = selectors.draft_for(user=request.user, case=case) if case is not None else None
+        data = {
+            "case_set_id": case_set.pk,
+            "done": case is None,
+            "case": _case_data(case) if case is not None else None,
+            "draft": draft.text if draft is not None else "",
+        }
+        return Response(NextCaseOutput(data).data, headers=NO_STORE)
+
+
+class ReportDraftSaveApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(request=DraftInput, responses=DraftOutput, summary="Autosave a case's draft")
+    def put(self, request: Request, set_id: int, case_id: int) -> Response:
+        case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
+        case = selectors.report_case_for_player(
+            user=request.user, case_set=case_set, case_id=case_id
+        )
+        data = DraftInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        draft = services.report_draft_save(
+            user=request.user, case=case, text=data.validated_data["text"]
+        )
+        out = {"case_id": case.pk, "length": len(draft.text), "saved_at": draft.updated_at}
+        return Response(DraftOutput(out).data, headers=NO_STORE)
+
+
+class ReportAttemptSubmitApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        request=AttemptInput,
+        responses={201: AttemptOutput, 200: AttemptOutput},
+        summary="Submit findings for scoring (201 new; 200 when the key was used before)",
+    )
+    def post(self, request: Request, set_id: int, case_id: int) -> Response:
+        case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
+        case = selectors.report_case_for_player(
+            user=request.user, case_set=case_set, case_id=case_id
+        )
+        data = AttemptInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        attempt, created = services.report_attempt_submit(
+            user=request.user, case=case, case_set=case_set, **data.validated_data
+        )
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt.pk)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(AttemptOutput(attempt_data(attempt)).data, status=code, headers=NO_STORE)
+
+
+class ReportAttemptDetailApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(responses=AttemptOutput, summary="Your attempt: status, score, reference")
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        return Response(AttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
+
+
+class ReportAttemptRetryApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(request=None, responses=AttemptOutput, summary="Score a failed attempt again")
+    def post(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        services.report_attempt_retry_scoring(attempt=attempt)
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        return Response(AttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)

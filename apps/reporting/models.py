@@ -1,0 +1,136 @@
+"""The Report exercise: drafts being written, submitted attempts and their scores."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.models import TimeStampedModel
+
+# Hard caps, shared by the services, the forms and the API serializers.
+MAX_REPORT_CHARS = 5000
+# A draft may run past the submit cap while the resident trims it; beyond this it is refused.
+MAX_DRAFT_CHARS = 10000
+
+
+class ReportDraft(TimeStampedModel):
+    """The text being written for one case: the autosave target, so a reload or a lost connection
+    loses nothing. Deleted when the attempt is submitted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_drafts"
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="report_drafts")
+    text = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "case"], name="reportdraft_unique_user_case"),
+        ]
+
+
+class AttemptStatus(models.TextChoices):
+    PENDING = "pending", "Scoring"
+    SCORED = "scored", "Scored"
+    FAILED = "failed", "Scoring failed"
+
+
+class ReportAttempt(TimeStampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_attempts"
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="report_attempts")
+    case_set = models.ForeignKey(
+        "cases.CaseSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attempt_no = models.PositiveIntegerField()
+    # Chosen by the client (one per press of "Submit"): a replay returns the same attempt.
+    idempotency_key = models.CharField(max_length=64)
+    text = models.TextField()
+    # The reference findings as they were when this attempt was scored: error spans point into this
+    # text, and an educator editing the reference later must not shift them.
+    reference_text = models.TextField(blank=True, default="")
+    submitted_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
+    )
+    error = models.TextField(blank=True, default="")
+    job = models.ForeignKey(
+        "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    judge_job = models.ForeignKey(
+        "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scoring_runs = models.PositiveSmallIntegerField(default=1)  # 1 + "retry scoring" presses
+    xp = models.PositiveIntegerField(null=True, blank=True)  # from the progress ledger, once scored
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [models.Index(fields=["user", "case"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="reportattempt_unique_key"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "case", "attempt_no"], name="reportattempt_unique_number"
+            ),
+            models.CheckConstraint(condition=Q(attempt_no__gte=1), name="reportattempt_number_pos"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AttemptStatus]),
+                name="reportattempt_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report attempt {self.pk} ({self.status})"
+
+    @property
+    def ref(self) -> str:
+        """The id other apps know this attempt by (jobs, the progress ledger)."""
+        return f"reporting.attempt:{self.pk}"
+
+
+class ScoreKind(models.TextChoices):
+    RULES = "rules", "Rule-based score"
+    JUDGE = "judge", "LLM judge"
+
+
+class ReportScore(TimeStampedModel):
+    """One scorer's verdict on one attempt. Append-only: a redelivered job finds the row and stops,
+    and re-scoring with a new scorer version is a new row."""
+
+    attempt = models.ForeignKey(ReportAttempt, on_delete=models.CASCADE, related_name="scores")
+    scorer_version = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=ScoreKind.choices)
+    result = models.JSONField()
+    clinical_score = models.FloatField(null=True, blank=True)
+    clinical_percent = models.FloatField(null=True, blank=True)
+    style_score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "kind", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "scorer_version", "kind"], name="reportscore_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in ScoreKind]), name="reportscore_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(clinical_score__isnull=True)
+                | (Q(clinical_score__gte=-1) & Q(clinical_score__lte=1)),
+                name="reportscore_clinical_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(clinical_percent__isnull=True)
+                | (Q(clinical_percent__gte=0) & Q(clinical_percent__lte=100)),
+                name="reportscore_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(style_score__isnull=True)
+                | (Q(style_score__gte=0) & Q(style_score__lte=1)),
+                name="reportscore_style_range",
+            ),
+        ]
