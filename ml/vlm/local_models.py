@@ -63,6 +63,9 @@ class _LocalChatModel:
         self.model: Any = None
         self.tokenizer: Any = None
 
+    def load(self) -> _LocalChatModel:
+        raise NotImplementedError
+
     def encode(self, messages: Sequence[ChatMessage]) -> Any:
         raise NotImplementedError
 
@@ -163,7 +166,7 @@ def _cached(kind: type[_LocalChatModel], path: Path, config: MLConfig) -> Any:
             chat_model = kind(
                 path, device=device, dtype=dtype, generation_timeout_s=config.generation_timeout_s
             )
-            _CACHE[key] = chat_model.load()  # type: ignore[attr-defined]
+            _CACHE[key] = chat_model.load()
         return _CACHE[key]
 
 
