@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chest X-ray reading practice: cases, localize and report attempts, jobs, progress.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
