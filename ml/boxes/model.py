@@ -113,6 +113,77 @@ class Marks:
     normal: bool = False
 
 
+# Fast paths. Parsing runs on every submission, and most input is well formed: plain floats,
+# exact label spellings. Each _fast_* function accepts a subset of what its careful counterpart
+# accepts and returns the same value, or None to hand over to the careful path, which alone
+# builds field names and error messages.
+
+
+def _fast_box(value: Any) -> Coords | None:
+    if type(value) is list and len(value) == 4:
+        x1, y1, x2, y2 = value
+        if (
+            type(x1) is float
+            and type(y1) is float
+            and type(x2) is float
+            and type(y2) is float
+            and 0.0 <= x1 < x2 <= 1.0
+            and 0.0 <= y1 < y2 <= 1.0
+            and (x2 - x1) * (y2 - y1) != 0.0
+        ):
+            return (x1, y1, x2, y2)
+    return None
+
+
+def _fast_finding(value: Any) -> ReferenceFinding | None:
+    if type(value) is not dict:
+        return None
+    known = taxonomy.lookup(value.get("label"))  # None also for "No finding": careful path
+    if known is None:
+        return None
+    raw_regions = value.get("regions")
+    localizable = value.get("localizable")
+    if not raw_regions:
+        if (raw_regions is None or type(raw_regions) is list) and (
+            localizable is None or localizable is False
+        ):
+            return ReferenceFinding(known.name, False, ())
+        return None
+    if type(raw_regions) is not list or not (localizable is None or localizable is True):
+        return None
+    regions = []
+    for raw_region in raw_regions:
+        if type(raw_region) is not list or not raw_region:
+            return None
+        if type(raw_region[0]) is list:
+            boxes = []
+            for raw_box in raw_region:
+                box = _fast_box(raw_box)
+                if box is None:
+                    return None
+                boxes.append(box)
+            regions.append(Region(tuple(boxes)))
+        else:
+            box = _fast_box(raw_region)
+            if box is None:
+                return None
+            regions.append(Region((box,)))
+    return ReferenceFinding(known.name, True, tuple(regions))
+
+
+def _fast_mark(value: Any) -> Mark | None:
+    if type(value) is not dict:
+        return None
+    known = taxonomy.lookup(value.get("label"))
+    box = _fast_box(value.get("box"))
+    confidence = value.get("confidence")
+    if known is None or box is None:
+        return None
+    if confidence is not None and not (type(confidence) is int and 1 <= confidence <= 5):
+        return None
+    return Mark(known.name, box, confidence)
+
+
 def parse_label(value: Any, *, field: str) -> str:
     """The canonical name of a label given by any synonym; InputError naming ``field``."""
     if not isinstance(value, str):
@@ -124,13 +195,13 @@ def parse_label(value: Any, *, field: str) -> str:
 
 
 def _mapping(value: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InputError(field, f"expected an object, got {type(value).__name__}")
     return value
 
 
 def _list(value: Any, field: str) -> list[Any] | tuple[Any, ...]:
-    if not isinstance(value, list | tuple):
+    if type(value) is not list and not isinstance(value, list | tuple):
         raise InputError(field, f"expected a list, got {type(value).__name__}")
     return value
 
@@ -186,9 +257,11 @@ def parse_reference(data: Mapping[str, Any]) -> Reference:
     findings: list[ReferenceFinding] = []
     modes: dict[str, bool] = {}
     for i, raw in enumerate(_optional_list(data, "findings", "findings")):
-        finding = _finding(raw, f"findings[{i}]")
+        finding = _fast_finding(raw)
         if finding is None:
-            continue
+            finding = _finding(raw, f"findings[{i}]")
+            if finding is None:
+                continue
         # One label is either drawn or ticked in a case; both would score it twice.
         if modes.setdefault(finding.label, finding.localizable) != finding.localizable:
             raise InputError(
@@ -229,6 +302,10 @@ def parse_marks(data: Mapping[str, Any]) -> Marks:
     data = _mapping(data, "marks")
     boxes = []
     for i, raw in enumerate(_optional_list(data, "boxes", "boxes")):
+        fast = _fast_mark(raw)
+        if fast is not None:
+            boxes.append(fast)
+            continue
         field_name = f"boxes[{i}]"
         mark = _mapping(raw, field_name)
         boxes.append(

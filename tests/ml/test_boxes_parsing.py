@@ -14,6 +14,7 @@ from ml.boxes import (
     Reference,
     ReferenceFinding,
     Region,
+    model,
     parse_marks,
     parse_reference,
 )
@@ -196,3 +197,13 @@ def test_it_rejects_malformed_marks_naming_the_field(data: Any, field: str, prob
         parse_marks(data)
     assert caught.value.field == field
     assert problem in str(caught.value)
+
+
+def test_it_takes_the_fast_path_for_plain_input_and_hands_the_rest_over() -> None:
+    # The properties check the two paths agree; this checks the fast one is really used.
+    assert model._fast_finding({"label": "Nodule", "regions": [[0.1, 0.2, 0.3, 0.4]]}) is not None
+    assert model._fast_finding({"label": "Emphysema", "localizable": False}) is not None
+    assert model._fast_mark({"label": "Mass", "box": [0.1, 0.2, 0.3, 0.4], "confidence": 3})
+    assert model._fast_finding({"label": "Nodule", "regions": [[0, 0, 1, 1]]}) is None  # ints
+    assert model._fast_finding({"label": "No Finding"}) is None
+    assert model._fast_mark({"label": "Mass", "box": [0.1, 0.2, 0.3, 0.4], "confidence": 9}) is None

@@ -7,6 +7,7 @@ Example counts come from the profile named by $HYPOTHESIS_PROFILE: "dev" (defaul
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import random
 from typing import Any
@@ -16,7 +17,19 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from ml.boxes import BoxError, greedy, iou, iou_matrix, match, score_localize, validate_box
+from ml.boxes import (
+    BoxError,
+    InputError,
+    Mark,
+    greedy,
+    iou,
+    iou_matrix,
+    match,
+    model,
+    parse_marks,
+    score_localize,
+    validate_box,
+)
 
 for _name, _examples in (("dev", 200), ("ci", 2_000), ("nightly", 10_000)):
     try:
@@ -219,3 +232,69 @@ def test_raising_the_threshold_never_adds_hits(
     strict = score_localize(reference, marks, iou_threshold=high)["counts"]["hits"]
     lenient = score_localize(reference, marks, iou_threshold=low)["counts"]["hits"]
     assert strict <= lenient
+
+
+# Values a client might send where a coordinate, a flag or a confidence belongs.
+ODD_VALUES = st.one_of(
+    st.floats(-0.5, 1.5),
+    st.sampled_from((0, 1, 2, True, False, None, "0.5", math.nan, math.inf, -0.0)),
+)
+JSON_BOXES = st.one_of(
+    st.builds(list, boxes()),
+    st.lists(ODD_VALUES, min_size=3, max_size=5),
+    st.sampled_from(([0, 0, 1, 1], [0.5, 0.5, 0.5, 0.6], (0.1, 0.2, 0.3, 0.4), None, "box")),
+)
+JSON_LABELS = st.sampled_from(
+    ("Nodule", "nodule", "Pleural_Thickening", "No Finding", "Nodle", "", 3, None, "Emphysema")
+)
+
+
+@st.composite
+def json_findings(draw: st.DrawFn) -> Any:
+    regions = draw(
+        st.one_of(
+            st.none(),
+            st.lists(st.one_of(JSON_BOXES, st.lists(JSON_BOXES, max_size=3)), max_size=3),
+            st.sampled_from(({}, "regions", [[]])),
+        )
+    )
+    finding: dict[str, Any] = {"label": draw(JSON_LABELS), "regions": regions}
+    if draw(st.booleans()):
+        finding["localizable"] = draw(st.sampled_from((True, False, None, "yes", 1)))
+    return draw(st.one_of(st.just(finding), st.sampled_from(([], "finding", None))))
+
+
+@st.composite
+def json_marks(draw: st.DrawFn) -> Any:
+    mark: dict[str, Any] = {"label": draw(JSON_LABELS), "box": draw(JSON_BOXES)}
+    if draw(st.booleans()):
+        mark["confidence"] = draw(st.sampled_from((1, 3, 5, 0, 6, 2.0, True, None, "4")))
+    return mark
+
+
+def _careful(parse: Any, value: Any) -> Any:
+    try:
+        return parse(value)
+    except InputError as error:
+        return type(error)
+
+
+@given(json_findings())
+def test_the_fast_finding_parser_agrees_with_the_careful_one(value: Any) -> None:
+    fast = model._fast_finding(value)
+    if fast is not None:
+        assert fast == _careful(lambda v: model._finding(v, "findings[0]"), value)
+
+
+@given(json_marks())
+def test_the_fast_mark_parser_agrees_with_the_careful_one(value: Any) -> None:
+    fast = model._fast_mark(value)
+    if fast is not None:
+        careful = _careful(lambda v: parse_marks({"boxes": [v]}).boxes[0], value)
+        # parse_marks itself takes the fast path; rebuild the careful answer by hand.
+        assert fast == Mark(
+            model.parse_label(value["label"], field="l"),
+            validate_box(value["box"]),
+            value.get("confidence"),
+        )
+        assert careful == fast
