@@ -45,16 +45,16 @@ def region_mean(image: np.ndarray, region: tuple[tuple[float, float], ...]) -> f
 
 def synthetic_chest(rows: int, columns: int) -> np.ndarray:
     """Density in 0..1: background 0.05, soft tissue 0.5, lungs 0.2, mediastinum 0.8, spine 0.95."""
-    y, x = np.mgrid[0:rows, 0:columns]
-    y, x = y / rows, x / columns
-    density = np.full((rows, columns), 0.05)
+    y = (np.arange(rows, dtype=np.float32) / rows)[:, None]
+    x = (np.arange(columns, dtype=np.float32) / columns)[None, :]
+    density = np.full((rows, columns), 0.05, dtype=np.float32)
     density[((x - 0.5) / 0.45) ** 2 + ((y - 0.5) / 0.47) ** 2 < 1] = 0.5
     for centre in (0.29, 0.71):
         density[((x - centre) / 0.15) ** 2 + ((y - 0.47) / 0.3) ** 2 < 1] = 0.2
     density[(np.abs(x - 0.5) < 0.06) & (y > 0.15)] = 0.8
     density[(np.abs(x - 0.5) < 0.02) & (y > 0.1)] = 0.95
     # a gentle gradient so every window has something to show
-    return np.clip(density + 0.03 * np.sin(12 * x) * np.cos(9 * y), 0, 1)
+    return np.clip(density + 0.03 * np.sin(12 * x) * np.cos(9 * y), 0, 1).astype(np.float64)
 
 
 @contextlib.contextmanager

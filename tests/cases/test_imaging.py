@@ -29,6 +29,7 @@ from tests.cases.dicom_factory import LUNG, MEDIASTINUM, region_mean
 DEMO = Path(__file__).resolve().parents[2] / "data" / "cxr-demo"
 CHEST_DICOM = DEMO / "dicom" / "RG1_J2KI.dcm"
 EXTREMITY_DICOM = DEMO / "dicom" / "RG3_J2KI.dcm"
+pytestmark = pytest.mark.filterwarnings(r"ignore::UserWarning:pydicom.*")  # hostile files
 
 
 @pytest.fixture
