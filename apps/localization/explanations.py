@@ -1,0 +1,292 @@
+"""Explanations: which items of an attempt need words, the jobs that write them, and storing them.
+
+The web side never imports the model code (ml.vlm): requests are built here as the plain JSON of
+``ml.vlm.ExplainRequest`` and sent by task name. Two kinds of job:
+
+- ``localization.case:<id>:<digest>``, sent when a case is published: one "reference" explanation
+  per ground-truth finding, cached per (finding, model id, prompt version). Every player's misses
+  are explained from this cache at once.
+- ``localization.attempt:<id>``, sent by the submit: the attempt's false positives and mislabelled
+  marks (which depend on what this player drew), and misses the cache could not answer.
+
+Payload: ``{"requests": [ExplainRequest dict, ...], "items": [item key, ...]}``; the worker reads
+``requests`` only, and the completion hook pairs its answers with ``items`` by position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from apps.cases.models import Case, Finding
+from apps.inference.models import Job, JobStatus
+from apps.inference.services import inference_job_dispatch
+
+from .models import ErrorKind, Explanation, LocalizationAttempt
+from .reference import MAX_SENTENCE_CHARS, first_box, scoring_reference
+
+logger = logging.getLogger(__name__)
+
+EXPLAIN_TASK = "ml.vlm.explain"
+CASE_SUBJECT = "localization.case:"
+ATTEMPT_SUBJECT = "localization.attempt:"
+
+
+def _case_context(case: Case) -> dict[str, Any]:
+    """What every request about this case carries: the view, the patient, the image to look at."""
+    image = case.images.order_by("position").first()
+    sex = case.patient_sex if case.patient_sex in ("M", "F", "O") else None
+    return {
+        "view": (case.view or "PA")[:8],
+        "age": case.patient_age,
+        "sex": sex,
+        "image_path": image.display.name if image is not None and image.display else None,
+    }
+
+
+def _request(context: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    sentence = fields.get("sentence") or None
+    return {
+        "label": fields["label"],
+        "error": fields["error"],
+        "box": fields.get("box"),
+        "sentence": sentence[:MAX_SENTENCE_CHARS] if sentence else None,
+        "marked_label": fields.get("marked_label"),
+        "marked_box": fields.get("marked_box"),
+        **context,
+    }
+
+
+# ---------------------------------------------------------------- precomputed (case published)
+
+
+def case_reference_requests(*, case: Case) -> tuple[list[dict[str, Any]], list[str]]:
+    """One "reference" request per scored ground-truth finding of ``case``."""
+    scoring = scoring_reference(case=case, iou_threshold=None)
+    context = _case_context(case)
+    requests, items = [], []
+    for finding in scoring.findings:
+        requests.append(
+            _request(
+                context,
+                label=finding["label"],
+                error=ErrorKind.REFERENCE,
+                box=first_box(finding["regions"]) if finding["localizable"] else None,
+                sentence=finding["sentence"],
+            )
+        )
+        items.append(f"ref:{finding['finding_id']}")
+    return requests, items
+
+
+def localization_case_explanations_dispatch(*, case: Case) -> Job | None:
+    """Precompute reference explanations of a case (the cases publish hook calls this inside the
+    publish transaction). The subject carries a digest of the requests, so publishing the same
+    content twice sends one job and an edited case gets a fresh one."""
+    requests, items = case_reference_requests(case=case)
+    if not requests:
+        return None
+    digest = hashlib.sha256(json.dumps(requests, sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
+    return inference_job_dispatch(
+        kind=EXPLAIN_TASK,
+        payload={"requests": requests, "items": items},
+        owner=None,  # nobody's: a player must never read a case's answers through the jobs API
+        subject=f"{CASE_SUBJECT}{case.pk}:{digest}",
+    )
+
+
+def on_case_published(case: Case) -> None:
+    localization_case_explanations_dispatch(case=case)
+
+
+def cached_finding_ids(*, finding_ids: list[int]) -> set[int]:
+    return set(
+        Explanation.objects.filter(attempt__isnull=True, finding_id__in=finding_ids).values_list(
+            "finding_id", flat=True
+        )
+    )
+
+
+# ---------------------------------------------------------------- per attempt
+
+
+def attempt_explain_requests(
+    *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Requests for what this attempt got wrong that no cached explanation answers."""
+    result, snapshot = attempt.result, attempt.reference
+    context = _case_context(attempt.case)
+    regions = result.get("regions", [])
+    requests: list[dict[str, Any]] = []
+    items: list[str] = []
+    mislabelled_marks = set()
+    for entry in result.get("mislabelled", []):
+        mark = entry["mark"]
+        mislabelled_marks.add(mark)
+        region = regions[entry["region"]]
+        finding = snapshot[region["finding"]]
+        requests.append(
+            _request(
+                context,
+                label=entry["true_label"],
+                error=ErrorKind.MISLABELLED,
+                box=first_box(finding["regions"], region["index"]),
+                sentence=finding["sentence"],
+                marked_label=entry["marked_label"],
+                marked_box=boxes[mark]["box"],
+            )
+        )
+        items.append(f"mislabelled:{mark}")
+    for entry in result.get("false_positives", []):
+        mark = entry.get("mark")
+        if mark is not None and mark in mislabelled_marks:
+            continue
+        requests.append(
+            _request(
+                context,
+                label=entry["label"],
+                error=ErrorKind.FALSE_POSITIVE,
+                marked_label=entry["label"],
+                marked_box=boxes[mark]["box"] if mark is not None else None,
+            )
+        )
+        items.append(f"fp:{mark}" if mark is not None else f"fp:select:{entry['label']}")
+    missed = _missed_findings(result, snapshot)
+    cached = cached_finding_ids(finding_ids=[f["finding_id"] for f, _ in missed])
+    for finding, region_index in missed:
+        if finding["finding_id"] in cached:
+            continue
+        requests.append(
+            _request(
+                context,
+                label=finding["label"],
+                error=ErrorKind.MISSED,
+                box=first_box(finding["regions"], region_index) if finding["localizable"] else None,
+                sentence=finding["sentence"],
+            )
+        )
+        items.append(f"missed:{finding['finding_id']}")
+    return requests, items
+
+
+def _missed_findings(
+    result: dict[str, Any], snapshot: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], int]]:
+    """Each missed finding once, with the index of its first missed region (0 for select)."""
+    regions = result.get("regions", [])
+    seen: set[int] = set()
+    out = []
+    for miss in result.get("misses", []):
+        if miss.get("kind") == "draw":
+            region = regions[miss["region"]]
+            finding, index = snapshot[region["finding"]], region["index"]
+        else:
+            finding = next(
+                (f for f in snapshot if f["label"] == miss["label"] and not f["localizable"]),
+                None,
+            )
+            index = 0
+        if finding is None or finding["finding_id"] in seen:
+            continue
+        seen.add(finding["finding_id"])
+        out.append((finding, index))
+    return out
+
+
+def localization_attempt_explanations_dispatch(
+    *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]]
+) -> Job | None:
+    requests, items = attempt_explain_requests(attempt=attempt, boxes=boxes)
+    if not requests:
+        return None
+    return inference_job_dispatch(
+        kind=EXPLAIN_TASK,
+        payload={"requests": requests, "items": items},
+        owner=attempt.user,
+        subject=f"{ATTEMPT_SUBJECT}{attempt.pk}",
+    )
+
+
+# ---------------------------------------------------------------- storing results
+
+
+def _explanations(job: Job) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    requests = job.request.get("requests", [])
+    items = job.request.get("items", [])
+    answers = (job.result or {}).get("explanations", [])
+    if not (len(requests) == len(items) == len(answers)):
+        raise ValueError(f"job {job.pk}: {len(answers)} explanations for {len(requests)} requests")
+    return list(zip(items, requests, answers, strict=True))
+
+
+def _written_by(answer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "text": str(answer.get("text", ""))[:4000],
+        "backend": str(answer.get("backend", ""))[:40],
+        "model_id": str(answer.get("model_id", ""))[:200],
+        "prompt_version": str(answer.get("prompt_version", ""))[:40],
+        "fallback_reason": str(answer.get("fallback_reason") or "")[:300],
+    }
+
+
+def localization_explanations_store(job: Job) -> None:
+    """Completion hook of ``ml.vlm.explain`` (runs once, inside the finishing transaction)."""
+    if job.status != JobStatus.DONE:
+        return  # the page reads the job's failure from the job itself
+    if job.subject.startswith(CASE_SUBJECT):
+        _store_reference(job)
+    elif job.subject.startswith(ATTEMPT_SUBJECT):
+        _store_attempt(job)
+
+
+def _store_reference(job: Job) -> None:
+    case_id = int(job.subject[len(CASE_SUBJECT) :].split(":", 1)[0])
+    pairs = _explanations(job)
+    wanted = [int(item.split(":", 1)[1]) for item, _, _ in pairs]
+    existing = set(
+        Finding.objects.filter(case_id=case_id, pk__in=wanted).values_list("pk", flat=True)
+    )
+    for (_, request, answer), finding_id in zip(pairs, wanted, strict=True):
+        if finding_id not in existing:
+            continue  # edited away since the job was sent
+        fields = _written_by(answer)
+        Explanation.objects.update_or_create(
+            case_id=case_id,
+            finding_id=finding_id,
+            attempt=None,
+            model_id=fields.pop("model_id"),
+            prompt_version=fields.pop("prompt_version"),
+            defaults={
+                **fields,
+                "item": "reference",
+                "error": ErrorKind.REFERENCE,
+                "label": request["label"],
+            },
+        )
+
+
+def _store_attempt(job: Job) -> None:
+    attempt_id = int(job.subject[len(ATTEMPT_SUBJECT) :])
+    attempt = LocalizationAttempt.objects.filter(pk=attempt_id).first()
+    if attempt is None:
+        return
+    for item, request, answer in _explanations(job):
+        kind, _, rest = item.partition(":")
+        finding_id = int(rest) if kind == "missed" else None
+        mark_index = int(rest) if kind in ("fp", "mislabelled") and rest.isdigit() else None
+        Explanation.objects.get_or_create(
+            attempt=attempt,
+            item=item,
+            defaults={
+                **_written_by(answer),
+                "case_id": attempt.case_id,
+                "finding_id": finding_id,
+                "mark_index": mark_index,
+                "error": request["error"],
+                "label": request["label"],
+            },
+        )
