@@ -1,0 +1,99 @@
+"""docker-compose.yml is for deployers and no Docker engine runs here: validate it instead."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+# Variables the containers themselves consume rather than our code.
+IMAGE_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "HF_HUB_OFFLINE"}
+
+
+def variables_read_by_the_code() -> set[str]:
+    names: set[str] = set()
+    pattern = re.compile(
+        r"(?:env_(?:str|bool|int|float|list|secret)|environ\.get|getenv|environ\.setdefault"
+        r"|env\.(?:choice|path|text|number|integer|boolean))\(\s*\"([A-Z][A-Z0-9_]+)\""
+    )
+    for folder in ("radgame", "ml"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names.update(pattern.findall(path.read_text()))
+    return names
+
+
+CODE_VARIABLES = variables_read_by_the_code()
+
+
+def test_the_expected_services_exist() -> None:
+    assert {"postgres", "redis", "web", "worker", "scoring-worker", "beat", "gpu-worker"} <= set(
+        SERVICES
+    )
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis", "web"])
+def test_infrastructure_has_healthchecks(name: str) -> None:
+    check = SERVICES[name]["healthcheck"]
+    assert check["test"] and check["retries"] >= 3
+
+
+def test_dependency_order_waits_for_health() -> None:
+    web = SERVICES["web"]["depends_on"]
+    assert web["postgres"]["condition"] == "service_healthy"
+    assert web["redis"]["condition"] == "service_healthy"
+    for name in ("worker", "beat"):
+        assert SERVICES[name]["depends_on"]["web"]["condition"] == "service_healthy"
+    for name in ("scoring-worker", "gpu-worker"):
+        assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_broker_never_evicts() -> None:
+    assert "noeviction" in SERVICES["redis"]["command"]
+
+
+def test_gpu_worker_is_isolated_from_the_database() -> None:
+    gpu = SERVICES["gpu-worker"]
+    env = gpu["environment"]
+    assert not {"DATABASE_URL", "SECRET_KEY", "POSTGRES_PASSWORD"} & set(env)
+    assert all(volume.endswith(":ro") for volume in gpu["volumes"])
+    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert "-Q" in gpu["command"] and gpu["command"][gpu["command"].index("-Q") + 1] == "gpu"
+    assert gpu["command"][gpu["command"].index("--concurrency") + 1] == "1"
+
+
+def test_scoring_worker_needs_no_database_either() -> None:
+    env = SERVICES["scoring-worker"]["environment"]
+    assert "DATABASE_URL" not in env and "SECRET_KEY" not in env
+
+
+def test_every_variable_compose_sets_is_read_by_the_code() -> None:
+    unknown: dict[str, set[str]] = {}
+    for name, service in SERVICES.items():
+        env = service.get("environment") or {}
+        keys = set(env) - IMAGE_VARIABLES
+        missing = keys - CODE_VARIABLES
+        if missing:
+            unknown[name] = missing
+    assert not unknown, f"compose sets variables nothing reads: {unknown}"
+
+
+def test_env_example_lists_only_variables_the_code_reads() -> None:
+    keys = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert not (keys - CODE_VARIABLES - IMAGE_VARIABLES)
+
+
+def test_dockerfile_has_both_targets() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "AS web" in text and "AS gpu" in text
+    assert "torch==2.13.0" in text
