@@ -58,16 +58,27 @@ def report_score(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def report_judge(payload: dict[str, Any]) -> dict[str, Any]:
-    from .config import MLConfig
-    from .report_metrics.judge import judge_report
+    from .config import ConfigError, MLConfig
+    from .report_metrics.judge import JudgeOutputError, judge_report
+    from .vlm.errors import BackendResponseError
 
-    result = judge_report(
-        payload["reference"],
-        payload["candidate"],
-        config=MLConfig.from_env(),
-        age=payload.get("age"),
-        indication=payload.get("indication"),
-    )
+    try:
+        result = judge_report(
+            payload["reference"],
+            payload["candidate"],
+            config=MLConfig.from_env(),
+            age=payload.get("age"),
+            indication=payload.get("indication"),
+        )
+    except JudgeOutputError as exc:
+        # Not retried: the model answered, but not in the schema. Kept for an educator to review.
+        return {
+            "needs_review": True,
+            "error": str(exc),
+            "raw_answers": [answer[:4000] for answer in getattr(exc, "raw_answers", [])],
+        }
+    except (KeyError, ConfigError, BackendResponseError) as exc:
+        raise PermanentJobError(str(exc)) from exc
     return result.to_dict()
 
 
