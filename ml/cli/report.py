@@ -33,7 +33,15 @@ _BATCH_FIELDS = frozenset({"id", "reference", "candidate", "age", "indication", 
 
 
 class _InputError(Exception):
-    """A bad input; the message names where it is."""
+    """A bad input; the message names where it is, ``field`` which batch field (if any)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+    def located(self, line_number: int) -> str:
+        where = f"line {line_number}" + (f", field {self.field!r}" if self.field else "")
+        return f"{where}: {self}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +145,7 @@ def _parse_batch(stream: TextIO) -> tuple[list[Any], list[ReportCase], list[str]
         try:
             case_id, case = _parse_line(line)
         except _InputError as error:
-            problems.append(f"line {line_number}: {error}")
+            problems.append(error.located(line_number))
             continue
         key = json.dumps(case_id)
         if key in first_line_of:
@@ -167,17 +175,15 @@ def _parse_line(line: str) -> tuple[Any, ReportCase]:
         raise _InputError("must be a JSON object")
     unknown = sorted(set(record) - _BATCH_FIELDS)
     if unknown:
-        raise _InputError(
-            f"field {unknown[0]!r}: unknown; expected {', '.join(sorted(_BATCH_FIELDS))}"
-        )
+        raise _InputError(f"unknown; expected {', '.join(sorted(_BATCH_FIELDS))}", field=unknown[0])
     if "id" not in record:
-        raise _InputError("field 'id': missing")
+        raise _InputError("missing", field="id")
     case_id = record["id"]
     if isinstance(case_id, bool) or not isinstance(case_id, str | int):
-        raise _InputError("field 'id': must be a string or an integer")
+        raise _InputError("must be a string or an integer", field="id")
     for required in ("reference", "candidate"):
         if required not in record:
-            raise _InputError(f"field {required!r}: missing")
+            raise _InputError("missing", field=required)
     try:
         case = validate(
             record["reference"],
@@ -188,7 +194,7 @@ def _parse_line(line: str) -> tuple[Any, ReportCase]:
         )
     except ReportInputError as error:
         message = str(error).removeprefix(f"{error.field}: ")
-        raise _InputError(f"field {error.field!r}: {message}") from error
+        raise _InputError(message, field=error.field) from error
     return case_id, case
 
 
