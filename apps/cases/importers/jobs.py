@@ -1,0 +1,131 @@
+"""Imports started from the educator's import page: the upload (a zip, or a single JSON/CSV/DICOM
+file) is unpacked safely into a private work folder and imported by ``web.cases.import``, whose
+progress the page shows live."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.cases.services.access import require_educator
+from apps.cases.services.storage import UPLOAD_DIR, upload_discard, upload_path, upload_save
+from apps.cases.services.uploads import check_upload_size, safe_suffix
+from apps.core.exceptions import ApplicationError
+from apps.inference.models import Job
+from apps.inference.services import inference_job_dispatch, inference_job_progress
+
+from . import FORMATS, ImportFailed, import_path
+
+logger = logging.getLogger(__name__)
+
+IMPORT_JOB = "web.cases.import"
+MAX_ARCHIVE_ENTRIES = 20_000
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def case_import_start(
+    *,
+    actor: Any,
+    uploaded: Any,
+    format_name: str,
+    case_set_name: str = "",
+    publish: bool = False,
+    allow_non_chest: bool = False,
+) -> Job:
+    require_educator(actor)
+    if format_name not in FORMATS:
+        raise ApplicationError(f"Unknown format {format_name!r}.", field="format")
+    check_upload_size(getattr(uploaded, "size", None))
+    name = upload_save(uploaded)
+    with transaction.atomic():
+        return inference_job_dispatch(
+            kind=IMPORT_JOB,
+            payload={
+                "upload": name,
+                "format": format_name,
+                "case_set": " ".join((case_set_name or "").split())[:200],
+                "publish": bool(publish),
+                "allow_non_chest": bool(allow_non_chest),
+                "suffix": safe_suffix(getattr(uploaded, "name", "")),
+            },
+            owner=actor,
+            subject=f"cases.import:{name}",
+        )
+
+
+def _unpack(upload: Path, suffix: str, workdir: Path) -> Path:
+    """The folder to import from. A zip goes through ``archive.safe_extract`` (path traversal,
+    links, sizes, entry count); any other file is imported on its own."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(upload):
+        from apps.cases.archive import safe_extract
+
+        safe_extract(
+            upload,
+            workdir,
+            max_total_bytes=settings.RADGAME_MAX_UPLOAD_BYTES * 8,
+            max_entries=MAX_ARCHIVE_ENTRIES,
+        )
+        return workdir
+    target = workdir / f"upload{suffix or '.bin'}"
+    shutil.copyfile(upload, target)
+    return workdir
+
+
+def _rejected(message: str) -> dict[str, Any]:
+    return {"status": "rejected", "message": message}
+
+
+def import_job(job: Job) -> dict[str, Any]:
+    payload = job.request
+    name = payload.get("upload", "")
+    workdir = Path(settings.MEDIA_ROOT) / UPLOAD_DIR / f"work-{job.pk}"
+    last = [0.0]
+
+    def progress(done: int, total: int, message: str) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= PROGRESS_EVERY_SECONDS:
+            last[0] = now
+            inference_job_progress(job=job, done=done, total=total, message=f"Imported {message}")
+
+    try:
+        from apps.cases.archive import ArchiveRejected
+    except ImportError:  # pragma: no cover - the archive module ships with the app
+        ArchiveRejected = ImportFailed  # type: ignore[misc,assignment]
+    try:
+        inference_job_progress(job=job, done=0, total=0, message="Unpacking the upload")
+        root = _unpack(Path(upload_path(name)), payload.get("suffix", ""), workdir)
+        summary = import_path(
+            payload["format"],
+            root,
+            owner=job.owner,
+            case_set_name=payload.get("case_set") or None,
+            publish=bool(payload.get("publish")),
+            allow_non_chest=bool(payload.get("allow_non_chest")),
+            progress=progress,
+        )
+        result = {"status": "done", "summary": summary.as_dict()}
+    except ArchiveRejected as exc:
+        result = _rejected(f"The archive was refused: {exc}")
+    except ImportFailed as exc:
+        result = _rejected(str(exc))
+    except ApplicationError as exc:
+        result = _rejected(exc.message)
+    except FileNotFoundError:
+        result = _rejected("The uploaded file is no longer available; upload it again.")
+    except Exception:
+        logger.exception("import job %s failed", job.pk)
+        result = _rejected("The import stopped because of an internal error (it has been logged).")
+    shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        upload_discard(name)
+    except (OSError, ValueError):
+        logger.warning("could not remove upload %s", name)
+    return result

@@ -1,0 +1,274 @@
+"""Write a parsed dataset: one transaction per case, idempotent on (source, external_id)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.cases.imaging import ImageRejected, IngestedImage, ingest_image
+from apps.cases.models import Case, CaseImage, CaseSet
+from apps.cases.services.access import can_edit_case
+from apps.cases.services.boxes import MarkedBox, pixel_box
+from apps.cases.services.cases import case_create, case_image_add, case_image_replace, case_publish
+from apps.cases.services.findings import (
+    TruthFinding,
+    case_truth_replace,
+    report_store,
+    truth_from_boxes,
+)
+from apps.cases.services.sets import case_set_case_add
+from apps.cases.services.storage import files_removed_on_error
+from apps.core.exceptions import ApplicationError
+from ml.boxes import BoxError, validate_box
+
+from .base import ImportSummary, ParsedCase, ParsedDataset, Problem, Progress, ReportText, sha256_of
+from .derived import derived_findings_text, derived_source
+
+logger = logging.getLogger(__name__)
+
+_FACTS = ("title", "patient_age", "patient_sex", "view", "indication", "difficulty", "tags")
+
+
+class _Skip(Exception):
+    pass
+
+
+def _normalised(parsed: ParsedCase, width: int, height: int) -> list[MarkedBox]:
+    boxes: list[MarkedBox] = []
+    for source in parsed.boxes:
+        x1, y1, x2, y2 = source.coords
+        try:
+            if source.pixels:
+                box = pixel_box(x1, y1, x2 - x1, y2 - y1, image_width=width, image_height=height)
+            else:
+                box = validate_box([x1, y1, x2, y2])
+        except BoxError as exc:
+            raise _Skip(
+                str(Problem(source.where.file, source.where.line, f"{source.label}: {exc.problem}"))
+            ) from None
+        except ValueError as exc:
+            raise _Skip(
+                str(Problem(source.where.file, source.where.line, f"{source.label}: {exc}"))
+            ) from None
+        boxes.append(MarkedBox(label=source.label, box=box, reader=source.reader))
+    return boxes
+
+
+def _truth_key(findings: list[TruthFinding], is_normal: bool) -> Any:
+    return (
+        is_normal,
+        [
+            (
+                f.label,
+                f.localizable,
+                f.sentence,
+                [[(b.reader, tuple(round(v, 6) for v in b.box)) for b in r] for r in f.regions],
+            )
+            for f in findings
+        ],
+    )
+
+
+def _stored_truth(case: Case) -> list[TruthFinding]:
+    findings: list[TruthFinding] = []
+    for finding in case.findings.prefetch_related("boxes").order_by("position", "pk"):
+        regions: dict[int, list[MarkedBox]] = {}
+        for box in finding.boxes.all():
+            regions.setdefault(box.region, []).append(
+                MarkedBox(finding.label, tuple(box.box), box.reader)
+            )  # type: ignore[arg-type]
+        findings.append(
+            TruthFinding(finding.label, [regions[k] for k in sorted(regions)], finding.sentence)
+        )
+    return findings
+
+
+def _report_key(report: ReportText | None) -> Any:
+    if report is None:
+        return None
+    return (
+        report.findings.strip(),
+        report.impression.strip(),
+        report.source[:200],
+        report.author[:120],
+        report.is_derived,
+    )
+
+
+def _stored_report_key(case: Case) -> Any:
+    report = getattr(case, "report", None)
+    if report is None:
+        return None
+    return (report.findings, report.impression, report.source, report.author, report.is_derived)
+
+
+class CaseWriter:
+    """Imports one parsed dataset for one owner."""
+
+    def __init__(
+        self, dataset: ParsedDataset, *, owner: Any, case_set: CaseSet | None, publish: bool
+    ) -> None:
+        self.dataset = dataset
+        self.owner = owner
+        self.case_set = case_set
+        self.publish = publish
+        self.summary = ImportSummary()
+
+    def _ingest(
+        self, parsed: ParsedCase, existing_image: CaseImage | None
+    ) -> tuple[IngestedImage | None, bytes, int, int]:
+        if parsed.image is None:
+            if existing_image is None:
+                raise _Skip("no image for this case")
+            return None, b"", existing_image.width, existing_image.height
+        try:
+            data = parsed.image.read()
+        except OSError:
+            raise _Skip(f"image {parsed.image.filename} could not be read") from None
+        if existing_image is not None and existing_image.sha256 == sha256_of(data):
+            return None, b"", existing_image.width, existing_image.height
+        try:
+            ingested = ingest_image(
+                data,
+                filename=parsed.image.filename,
+                allow_non_chest=self.dataset.allow_non_chest,
+                max_bytes=settings.RADGAME_MAX_UPLOAD_BYTES,
+            )
+        except ImageRejected as exc:
+            raise _Skip(f"image {parsed.image.filename}: {exc}") from None
+        return ingested, data, ingested.width, ingested.height
+
+    def _report(
+        self, parsed: ParsedCase, findings: list[TruthFinding], view: str
+    ) -> ReportText | None:
+        if parsed.report is not None:
+            return parsed.report
+        if parsed.derive_report:
+            text = derived_findings_text(findings, is_normal=parsed.is_normal, view=view)
+            return ReportText(
+                findings=text, source=derived_source(self.dataset.source_short), is_derived=True
+            )
+        return None
+
+    def write(self, parsed: ParsedCase) -> None:
+        if parsed.problems:
+            raise _Skip("; ".join(str(p) for p in parsed.problems))
+        existing = (
+            Case.objects.filter(source=self.dataset.source, external_id=parsed.external_id)
+            .select_related("report")
+            .first()
+        )
+        if existing is not None and not can_edit_case(self.owner, existing):
+            raise _Skip("already imported by another educator")
+        existing_image = existing.images.order_by("position").first() if existing else None
+        ingested, data, width, height = self._ingest(parsed, existing_image)
+        findings = truth_from_boxes(
+            _normalised(parsed, width, height), parsed.present, parsed.sentences
+        )
+        if parsed.is_normal and findings:
+            raise _Skip("marked normal but has findings " + ", ".join(f.label for f in findings))
+        facts = {key: value for key, value in parsed.facts.items() if key in _FACTS}
+        view = facts.get("view") or (existing.view if existing else "PA")
+        report = self._report(parsed, findings, view)
+        provenance = {
+            "licence": self.dataset.licence[:300],
+            "attribution": self.dataset.attribution,
+        }
+        if existing is not None and ingested is None:
+            same = (
+                _truth_key(_stored_truth(existing), existing.is_normal)
+                == _truth_key(findings, parsed.is_normal)
+                and _stored_report_key(existing) == _report_key(report)
+                and all(
+                    getattr(existing, k) == v
+                    for k, v in {**facts, "title": parsed.title, **provenance}.items()
+                )
+            )
+            if same:
+                self._finish(existing, created=False, changed=False)
+                return
+        with files_removed_on_error(), transaction.atomic():
+            if existing is None:
+                case = case_create(
+                    actor=self.owner,
+                    source=self.dataset.source,
+                    external_id=parsed.external_id,
+                    **provenance,
+                    **{**facts, "title": parsed.title},
+                )
+            else:
+                case = existing
+                for key, value in {**facts, "title": parsed.title, **provenance}.items():
+                    setattr(case, key, value)
+                case.save()
+            if ingested is not None:
+                if existing_image is not None:
+                    case_image_replace(
+                        actor=self.owner, image=existing_image, ingested=ingested, source=data
+                    )
+                else:
+                    case_image_add(actor=self.owner, case=case, ingested=ingested, source=data)
+            case_truth_replace(case=case, findings=findings, is_normal=parsed.is_normal)
+            if report is not None:
+                report_store(case=case, **report.__dict__)
+        self._finish(case, created=existing is None, changed=True)
+
+    def _finish(self, case: Case, *, created: bool, changed: bool) -> None:
+        if self.publish and not case.is_published:
+            try:
+                with transaction.atomic():
+                    case_publish(actor=self.owner, case=case)
+            except ApplicationError as exc:
+                self.summary.problem(
+                    f"{case.external_id}: imported as a draft, not published: {exc.message}"
+                )
+            except Exception:
+                logger.exception("a publish hook failed for case %s", case.pk)
+                self.summary.problem(
+                    f"{case.external_id}: imported as a draft, not published (internal error, logged)"
+                )
+        if self.case_set is not None:
+            case_set_case_add(actor=self.owner, case_set=self.case_set, case=case)
+        if created:
+            self.summary.created += 1
+        elif changed:
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+        self.summary.case_ids.append(case.pk)
+
+
+def run_import(
+    dataset: ParsedDataset,
+    *,
+    owner: Any,
+    case_set: CaseSet | None = None,
+    publish: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    started = time.monotonic()
+    writer = CaseWriter(dataset, owner=owner, case_set=case_set, publish=publish)
+    for problem in dataset.problems:
+        writer.summary.problem(problem)
+    total = len(dataset.cases)
+    for done, parsed in enumerate(dataset.cases, start=1):
+        try:
+            writer.write(parsed)
+        except _Skip as exc:
+            writer.summary.skip(parsed.external_id, str(exc))
+        except ApplicationError as exc:
+            writer.summary.skip(parsed.external_id, exc.message)
+        except Exception:
+            # One bad case must not stop the others; its transaction has rolled back.
+            logger.exception("importing %s failed", parsed.external_id)
+            writer.summary.skip(
+                parsed.external_id, "internal error while writing this case (logged)"
+            )
+        if progress is not None:
+            progress(done, total, parsed.external_id)
+    writer.summary.seconds = time.monotonic() - started
+    return writer.summary

@@ -1,0 +1,212 @@
+"""Case writes: create (from an ingested image), update facts, publish and unpublish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from apps.cases.imaging import IngestedImage
+from apps.cases.models import Case, CaseImage, CaseStatus, Difficulty, ReferenceReport, Sex
+from apps.cases.registry import publish_hooks
+from apps.core.exceptions import ApplicationError
+
+from .access import require_case_editor, require_educator
+from .storage import image_files_delete, image_files_save
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+VIEWS = ("PA", "AP", "LL", "RL", "LAT", "")
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ApplicationError("Give the case a title.", field="title")
+    return title[:200]
+
+
+def clean_tags(tags: Any) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    if not isinstance(tags, list | tuple):
+        raise ApplicationError("Tags are a list of words.", field="tags")
+    cleaned: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise ApplicationError("Tags are a list of words.", field="tags")
+        tag = " ".join(tag.split()).lower()
+        if tag and tag not in cleaned:
+            if len(tag) > MAX_TAG_LENGTH:
+                raise ApplicationError(
+                    f"A tag is at most {MAX_TAG_LENGTH} characters.", field="tags"
+                )
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ApplicationError(f"At most {MAX_TAGS} tags.", field="tags")
+    return cleaned
+
+
+def _clean_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """Validate the editable facts; unknown keys are a programming error."""
+    allowed = {"title", "patient_age", "patient_sex", "view", "indication", "difficulty", "tags"}
+    unknown = set(facts) - allowed
+    if unknown:
+        raise TypeError(f"unknown case fields: {sorted(unknown)}")
+    cleaned: dict[str, Any] = {}
+    if "title" in facts:
+        cleaned["title"] = _clean_title(facts["title"])
+    if "patient_age" in facts:
+        age = facts["patient_age"]
+        if age in ("", None):
+            age = None
+        elif isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 130:
+            raise ApplicationError(
+                "Age is a whole number of years from 0 to 130.", field="patient_age"
+            )
+        cleaned["patient_age"] = age
+    if "patient_sex" in facts:
+        sex = (facts["patient_sex"] or "").strip().upper()[:1]
+        if sex not in Sex.values:
+            raise ApplicationError("Sex is F, M, O or empty.", field="patient_sex")
+        cleaned["patient_sex"] = sex
+    if "view" in facts:
+        view = (facts["view"] or "").strip().upper()
+        if view not in VIEWS:
+            raise ApplicationError(
+                f"View is one of {', '.join(v for v in VIEWS if v)}.", field="view"
+            )
+        cleaned["view"] = view
+    if "indication" in facts:
+        cleaned["indication"] = " ".join((facts["indication"] or "").split())[:500]
+    if "difficulty" in facts:
+        if facts["difficulty"] not in Difficulty.values:
+            raise ApplicationError(
+                "Difficulty is 1 (easy), 2 (medium) or 3 (hard).", field="difficulty"
+            )
+        cleaned["difficulty"] = facts["difficulty"]
+    if "tags" in facts:
+        cleaned["tags"] = clean_tags(facts["tags"])
+    return cleaned
+
+
+@transaction.atomic
+def case_create(*, actor: Any, title: str, **facts: Any) -> Case:
+    """A draft case without images yet; provenance fields (source, external_id, licence,
+    attribution) are set by importers only."""
+    require_educator(actor)
+    provenance = {
+        key: facts.pop(key)
+        for key in ("source", "external_id", "licence", "attribution", "is_normal")
+        if key in facts
+    }
+    cleaned = _clean_facts({"title": title, **facts})
+    return Case.objects.create(owner=actor, **cleaned, **provenance)
+
+
+def _prefill_from_header(case: Case, ingested: IngestedImage) -> list[str]:
+    """Facts the (de-identified) DICOM header knows and the educator left empty."""
+    metadata = ingested.metadata or {}
+    changed = []
+    if case.patient_age is None and isinstance(metadata.get("patient_age_years"), int):
+        case.patient_age = metadata["patient_age_years"]
+        changed.append("patient_age")
+    if not case.patient_sex and metadata.get("patient_sex") in ("F", "M", "O"):
+        case.patient_sex = metadata["patient_sex"]
+        changed.append("patient_sex")
+    view = (metadata.get("view_position") or "").upper()
+    if view in ("PA", "AP", "LL", "RL") and case.view != view:
+        case.view = view
+        changed.append("view")
+    return changed
+
+
+@transaction.atomic
+def case_image_add(*, actor: Any, case: Case, ingested: IngestedImage, source: bytes) -> CaseImage:
+    """Store an ingested image (files first, row second: a failed insert removes the files)."""
+    require_case_editor(actor, case)
+    position = (case.images.aggregate(top=Max("position"))["top"] or -1) + 1
+    image = CaseImage(
+        case=case,
+        position=position,
+        kind=ingested.kind,
+        width=ingested.width,
+        height=ingested.height,
+        display_width=ingested.display_width or ingested.width,
+        display_height=ingested.display_height or ingested.height,
+        pixel_spacing_mm=list(ingested.pixel_spacing_mm) if ingested.pixel_spacing_mm else None,
+        window_presets=ingested.window_presets,
+        metadata=ingested.metadata,
+        sha256=ingested.sha256,
+        burned_in_annotation=(ingested.metadata or {}).get("burned_in_annotation") or "",
+    )
+    image_files_save(image, ingested, source)
+    image.save()
+    changed = _prefill_from_header(case, ingested)
+    if changed:
+        case.save(update_fields=[*changed, "updated_at"])
+    return image
+
+
+@transaction.atomic
+def case_image_replace(
+    *, actor: Any, image: CaseImage, ingested: IngestedImage, source: bytes
+) -> CaseImage:
+    require_case_editor(actor, image.case)
+    old = CaseImage(
+        original=image.original.name, display=image.display.name, pixels16=image.pixels16.name
+    )
+    for field in ("kind", "width", "height", "window_presets", "metadata", "sha256"):
+        setattr(image, field, getattr(ingested, field))
+    image.display_width = ingested.display_width or ingested.width
+    image.display_height = ingested.display_height or ingested.height
+    image.pixel_spacing_mm = list(ingested.pixel_spacing_mm) if ingested.pixel_spacing_mm else None
+    image.burned_in_annotation = (ingested.metadata or {}).get("burned_in_annotation") or ""
+    image.pixels16 = ""
+    image_files_save(image, ingested, source)
+    image.save()
+    transaction.on_commit(lambda: image_files_delete(old))
+    return image
+
+
+def case_update(*, actor: Any, case: Case, **facts: Any) -> Case:
+    require_case_editor(actor, case)
+    cleaned = _clean_facts(facts)
+    for key, value in cleaned.items():
+        setattr(case, key, value)
+    case.save(update_fields=[*cleaned, "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_publish(*, actor: Any, case: Case) -> Case:
+    """Residents may play it from now on. Needs an image and either findings or 'normal'; every
+    publish hook runs inside this transaction, so a failing hook leaves the case a draft."""
+    require_case_editor(actor, case)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.images.exists():
+        raise ApplicationError("Add an image before publishing.")
+    has_findings = case.findings.exists()
+    has_report = ReferenceReport.objects.filter(case=case).exists()
+    if not (has_findings or case.is_normal or has_report):
+        raise ApplicationError(
+            "Add the ground truth before publishing: boxes or ticked findings, 'normal study', "
+            "or a reference report."
+        )
+    if has_findings and case.is_normal:
+        raise ApplicationError("A normal study has no findings: remove them or untick 'normal'.")
+    if case.status != CaseStatus.PUBLISHED:
+        case.status = CaseStatus.PUBLISHED
+        case.save(update_fields=["status", "updated_at"])
+    for hook in publish_hooks():
+        hook(case)
+    return case
+
+
+def case_unpublish(*, actor: Any, case: Case) -> Case:
+    require_case_editor(actor, case)
+    if case.status != CaseStatus.DRAFT:
+        case.status = CaseStatus.DRAFT
+        case.save(update_fields=["status", "updated_at"])
+    return case

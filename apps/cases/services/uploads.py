@@ -1,0 +1,121 @@
+"""Creating a case from an uploaded image: save the upload, then parse it in a job.
+
+The view only stores the bytes (in the private upload area) and dispatches
+``web.cases.ingest_upload``; decoding, de-identification and rendering happen in the job, on the
+web queue or in-process. The job never raises: every failure becomes a rejection with a message
+for the educator, shown on the upload's status page.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.cases.imaging import ImageRejected, ingest_image
+from apps.cases.models import Case
+from apps.core.exceptions import ApplicationError
+from apps.inference.models import Job
+from apps.inference.services import inference_job_dispatch, inference_job_progress
+
+from .access import require_educator
+from .cases import case_create, case_image_add
+from .storage import files_removed_on_error, upload_discard, upload_read, upload_save
+
+logger = logging.getLogger(__name__)
+
+INGEST_JOB = "web.cases.ingest_upload"
+UPLOAD_SOURCE = "upload"
+SAFE_SUFFIXES = {".dcm", ".dicom", ".png", ".jpg", ".jpeg", ".zip", ".json", ".csv", ".txt"}
+
+
+def safe_suffix(filename: str) -> str:
+    """The upload's extension if it is one we know; the rest of the name (often a patient's
+    name or record number) is never stored."""
+    suffix = PurePath(filename or "").suffix.lower()
+    return suffix if suffix in SAFE_SUFFIXES else ""
+
+
+def check_upload_size(size: int | None) -> None:
+    limit = settings.RADGAME_MAX_UPLOAD_BYTES
+    if size is None or size <= 0:
+        raise ApplicationError("The file is empty.", field="file")
+    if size > limit:
+        raise ApplicationError(
+            f"The file is {size / 1048576:.1f} MiB; the limit is {limit / 1048576:.0f} MiB.",
+            field="file",
+        )
+
+
+def case_upload_start(
+    *, actor: Any, uploaded: Any, title: str = "", allow_non_chest: bool = False
+) -> Job:
+    """Keep the upload and dispatch its parsing; returns the job the educator watches."""
+    require_educator(actor)
+    check_upload_size(getattr(uploaded, "size", None))
+    title = " ".join((title or "").split())[:200]
+    name = upload_save(uploaded)
+    with transaction.atomic():
+        return inference_job_dispatch(
+            kind=INGEST_JOB,
+            payload={
+                "upload": name,
+                "title": title,
+                "allow_non_chest": bool(allow_non_chest),
+                "suffix": safe_suffix(getattr(uploaded, "name", "")),
+            },
+            owner=actor,
+            subject=f"cases.upload:{name}",
+        )
+
+
+def _rejected(message: str) -> dict[str, Any]:
+    return {"status": "rejected", "message": message}
+
+
+def ingest_upload_job(job: Job) -> dict[str, Any]:
+    payload = job.request
+    name = payload.get("upload", "")
+    try:
+        # A redelivered job finds the case it already made (idempotent on the job id).
+        existing = Case.objects.filter(source=UPLOAD_SOURCE, external_id=str(job.pk)).first()
+        if existing is not None:
+            return {"status": "created", "case_id": existing.pk, "warnings": []}
+        inference_job_progress(job=job, done=0, total=2, message="Reading the image")
+        data = upload_read(name)
+        ingested = ingest_image(
+            data,
+            filename=f"upload{payload.get('suffix', '')}",
+            allow_non_chest=bool(payload.get("allow_non_chest")),
+            max_bytes=settings.RADGAME_MAX_UPLOAD_BYTES,
+        )
+        inference_job_progress(job=job, done=1, total=2, message="Storing the case")
+        with files_removed_on_error(), transaction.atomic():
+            case = case_create(
+                actor=job.owner,
+                title=payload.get("title") or f"Uploaded case {job.created_at:%Y-%m-%d %H:%M}",
+                source=UPLOAD_SOURCE,
+                external_id=str(job.pk),
+            )
+            case_image_add(actor=job.owner, case=case, ingested=ingested, source=data)
+        result = {"status": "created", "case_id": case.pk, "warnings": ingested.warnings[:20]}
+    except ImageRejected as exc:
+        result = _rejected(str(exc))
+    except ApplicationError as exc:
+        result = _rejected(exc.message)
+    except FileNotFoundError:
+        result = _rejected("The uploaded file is no longer available; upload it again.")
+    except Exception:
+        logger.exception("parsing upload job %s failed", job.pk)
+        result = _rejected(
+            "The upload could not be processed because of an internal error (it has been logged). "
+            "Try again, or ask an administrator."
+        )
+    try:
+        upload_discard(name)
+    except (OSError, ValueError):
+        logger.warning("could not remove upload %s", name)
+    return result
