@@ -54,7 +54,9 @@ def build_case(
         indication="Cough for three weeks",
     )
     data = png_bytes()
-    case_image_add(actor=educator, case=case, ingested=ingest_image(data, filename="c.png"), source=data)
+    case_image_add(
+        actor=educator, case=case, ingested=ingest_image(data, filename="c.png"), source=data
+    )
     with transaction.atomic():
         case_truth_replace(case=case, findings=list(findings), is_normal=is_normal)
     return case_publish(actor=educator, case=case)
@@ -68,7 +70,9 @@ def truth(label: str, boxes: list[list[float]] = (), sentence: str = "") -> Any:
     return TruthFinding(label=label, regions=regions, sentence=sentence)
 
 
-def build_set(educator: Any, cohort: Any, cases: list[Any], *, name: str, mode: str = "practice") -> Any:
+def build_set(
+    educator: Any, cohort: Any, cases: list[Any], *, name: str, mode: str = "practice"
+) -> Any:
     from apps.cases.services.sets import case_set_assign, case_set_case_add, case_set_create
 
     case_set = case_set_create(actor=educator, name=name, mode=mode)
@@ -99,7 +103,9 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def world(educator: Any, other_educator: Any, cohort: Any, other_cohort: Any, resident: Any) -> World:
+def world(
+    educator: Any, other_educator: Any, cohort: Any, other_cohort: Any, resident: Any
+) -> World:
     case = build_case(
         educator,
         title="Chest one",
@@ -114,7 +120,9 @@ def world(educator: Any, other_educator: Any, cohort: Any, other_cohort: Any, re
     a1 = build_case(educator, title="Assess one", findings=[truth("Nodule", [NODULE_BOX])])
     a2 = build_case(educator, title="Assess two", is_normal=True)
     assessment = build_set(educator, cohort, [a1, a2], name="Assessment set", mode="assessment")
-    other_case = build_case(other_educator, title="Other", findings=[truth("Mass", [[0.1, 0.1, 0.3, 0.3]])])
+    other_case = build_case(
+        other_educator, title="Other", findings=[truth("Mass", [[0.1, 0.1, 0.3, 0.3]])]
+    )
     other_set = build_set(other_educator, other_cohort, [other_case], name="Other programme set")
     return World(case, normal_case, practice, assessment, [a1, a2], other_case, other_set)
 

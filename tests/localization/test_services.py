@@ -25,7 +25,9 @@ from .conftest import CANARY_EXPLANATION, EFFUSION_BOX, NODULE_BOX, finish_refer
 pytestmark = pytest.mark.django_db
 
 
-def submit(user: Any, world: Any, marks: Any, selected: Any = (), key: Any = None, case: Any = None):
+def submit(
+    user: Any, world: Any, marks: Any, selected: Any = (), key: Any = None, case: Any = None
+):
     return localization_attempt_submit(
         user=user,
         case=case or world.case,
@@ -43,7 +45,12 @@ def test_perfect_answer_scores_one_and_records_xp(resident, world):
     attempt = outcome.attempt
     assert outcome.created
     assert attempt.score == 1.0
-    assert attempt.result["counts"] == {"hits": 3, "misses": 0, "false_positives": 0, "mislabelled": 0}
+    assert attempt.result["counts"] == {
+        "hits": 3,
+        "misses": 0,
+        "false_positives": 0,
+        "mislabelled": 0,
+    }
     assert attempt.attempt_no == 1 and not attempt.post_reveal
     assert attempt.scorer_version and attempt.iou_threshold == pytest.approx(0.3)
     event = ScoreEvent.objects.get(attempt_ref=f"localization.attempt:{attempt.pk}")
@@ -71,10 +78,14 @@ def test_misses_and_false_positives_dispatch_one_explanation_job(resident, world
     assert items[0] == "mislabelled:1"  # right place, wrong name
     assert set(items[1:3]) == {"fp:0", "fp:select:Edema"}
     # No precomputed explanations yet, so every missed finding is asked for too.
-    assert {i for i in items if i.startswith("missed:")} and len(items) == len(job.request["requests"])
+    assert {i for i in items if i.startswith("missed:")} and len(items) == len(
+        job.request["requests"]
+    )
     mislabelled = job.request["requests"][0]
     assert mislabelled["error"] == "mislabelled" and mislabelled["label"] == "Effusion"
-    assert mislabelled["marked_label"] == "Atelectasis" and mislabelled["marked_box"] == EFFUSION_BOX
+    assert (
+        mislabelled["marked_label"] == "Atelectasis" and mislabelled["marked_box"] == EFFUSION_BOX
+    )
 
 
 def test_cached_reference_explanations_answer_misses(resident, world):
@@ -86,9 +97,13 @@ def test_cached_reference_explanations_answer_misses(resident, world):
     assert attempt.explain_job is None
 
 
-def test_attempt_job_completion_stores_explanations(resident, world, django_capture_on_commit_callbacks):
+def test_attempt_job_completion_stores_explanations(
+    resident, world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        attempt = submit(resident, world, {"boxes": [{"label": "Mass", "box": [0.05, 0.7, 0.2, 0.9]}]}).attempt
+        attempt = submit(
+            resident, world, {"boxes": [{"label": "Mass", "box": [0.05, 0.7, 0.2, 0.9]}]}
+        ).attempt
     attempt.explain_job.refresh_from_db()
     assert attempt.explain_job.status == "done"  # the knowledge explainer ran in-process
     stored = {e.item: e for e in Explanation.objects.filter(attempt=attempt)}
@@ -153,8 +168,13 @@ def test_second_attempt_is_numbered_and_flagged_post_reveal(resident, world):
 
 def test_delivery_measures_time_on_the_server(resident, world):
     delivery = localization_delivery_open(user=resident, case=world.case, case_set=world.practice)
-    assert localization_delivery_open(user=resident, case=world.case, case_set=world.practice) == delivery
-    CaseDelivery.objects.filter(pk=delivery.pk).update(delivered_at=delivery.delivered_at - timedelta(seconds=42))
+    assert (
+        localization_delivery_open(user=resident, case=world.case, case_set=world.practice)
+        == delivery
+    )
+    CaseDelivery.objects.filter(pk=delivery.pk).update(
+        delivered_at=delivery.delivered_at - timedelta(seconds=42)
+    )
     attempt = submit(resident, world, {"boxes": []}, key=delivery.idempotency_key).attempt
     assert 42 <= attempt.time_taken_s < 60
     delivery.refresh_from_db()
@@ -206,7 +226,12 @@ def test_assessment_allows_one_answer_per_case(resident, world):
 
 def test_database_refuses_boxes_outside_the_image(resident, world):
     attempt = submit(resident, world, {"boxes": []}).attempt
-    for coords in ([0.5, 0.1, 0.4, 0.2], [-0.1, 0.1, 0.4, 0.2], [0.1, 0.1, 1.5, 0.2], [float("nan")] * 4):
+    for coords in (
+        [0.5, 0.1, 0.4, 0.2],
+        [-0.1, 0.1, 0.4, 0.2],
+        [0.1, 0.1, 1.5, 0.2],
+        [float("nan")] * 4,
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Mark.objects.bulk_create([Mark(attempt=attempt, index=9, label="Nodule",
                                            x1=coords[0], y1=coords[1], x2=coords[2], y2=coords[3])])  # fmt: skip

@@ -1,0 +1,339 @@
+"""The Localize API: one APIView per operation, explicit input and output serializers.
+
+Answers never appear before the player's submission: the delivery carries the image and the
+label lists only, and an attempt's feedback is built from the player's own attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.permissions import IsPlayer
+from apps.cases.selectors import case_for_player, case_set_for_player, case_sets_playable_by
+
+from . import selectors
+from .context import NORMAL_CHOICE, draw_labels, image_urls, select_labels
+from .feedback import attempt_feedback, card_json
+from .models import LocalizationAttempt
+from .services import MAX_SELECTED, localization_attempt_submit, localization_delivery_open
+
+
+def _no_store(response: Response) -> Response:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------- sets
+
+
+class SetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    mode = serializers.ChoiceField(choices=["practice", "assessment"])
+    played = serializers.IntegerField()
+    total = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    finished = serializers.BooleanField()
+
+
+class SetListApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(responses=SetOutput(many=True), summary="Case sets you may play, with progress")
+    def get(self, request: Request) -> Response:
+        case_sets = list(case_sets_playable_by(user=request.user))
+        progress = selectors.set_progress_for(user=request.user, case_sets=case_sets)
+        rows = []
+        for case_set in case_sets:
+            p = progress[case_set.pk]
+            hidden = case_set.mode == "assessment" and not p.finished
+            rows.append(
+                {
+                    "id": case_set.pk,
+                    "name": case_set.name,
+                    "mode": case_set.mode,
+                    "played": p.played,
+                    "total": p.total,
+                    "accuracy": None if hidden else p.accuracy,
+                    "finished": p.finished,
+                }
+            )
+        return _no_store(Response(SetOutput(rows, many=True).data))
+
+
+# ---------------------------------------------------------------- delivery
+
+
+class ImageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_url = serializers.CharField()
+    pixels16_url = serializers.CharField(allow_blank=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    window_presets = serializers.JSONField()
+
+
+class CaseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    patient_age = serializers.IntegerField(allow_null=True)
+    patient_sex = serializers.CharField(allow_blank=True)
+    view = serializers.CharField(allow_blank=True)
+    indication = serializers.CharField(allow_blank=True)
+    images = ImageOutput(many=True)
+
+
+class DeliveryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    delivered_at = serializers.DateTimeField()
+    idempotency_key = serializers.UUIDField()
+
+
+class LabelsOutput(serializers.Serializer):
+    draw = serializers.ListField(child=serializers.CharField())
+    select = serializers.ListField(child=serializers.CharField())
+    normal = serializers.CharField()
+
+
+class NextCaseOutput(serializers.Serializer):
+    finished = serializers.BooleanField()
+    delivery = DeliveryOutput(allow_null=True)
+    case = CaseOutput(allow_null=True)
+    labels = LabelsOutput()
+    submit_url = serializers.CharField(allow_null=True)
+
+
+class NextCaseApi(APIView):
+    """POST, not GET: handing out a case starts its clock (the same open delivery comes back until
+    the case is answered, so repeating the call is harmless)."""
+
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        request=None,
+        responses=NextCaseOutput,
+        summary="Deliver the next unplayed case of a set (image and label lists; no answers)",
+    )
+    def post(self, request: Request, set_id: int) -> Response:
+        case_set = case_set_for_player(user=request.user, case_set_id=set_id)
+        case = selectors.next_case_for(user=request.user, case_set=case_set)
+        data: dict[str, Any] = {
+            "finished": case is None,
+            "delivery": None,
+            "case": None,
+            "labels": {"draw": draw_labels(), "select": select_labels(), "normal": NORMAL_CHOICE},
+            "submit_url": None,
+        }
+        if case is not None:
+            delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
+            data["delivery"] = delivery
+            data["case"] = {
+                "id": case.pk,
+                "title": case.title,
+                "patient_age": case.patient_age,
+                "patient_sex": case.patient_sex,
+                "view": case.view,
+                "indication": case.indication,
+                "images": [_image(image) for image in case.images.all()],
+            }
+            data["submit_url"] = reverse(
+                "api-localize-attempt-submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
+            )
+        return _no_store(Response(NextCaseOutput(data).data))
+
+
+def _image(image: Any) -> dict[str, Any]:
+    urls = image_urls(image)
+    return {
+        "id": image.pk,
+        "display_url": urls["display"],
+        "pixels16_url": urls["pixels16"],
+        "width": urls["width"],
+        "height": urls["height"],
+        "window_presets": urls["window_presets"],
+    }
+
+
+# ---------------------------------------------------------------- attempts
+
+
+class SubmitInput(serializers.Serializer):
+    """Only the answer: everything else about an attempt is the server's to decide."""
+
+    marks = serializers.JSONField(
+        required=False,
+        help_text='{"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4}]}',
+    )
+    selected = serializers.ListField(
+        child=serializers.CharField(max_length=80), required=False, max_length=MAX_SELECTED
+    )
+    idempotency_key = serializers.UUIDField(
+        help_text="A UUID per answer (the delivery's key); a retry with it returns the same attempt."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return attrs
+
+
+class ExplanationOutput(serializers.Serializer):
+    text = serializers.CharField()
+    written_by = serializers.CharField(help_text='"knowledge base" or the model id')
+    backend = serializers.CharField()
+    model_id = serializers.CharField()
+    prompt_version = serializers.CharField()
+
+
+class CardOutput(serializers.Serializer):
+    label = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["hit", "miss", "false_positive", "mislabelled"])
+    kind = serializers.ChoiceField(choices=["draw", "select"])
+    iou = serializers.FloatField(allow_null=True)
+    sentence = serializers.CharField(allow_blank=True)
+    true_label = serializers.CharField(allow_null=True)
+    mark = serializers.IntegerField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+    explanation = ExplanationOutput(allow_null=True)
+    explanation_pending = serializers.BooleanField()
+
+
+class OverlayOutput(serializers.Serializer):
+    box = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    caption = serializers.CharField(allow_blank=True)
+
+
+class FeedbackOutput(serializers.Serializer):
+    findings = CardOutput(many=True)
+    wrong_marks = CardOutput(many=True)
+    overlay = OverlayOutput(many=True)
+    result = serializers.JSONField(help_text="The ml.boxes result as scored")
+
+
+class JobLinkOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    url = serializers.CharField(help_text="/api/v1/jobs/<id>/")
+
+
+class MarkOutput(serializers.Serializer):
+    index = serializers.IntegerField()
+    label = serializers.CharField()
+    selected = serializers.BooleanField()
+    box = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    confidence = serializers.IntegerField(allow_null=True)
+
+
+class AttemptOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    case_id = serializers.IntegerField()
+    case_set_id = serializers.IntegerField(allow_null=True)
+    attempt_no = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    time_taken_s = serializers.FloatField(allow_null=True)
+    post_reveal = serializers.BooleanField()
+    feedback_visible = serializers.BooleanField(
+        help_text="False in an assessment until every case of the set is answered"
+    )
+    score = serializers.FloatField(allow_null=True)
+    xp = serializers.IntegerField(allow_null=True)
+    scorer_version = serializers.CharField()
+    iou_threshold = serializers.FloatField()
+    marks = MarkOutput(many=True)
+    explanation_job = JobLinkOutput(allow_null=True)
+    feedback = FeedbackOutput(allow_null=True)
+    url = serializers.CharField()
+
+
+def _mark_json(mark: Any) -> dict[str, Any]:
+    return {
+        "index": mark.index,
+        "label": mark.label,
+        "selected": mark.selected,
+        "box": mark.box,
+        "confidence": mark.confidence,
+    }
+
+
+def _job_json(job: Any) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    url = reverse("api-job-detail", kwargs={"job_id": job.pk})
+    return {"id": job.pk, "status": job.status, "url": url}
+
+
+def attempt_data(attempt: LocalizationAttempt) -> dict[str, Any]:
+    visible = selectors.feedback_visible(attempt=attempt)
+    feedback = attempt_feedback(attempt=attempt) if visible else None
+    return {
+        "id": attempt.pk,
+        "case_id": attempt.case_id,
+        "case_set_id": attempt.case_set_id,
+        "attempt_no": attempt.attempt_no,
+        "submitted_at": attempt.submitted_at,
+        "time_taken_s": attempt.time_taken_s,
+        "post_reveal": attempt.post_reveal,
+        "feedback_visible": visible,
+        "score": attempt.score if visible else None,
+        "xp": attempt.xp if visible else None,
+        "scorer_version": attempt.scorer_version,
+        "iou_threshold": attempt.iou_threshold,
+        "marks": [_mark_json(mark) for mark in attempt.marks.all()],
+        "explanation_job": _job_json(attempt.explain_job) if visible else None,
+        "feedback": (
+            {
+                "findings": [card_json(c) for c in feedback.findings],
+                "wrong_marks": [card_json(c) for c in feedback.wrong_marks],
+                "overlay": feedback.overlay,
+                "result": attempt.result,
+            }
+            if feedback is not None
+            else None
+        ),
+        "url": reverse("localization:attempt", kwargs={"attempt_id": attempt.pk}),
+    }
+
+
+class AttemptSubmitApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(
+        request=SubmitInput,
+        responses={201: AttemptOutput, 200: AttemptOutput},
+        summary="Submit an answer: scored at once; 200 with the same attempt on a key replay",
+    )
+    def post(self, request: Request, set_id: int, case_id: int) -> Response:
+        case_set = case_set_for_player(user=request.user, case_set_id=set_id)
+        case = case_for_player(user=request.user, case_id=case_id, case_set_id=case_set.pk)
+        serializer = SubmitInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = localization_attempt_submit(
+            user=request.user,
+            case=case,
+            case_set=case_set,
+            marks_json=serializer.validated_data.get("marks"),
+            selected=serializer.validated_data.get("selected"),
+            idempotency_key=serializer.validated_data["idempotency_key"],
+        )
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=outcome.attempt.pk)
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+        return _no_store(Response(AttemptOutput(attempt_data(attempt)).data, status=code))
+
+
+class AttemptDetailApi(APIView):
+    permission_classes = [IsPlayer]
+
+    @extend_schema(responses=AttemptOutput, summary="One of your attempts, with its feedback")
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+        return _no_store(Response(AttemptOutput(attempt_data(attempt)).data))

@@ -1,0 +1,88 @@
+"""What the Localize templates (and the API) show, computed once per screen.
+
+The case page is built from the case's public facts only: image, age, sex, view, indication and
+the label lists of the taxonomy. Nothing here loads findings for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from apps.cases.models import Case, CaseImage, CaseSet
+from apps.progress.selectors import player_stats
+from ml import taxonomy
+
+from . import selectors
+from .feedback import attempt_feedback
+from .models import CaseDelivery, LocalizationAttempt
+
+NORMAL_CHOICE = "No finding"
+
+
+def draw_labels() -> list[str]:
+    return [label.name for label in taxonomy.draw_labels()]
+
+
+def select_labels() -> list[str]:
+    return [label.name for label in taxonomy.select_labels()]
+
+
+def primary_image(case: Case) -> CaseImage | None:
+    images = list(case.images.all())  # prefetched by the player selectors
+    return images[0] if images else None
+
+
+def image_urls(image: CaseImage) -> dict[str, Any]:
+    def url(variant: str) -> str:
+        return reverse("cases:image", kwargs={"image_id": image.pk, "variant": variant})
+
+    return {
+        "display": url("display"),
+        "pixels16": url("pixels16") if image.pixels16 else "",
+        "width": image.display_width,
+        "height": image.display_height,
+        "window_presets": image.window_presets or [],
+    }
+
+
+def case_page_context(*, case: Case, case_set: CaseSet, delivery: CaseDelivery) -> dict[str, Any]:
+    image = primary_image(case)
+    return {
+        "case": case,
+        "case_set": case_set,
+        "delivery": delivery,
+        "image": image,
+        "urls": image_urls(image) if image is not None else None,
+        "draw_labels": draw_labels(),
+        "select_labels": select_labels(),
+        "normal_choice": NORMAL_CHOICE,
+        "submit_url": reverse(
+            "localization:submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
+        ),
+    }
+
+
+def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dict[str, Any]:
+    visible = selectors.feedback_visible(attempt=attempt)
+    image = primary_image(attempt.case)
+    stats = player_stats(user=request.user)
+    next_url = (
+        reverse("localization:play", kwargs={"set_id": attempt.case_set_id})
+        if attempt.case_set_id
+        else reverse("localization:index")
+    )
+    return {
+        "attempt": attempt,
+        "case": attempt.case,
+        "case_set": attempt.case_set,
+        "visible": visible,
+        "feedback": attempt_feedback(attempt=attempt) if visible else None,
+        "image": image,
+        "urls": image_urls(image) if image is not None else None,
+        "stats": stats,
+        "next_url": next_url,
+        "score_percent": round(attempt.score * 100),
+    }

@@ -1,0 +1,170 @@
+"""The /api/v1/localize/ endpoints: delivery, submit (same parser, no mass assignment), result."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from apps.localization.models import LocalizationAttempt
+from apps.progress.models import ScoreEvent
+
+from .conftest import NODULE_BOX
+
+pytestmark = pytest.mark.django_db
+
+
+def next_case(client: Any, world: Any, case_set: Any = None) -> dict:
+    url = reverse("api-localize-next-case", kwargs={"set_id": (case_set or world.practice).pk})
+    response = client.post(url)
+    assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
+    return response.json()
+
+
+def post_json(client: Any, url: str, body: dict) -> Any:
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_set_list_shows_progress(client_for, resident, world):
+    data = client_for(resident).get(reverse("api-localize-sets")).json()
+    names = {row["name"]: row for row in data}
+    assert set(names) == {"Practice set", "Assessment set"}
+    assert names["Practice set"]["total"] == 2 and names["Practice set"]["played"] == 0
+
+
+def test_delivery_gives_image_and_labels_but_no_answers(client_for, resident, world):
+    client = client_for(resident)
+    data = next_case(client, world)
+    assert data["finished"] is False
+    assert (
+        data["case"]["id"] == world.case.pk
+        and data["case"]["indication"] == "Cough for three weeks"
+    )
+    image = data["case"]["images"][0]
+    assert image["display_url"].startswith("/cases/images/") and image["width"] > 0
+    assert "Nodule" in data["labels"]["draw"] and "Emphysema" in data["labels"]["select"]
+    assert set(data["case"]) == {
+        "id",
+        "title",
+        "patient_age",
+        "patient_sex",
+        "view",
+        "indication",
+        "images",
+    }
+    # The same open delivery until it is answered.
+    assert next_case(client, world)["delivery"] == data["delivery"]
+
+
+def test_submit_scores_and_replays(client_for, resident, world):
+    client = client_for(resident)
+    delivery = next_case(client, world)
+    body = {"marks": {"boxes": [{"label": "Nodule", "box": NODULE_BOX, "confidence": 5}]},
+            "selected": ["Emphysema"], "idempotency_key": delivery["delivery"]["idempotency_key"]}  # fmt: skip
+    first = post_json(client, delivery["submit_url"], body)
+    assert first.status_code == 201, first.content
+    assert first["Cache-Control"] == "no-store"
+    data = first.json()
+    assert data["score"] == pytest.approx(2 / 3) and data["attempt_no"] == 1 and data["xp"] > 0
+    assert data["feedback_visible"] is True and data["time_taken_s"] is not None
+    assert {c["outcome"] for c in data["feedback"]["findings"]} == {"hit", "miss"}
+    job = data["explanation_job"]
+    assert job["url"] == f"/api/v1/jobs/{job['id']}/"
+    assert client.get(job["url"]).status_code == 200  # the player's own job
+    again = post_json(client, delivery["submit_url"], body)
+    assert again.status_code == 200 and again.json()["id"] == data["id"]
+    assert LocalizationAttempt.objects.count() == 1 and ScoreEvent.objects.count() == 1
+    detail = client.get(reverse("api-localize-attempt", kwargs={"attempt_id": data["id"]}))
+    assert detail.status_code == 200 and detail.json()["id"] == data["id"]
+    assert detail["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"score": 1.0}, {"xp": 10_000}, {"user": 1}, {"case": 1}, {"attempt_no": 99},
+     {"post_reveal": False}, {"time_taken_s": 0.1}, {"iou_threshold": 0.01}],
+)  # fmt: skip
+def test_server_set_fields_cannot_be_sent(client_for, resident, world, extra):
+    client = client_for(resident)
+    delivery = next_case(client, world)
+    body = {
+        "marks": {"boxes": []},
+        "idempotency_key": delivery["delivery"]["idempotency_key"],
+        **extra,
+    }
+    response = post_json(client, delivery["submit_url"], body)
+    assert response.status_code == 400
+    assert set(response.json()) == set(extra)
+    assert not LocalizationAttempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("marks", "field"),
+    [({"boxes": [{"label": "Nodule", "box": [0.4, 0.1, 0.2, 0.3]}]}, "boxes[0].box"),
+     ({"boxes": [{"label": "Basilisk", "box": [0.1, 0.1, 0.2, 0.3]}]}, "boxes[0].label"),
+     ({"boxes": [{"label": "Nodule", "box": [0.1, 0.1, "x", 0.3]}]}, "boxes[0].box[2]"),
+     ({"boxes": "many"}, "boxes")],
+)  # fmt: skip
+def test_bad_boxes_are_a_400_naming_the_field(client_for, resident, world, marks, field):
+    client = client_for(resident)
+    delivery = next_case(client, world)
+    body = {"marks": marks, "idempotency_key": str(uuid.uuid4())}
+    response = post_json(client, delivery["submit_url"], body)
+    assert response.status_code == 400 and response.json()["field"] == field
+
+
+def test_nan_is_refused_by_the_json_parser(client_for, resident, world):
+    client = client_for(resident)
+    delivery = next_case(client, world)
+    raw = '{"marks": {"boxes": [{"label": "Nodule", "box": [NaN, 0.1, 0.2, 0.3]}]}, "idempotency_key": "%s"}'
+    response = client.post(
+        delivery["submit_url"], raw % uuid.uuid4(), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert not LocalizationAttempt.objects.exists()
+
+
+def test_missing_key_is_a_400(client_for, resident, world):
+    client = client_for(resident)
+    delivery = next_case(client, world)
+    response = post_json(client, delivery["submit_url"], {"marks": {"boxes": []}})
+    assert response.status_code == 400 and "idempotency_key" in response.json()
+
+
+def test_finished_set_says_so(client_for, resident, world):
+    client = client_for(resident)
+    for _ in range(2):
+        delivery = next_case(client, world)
+        body = {"marks": {"boxes": []}, "idempotency_key": delivery["delivery"]["idempotency_key"]}
+        assert post_json(client, delivery["submit_url"], body).status_code == 201
+    data = next_case(client, world)
+    assert data["finished"] is True and data["case"] is None and data["delivery"] is None
+
+
+def test_assessment_result_hides_score_until_finished(client_for, resident, world):
+    client = client_for(resident)
+    delivery = next_case(client, world, world.assessment)
+    body = {"marks": {"boxes": []}, "idempotency_key": delivery["delivery"]["idempotency_key"]}
+    data = post_json(client, delivery["submit_url"], body).json()
+    assert data["feedback_visible"] is False
+    assert data["score"] is None and data["xp"] is None and data["feedback"] is None
+    assert data["explanation_job"] is None
+    second = post_json(
+        client, delivery["submit_url"], {**body, "idempotency_key": str(uuid.uuid4())}
+    )
+    assert second.status_code == 400  # one answer per case in an assessment
+
+
+def test_schema_lists_the_localize_operations(client_for, admin_user):
+    response = client_for(admin_user).get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for path in ("/api/v1/localize/sets/", "/api/v1/localize/sets/{set_id}/next/",
+                 "/api/v1/localize/sets/{set_id}/cases/{case_id}/attempts/",
+                 "/api/v1/localize/attempts/{attempt_id}/"):  # fmt: skip
+        assert path in text
+    assert "SubmitInput" in text and "AttemptOutput" in text
