@@ -32,9 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # The policy the real site sends: nothing inline, nothing from elsewhere.
-STRICT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
-)
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
 
 # Injected by the driver (not subject to the page's CSP): turns every violation into a
 # console error, which the page fixture then records.
@@ -123,7 +121,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # keep test output clean
 
 

@@ -128,7 +128,8 @@ def open_viewer(page, server, name: str) -> Viewer:
         """() => {
             window.__events = [];
             for (const type of ['cxr-marks-change', 'cxr-next-case']) {
-                document.addEventListener(type, (e) => window.__events.push({type, detail: e.detail}));
+                document.addEventListener(
+                    type, (e) => window.__events.push({type, detail: e.detail}));
             }
         }"""
     )
@@ -241,6 +242,18 @@ def test_zoom_and_pan_then_draw_keeps_image_coordinates(page, server):
     v.draw((0.6, 0.5), (0.65, 0.55))
     assert_box(v.boxes()[1]["box"], [0.6, 0.5, 0.65, 0.55], tol=0.002)
 
+    # Middle-drag and Space+drag pan from the draw tool without drawing.
+    v.drag((v.sx + 300, v.sy + 300), (v.sx + 340, v.sy + 310), button="middle")
+    v.stage.focus()
+    page.keyboard.down(" ")
+    v.drag((v.sx + 300, v.sy + 300), (v.sx + 280, v.sy + 330))
+    page.keyboard.up(" ")
+    v.ox, v.oy = v.ox + 40 - 20, v.oy + 10 + 30
+    assert len(v.boxes()) == 2
+    v.draw((0.4, 0.4), (0.45, 0.42))
+    assert_box(v.boxes()[2]["box"], [0.4, 0.4, 0.45, 0.42], tol=0.002)
+    page.keyboard.press("Control+z")
+
     # Wheel zoom keeps the image point under the cursor fixed.
     anchor = v.screen(0.5, 0.5)
     page.mouse.move(*anchor)
@@ -332,7 +345,7 @@ def test_window_level_uses_16_bit_pixels(page, server):
     v = open_viewer(page, server, "annotate")
     left, right = (0.25, 0.5), (0.75, 0.5)  # patches at 998 and 1002 of 4095
     assert v.image_pixel(*left)[:3] == v.image_pixel(*right)[:3]  # identical in 8 bits
-    page.wait_for_function("document.querySelector('cxr-viewer').px16 && document.querySelector('cxr-viewer').px16.max")
+    page.wait_for_function("(document.querySelector('cxr-viewer').px16 || {}).max > 0")
     page.select_option(".cxr-preset", "0")  # Narrow: centre 1000, width 8
     lo, hi = v.image_pixel(*left)[0], v.image_pixel(*right)[0]
     assert lo == pytest.approx(64, abs=2)
@@ -351,15 +364,10 @@ def test_window_level_uses_16_bit_pixels(page, server):
     page.keyboard.press("r")
     assert v.image_pixel(*left)[:3] == v.image_pixel(*right)[:3]
 
-    # The W/L tool drags with the left button; re-windowing 1024x768 takes a few ms.
+    # The W/L tool drags with the left button.
     page.keyboard.press("w")
     v.drag(v.screen(0.5, 0.2), v.screen(0.6, 0.3))
-    ms = page.evaluate(
-        """() => { const el = document.querySelector('cxr-viewer'); const t = performance.now();
-                  for (let i = 0; i < 10; i++) el.win.render(); return (performance.now() - t) / 10; }"""
-    )
-    print(f"16-bit re-window 1024x768: {ms:.1f} ms")
-    assert ms < 50
+    assert "W 8 L" not in v.el.locator(".cxr-status").inner_text()
 
 
 def test_draft_restore_and_8_bit_window(page, server):
@@ -382,7 +390,12 @@ def test_review_mode_draws_overlay_with_legend(page, server):
     v = open_viewer(page, server, "review")
     legend = v.el.locator(".cxr-legend li")
     assert legend.all_inner_texts() == [
-        "Ground truth", "Hit", "Miss", "False positive", "Mislabelled", "Your mark",
+        "Ground truth",
+        "Hit",
+        "Miss",
+        "False positive",
+        "Mislabelled",
+        "Your mark",
     ]
     assert v.el.locator(".cxr-label").count() == 0
     assert v.el.locator("[data-action=draw]").count() == 0
@@ -394,6 +407,27 @@ def test_review_mode_draws_overlay_with_legend(page, server):
     samples = [v.layer_pixel(1, *v.screen(0.30, 0.08 + i * 0.004)) for i in range(20)]
     assert any(p[3] > 200 and p[0] > 200 and p[2] < 80 for p in samples)
     assert any(p[0] < 50 for p in samples)
+    # Invert works from the 16-bit pixels; re-windowing 1024x1024 takes a few ms (best of 5,
+    # so a busy test machine does not decide the figure).
+    page.wait_for_function("(document.querySelector('cxr-viewer').px16 || {}).max > 0")
+    before = v.image_pixel(0.5, 0.9)[0]
+    v.stage.focus()
+    page.keyboard.press("i")
+    assert v.image_pixel(0.5, 0.9)[0] == pytest.approx(255 - before, abs=1)
+    ms = page.evaluate(
+        """() => {
+            const el = document.querySelector('cxr-viewer');
+            const times = [];
+            for (let i = 0; i < 5; i++) {
+                const t = performance.now();
+                el.win.render();
+                times.push(performance.now() - t);
+            }
+            return Math.min(...times);
+        }"""
+    )
+    print(f"16-bit re-window 1024x1024: {ms:.1f} ms")
+    assert ms < 30
     # Dragging pans, it never draws; Tab walks through the regions with their captions.
     v.drag(v.screen(0.5, 0.5), v.screen(0.6, 0.6))
     v.stage.focus()
@@ -405,7 +439,9 @@ def test_resize_keeps_boxes_aligned(page, server):
     v = open_viewer(page, server, "annotate")
     v.draw((0.3, 0.3), (0.6, 0.7))
     # Setting style through the CSSOM is allowed by the CSP; a <style> tag would not be.
-    page.evaluate("Object.assign(document.querySelector('cxr-viewer').style, {width: '600px', height: '500px'})")
+    page.eval_on_selector(
+        "cxr-viewer", "(el) => Object.assign(el.style, {width: '600px', height: '500px'})"
+    )
     page.wait_for_function("document.querySelector('.cxr-stage canvas').width < 700")
     v.settle()
     v.refit()
@@ -423,8 +459,10 @@ def test_ready_time_and_bundle_budget(page, server):
     nav = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
     raw = BUNDLE.read_bytes()
     gz = len(gzip.compress(raw, 9))
-    print(f"ready {ready_ms:.0f} ms after connect (DOMContentLoaded {nav:.0f} ms); "
-          f"bundle {len(raw)} B raw, {gz} B gzip")
+    print(
+        f"ready {ready_ms:.0f} ms after connect (DOMContentLoaded {nav:.0f} ms); "
+        f"bundle {len(raw)} B raw, {gz} B gzip"
+    )
     assert ready_ms < 500
     assert gz < 62_000
     assert raw.startswith(b"/* RadGame <cxr-viewer> bundle, built from static/src/viewer/")
@@ -443,10 +481,14 @@ def test_touch_tap_tap_draws_and_pinch_zooms(make_page, server):
     cx, cy = v.screen(0.5, 0.5)
 
     def touch(kind: str, spread: float) -> None:
-        points = [] if kind == "touchEnd" else [
-            {"x": cx - spread, "y": cy, "id": 1},
-            {"x": cx + spread, "y": cy, "id": 2},
-        ]
+        points = (
+            []
+            if kind == "touchEnd"
+            else [
+                {"x": cx - spread, "y": cy, "id": 1},
+                {"x": cx + spread, "y": cy, "id": 2},
+            ]
+        )
         cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
 
     touch("touchStart", 40)
@@ -478,3 +520,25 @@ def test_reinserted_element_rebuilds_once(page, server):
     v.stage.focus()
     page.keyboard.press("Delete")
     assert v.boxes() == []
+
+
+def test_view_mode_is_image_only_with_viewing_tools(page, server):
+    page.goto(f"{server.url}/tests/e2e/viewer_harness/view.html")
+    page.wait_for_selector("cxr-viewer[data-state=ready]")
+    el = page.locator("cxr-viewer")
+    actions = el.locator(".cxr-toolbar button").evaluate_all(
+        "(bs) => bs.map((b) => b.dataset.action)"
+    )
+    assert actions == ["pan", "wl", "zoomIn", "zoomOut", "invert", "reset"]
+    assert el.locator(".cxr-legend, .cxr-label").count() == 0
+    # Without image-width/height the natural size is used; a drag pans instead of drawing.
+    assert page.evaluate("document.querySelector('cxr-viewer').marks") == {"boxes": []}
+    box = el.locator(".cxr-stage").bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*centre)
+    page.mouse.down()
+    page.mouse.move(centre[0] + 50, centre[1], steps=4)
+    page.mouse.up()
+    assert page.evaluate("document.querySelector('cxr-viewer').marks") == {"boxes": []}
+    page.keyboard.press("w")
+    assert el.locator("[data-action=wl]").get_attribute("aria-pressed") == "true"
