@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -60,9 +61,19 @@ class NextCaseOutput(serializers.Serializer):
     draft = serializers.CharField(allow_blank=True)
 
 
+class TextInput(serializers.CharField):
+    """Findings text as typed. Emptiness, length and control characters (NUL included) are
+    checked by the service, which gives the messages the resident should see."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_blank=True, trim_whitespace=False, **kwargs)
+        self.validators = [
+            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+
 class DraftInput(serializers.Serializer):
-    # Length and character checks live in the service, which gives the clear messages.
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    text = TextInput()
 
 
 class DraftOutput(serializers.Serializer):
@@ -72,7 +83,7 @@ class DraftOutput(serializers.Serializer):
 
 
 class AttemptInput(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    text = TextInput()
     idempotency_key = serializers.CharField(max_length=64)
 
 

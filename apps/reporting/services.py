@@ -175,7 +175,7 @@ def _attempt_for(job: Job) -> ReportAttempt | None:
         logger.warning("report job %s has an unexpected subject %r", job.pk, job.subject)
         return None
     return (
-        ReportAttempt.objects.select_for_update()
+        ReportAttempt.objects.select_for_update(of=("self",))
         .select_related("case", "case_set", "user")
         .filter(pk=int(match.group(1)))
         .first()

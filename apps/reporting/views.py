@@ -102,8 +102,9 @@ def submit(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
     case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
     case = selectors.report_case_for_player(user=request.user, case_set=case_set, case_id=case_id)
     form = ReportForm(request.POST)
-    form.is_valid()
     try:
+        if not form.is_valid():
+            raise ApplicationError("The form could not be read; reload the page and try again.")
         attempt, _ = services.report_attempt_submit(
             user=request.user,
             case=case,

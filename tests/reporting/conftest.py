@@ -119,7 +119,9 @@ def fake_result(
                 "message": "The reference reports a small left effusion; your report says none.",
             }
         ],
-        "matched": [{"label": "Consolidation", "candidate_label": "Consolidation", "related": False}],
+        "matched": [
+            {"label": "Consolidation", "candidate_label": "Consolidation", "related": False}
+        ],
         "lexical": {"bleu2": 0.41, "rougeL": 0.55},
         "scorer_version": "rules-1.0",
     }
@@ -141,7 +143,10 @@ def second_case(educator: Any) -> Any:
 def report_set(educator: Any, cohort: Any, report_case: Any, second_case: Any) -> Any:
     unreportable = make_case(owner=educator, title="No reference", findings="")
     return make_set(
-        owner=educator, cases=[report_case, unreportable, second_case], cohort=cohort, name="Chest 1"
+        owner=educator,
+        cases=[report_case, unreportable, second_case],
+        cohort=cohort,
+        name="Chest 1",
     )
 
 
@@ -154,7 +159,9 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 def submit() -> Callable[..., Any]:
     from apps.reporting.services import report_attempt_submit
 
-    def do(user: Any, case: Any, case_set: Any, text: str = CANDIDATE, key: str | None = None) -> Any:
+    def do(
+        user: Any, case: Any, case_set: Any, text: str = CANDIDATE, key: str | None = None
+    ) -> Any:
         attempt, _ = report_attempt_submit(
             user=user,
             case=case,

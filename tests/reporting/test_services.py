@@ -78,7 +78,11 @@ def test_submit_needs_a_usable_idempotency_key(
 ) -> None:
     with pytest.raises(ApplicationError) as caught:
         services.report_attempt_submit(
-            user=resident, case=report_case, case_set=report_set, text=CANDIDATE, idempotency_key=key
+            user=resident,
+            case=report_case,
+            case_set=report_set,
+            text=CANDIDATE,
+            idempotency_key=key,
         )
     assert caught.value.field == "idempotency_key"
 
@@ -140,9 +144,7 @@ def test_a_key_reused_for_another_case_is_refused(
         _submit(resident, second_case, report_set, CANDIDATE, key)
 
 
-def test_keys_are_per_user(
-    resident: Any, educator: Any, report_set: Any, report_case: Any
-) -> None:
+def test_keys_are_per_user(resident: Any, educator: Any, report_set: Any, report_case: Any) -> None:
     key = uuid.uuid4().hex
     mine, _ = _submit(resident, report_case, report_set, CANDIDATE, key)
     theirs, created = _submit(educator, report_case, report_set, CANDIDATE, key)
@@ -152,7 +154,9 @@ def test_keys_are_per_user(
 def test_new_keys_number_attempts_contiguously(
     resident: Any, report_set: Any, report_case: Any
 ) -> None:
-    numbers = [_submit(resident, report_case, report_set, CANDIDATE)[0].attempt_no for _ in range(3)]
+    numbers = [
+        _submit(resident, report_case, report_set, CANDIDATE)[0].attempt_no for _ in range(3)
+    ]
     assert numbers == [1, 2, 3]
 
 
@@ -169,7 +173,9 @@ def test_draft_save_overwrites_one_row(resident: Any, report_case: Any) -> None:
 def test_draft_may_be_empty_but_not_huge_or_binary(resident: Any, report_case: Any) -> None:
     assert services.report_draft_save(user=resident, case=report_case, text="").text == ""
     with pytest.raises(ApplicationError, match="too long"):
-        services.report_draft_save(user=resident, case=report_case, text="y" * (MAX_DRAFT_CHARS + 1))
+        services.report_draft_save(
+            user=resident, case=report_case, text="y" * (MAX_DRAFT_CHARS + 1)
+        )
     with pytest.raises(ApplicationError, match="control characters"):
         services.report_draft_save(user=resident, case=report_case, text="a\x00b")
 
@@ -276,8 +282,15 @@ def test_judge_runs_after_scoring_when_configured_and_never_changes_xp(
     assert judge_job.request["candidate"] == CANDIDATE
     xp_before = attempt.xp
     judge_result = {
-        "errors": [{"category": "missed_finding", "label": "Effusion", "message": "Missed.",
-                    "weight": 0.5, "candidate_excerpt": None}],
+        "errors": [
+            {
+                "category": "missed_finding",
+                "label": "Effusion",
+                "message": "Missed.",
+                "weight": 0.5,
+                "candidate_excerpt": None,
+            }
+        ],
         "clinically_significant_errors": 1,
         "model_id": "judge-model",
         "prompt_version": "judge-1",
