@@ -162,11 +162,15 @@ def build_deidentified(
     Study/Series UIDs; keep it server-side, it links back to the source. Raises
     DeidentificationError when the pixel module is unusable.
     """
-    module, pixel_data = read_pixel_module(ds, max_pixels=max_pixels)
+    module, pixel_data, scrubbed_segments = read_pixel_module(ds, max_pixels=max_pixels)
     signed = module.pixel_representation == 1
     out = Dataset()
     notes: list[str] = []
     kept: list[str] = []
+    if scrubbed_segments:
+        notes.append(
+            f"Removed {scrubbed_segments} comment/metadata segment(s) from the compressed pixel data."
+        )
 
     def keep(keyword: str, vr: str, value: Any) -> None:
         out.add_new(Tag(keyword), vr, value)

@@ -23,6 +23,8 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.tag import Tag
 
+from apps.cases.codestreams import CodestreamError, j2k_size, jpeg_size, scrub_j2k, scrub_jpeg
+
 # Encodings we accept. Deflate is left out on purpose: pydicom inflates the whole dataset in one
 # call, an unbounded zlib bomb. Big endian is retired and needs byte swapping on rewrite.
 TRANSFER_SYNTAXES: dict[str, str] = {
@@ -191,10 +193,11 @@ def _one_ushort(ds: Dataset, keyword: str) -> int | None:
 # -------------------------------------------------------------------------- pixel module checks
 
 
-def read_pixel_module(ds: Dataset, *, max_pixels: int) -> tuple[PixelModule, bytes]:
+def read_pixel_module(ds: Dataset, *, max_pixels: int) -> tuple[PixelModule, bytes, int]:
     """Validate geometry, encoding and pixel-data length before anything is decoded.
 
-    Returns the module and the Pixel Data trimmed to what the header declares.
+    Returns the module, the Pixel Data reduced to what the header declares (compressed frames
+    scrubbed of comment and metadata segments) and the number of such segments removed.
     """
     meta = getattr(ds, "file_meta", None)
     syntax = single_value(meta, "TransferSyntaxUID", UID_PATTERN) if meta is not None else None
@@ -252,10 +255,10 @@ def read_pixel_module(ds: Dataset, *, max_pixels: int) -> tuple[PixelModule, byt
         number_of_frames=frames,
         transfer_syntax=syntax,
     )
-    return module, _pixel_data_bytes(ds, module)
+    return module, *_pixel_data_bytes(ds, module)
 
 
-def _pixel_data_bytes(ds: Dataset, module: PixelModule) -> bytes:
+def _pixel_data_bytes(ds: Dataset, module: PixelModule) -> tuple[bytes, int]:
     raw = _raw_value(ds, "PixelData")
     if not raw:
         raise DicomRejected("The DICOM file has no pixel data.")
@@ -267,60 +270,32 @@ def _pixel_data_bytes(ds: Dataset, module: PixelModule) -> bytes:
                 f"file holds {len(raw):,}."
             )
         # Bytes past the declared image are never copied: they are a place to hide things.
-        return raw[:expected].ljust(expected + expected % 2, b"\0")
+        return raw[:expected].ljust(expected + expected % 2, b"\0"), 0
     if raw[:4] != b"\xfe\xff\x00\xe0":
         raise DicomRejected("The compressed DICOM pixel data is not properly encapsulated.")
     frames = list(generate_frames(raw, number_of_frames=module.number_of_frames))
     if len(frames) < module.number_of_frames or not all(frames):
         raise DicomRejected("The compressed DICOM pixel data holds fewer frames than declared.")
+    syntax = dicom_uid.UID(module.transfer_syntax)
+    scrub = scrub_j2k if syntax in dicom_uid.JPEG2000TransferSyntaxes else scrub_jpeg
+    removed = 0
+    if syntax != dicom_uid.RLELossless:  # RLE segments are pure pixel runs
+        try:
+            scrubbed = [scrub(frame) for frame in frames[: module.number_of_frames]]
+        except CodestreamError:
+            raise DicomRejected(
+                "The compressed image inside the DICOM file is malformed (its marker structure "
+                "is broken), so it cannot be checked for embedded text."
+            ) from None
+        frames = [frame for frame, _ in scrubbed]
+        removed = sum(count for _, count in scrubbed)
     # Re-encapsulating keeps only the declared frames, dropping any stray trailing items.
-    return encapsulate(frames[: module.number_of_frames], has_bot=True)
+    return encapsulate(frames[: module.number_of_frames], has_bot=True), removed
 
 
 def first_frame(pixel_data: bytes) -> bytes:
     """The first compressed frame of encapsulated pixel data (for codestream header checks)."""
     return next(generate_frames(pixel_data, number_of_frames=1))
-
-
-# Start-of-frame markers of every JPEG process (not DHT C4, JPG C8, DAC CC) plus JPEG-LS F7.
-_JPEG_FRAME_MARKERS = frozenset({*range(0xC0, 0xD0)} - {0xC4, 0xC8, 0xCC} | {0xF7})
-
-
-def jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a JPEG or JPEG-LS frame header, or None when there is none."""
-    if data[:2] != b"\xff\xd8":
-        return None
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            return None
-        marker = data[position + 1]
-        if marker == 0xFF:  # fill byte
-            position += 1
-            continue
-        if marker in (0xD9, 0xDA):  # image or scan before any frame header
-            return None
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        if marker in _JPEG_FRAME_MARKERS:
-            header = data[position + 5 : position + 9]
-            if len(header) < 4:
-                return None
-            return int.from_bytes(header[2:], "big"), int.from_bytes(header[:2], "big")
-        if length < 2:
-            return None
-        position += 2 + length
-    return None
-
-
-def j2k_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a JPEG 2000 / HTJ2K SIZ segment (bare codestream or JP2 wrapped)."""
-    start = data.find(b"\xff\x4f\xff\x51", 0, 4096)
-    if start < 0 or len(data) < start + 24:
-        return None
-    xsiz, ysiz, x_offset, y_offset = struct.unpack(">IIII", data[start + 8 : start + 24])
-    if x_offset >= xsiz or y_offset >= ysiz:
-        return None
-    return xsiz - x_offset, ysiz - y_offset
 
 
 def check_codestream_size(module: PixelModule, pixel_data: bytes) -> None:

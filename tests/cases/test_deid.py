@@ -8,16 +8,20 @@ from __future__ import annotations
 import io
 import json
 import logging
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from pydicom import dcmread
 from pydicom import uid as dicom_uid
 from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate, generate_frames
 
+from apps.cases.codestreams import CodestreamError, scrub_j2k, scrub_jpeg
 from apps.cases.deid import PROFILE_NAME, DeidentificationError, deidentify
 from apps.cases.imaging import IngestedImage, ingest_image
 from tests.cases import dicom_factory as factory
@@ -284,3 +288,91 @@ def test_errors_never_quote_header_values() -> None:
     with pytest.raises(DeidentificationError) as caught:
         deidentify(ds)
     assert factory.CANARY not in str(caught.value)
+
+
+# ------------------------------------------------------------- text inside compressed frames
+
+
+def j2k_with_comments(codestream: bytes) -> bytes:
+    """Add COM segments to the main and first tile-part header, and bytes after EOC."""
+    comment = b"\xff\x64" + struct.pack(">HH", 2 + 2 + 24, 1) + b"PHICANARY main header   "
+    position = 2
+    while codestream[position : position + 2] != b"\xff\x90":  # walk to the first SOT
+        position += 2 + int.from_bytes(codestream[position + 2 : position + 4], "big")
+    psot = int.from_bytes(codestream[position + 6 : position + 10], "big")
+    tile_comment = b"\xff\x64" + struct.pack(">HH", 2 + 2 + 10, 1) + b"PHICANARY!"
+    tile = bytearray(codestream[position : position + (psot or len(codestream))])
+    if psot:
+        tile[6:10] = struct.pack(">I", psot + len(tile_comment))
+    tile[12:12] = tile_comment
+    rest = codestream[position + psot :] if psot else b""
+    return codestream[:position] + comment + bytes(tile) + rest + b"PHICANARY trailer"
+
+
+def reencapsulated(ds: Dataset, change: Any) -> Dataset:
+    frame = next(generate_frames(ds.PixelData, number_of_frames=1))
+    ds.PixelData = encapsulate([change(frame)])
+    return ds
+
+
+def test_jpeg_2000_comments_and_trailers_are_cut_without_touching_pixels() -> None:
+    original = factory.compress(factory.make_dataset(), dicom_uid.JPEG2000Lossless)
+    expected = original.pixel_array.copy()
+    hostile = reencapsulated(original, j2k_with_comments)
+    assert hostile.pixel_array.shape == expected.shape  # still decodes with the comments in
+    output, summary = deidentify(hostile)
+    assert NEEDLE not in output.lower()
+    assert np.array_equal(read(output).pixel_array, expected)
+    # ours (main header, tile-part header, trailer) plus OpenJPEG's own "Created by" comment
+    assert any("Removed 4 comment/metadata segment(s)" in note for note in summary["notes"])
+
+
+def test_jpeg_comments_application_segments_and_trailers_are_cut() -> None:
+    original = factory.compress(
+        factory.make_dataset(bits_allocated=8, bits_stored=8), dicom_uid.JPEGBaseline8Bit
+    )
+    expected = original.pixel_array.copy()
+
+    def add_text(frame: bytes) -> bytes:
+        exif = b"\xff\xe1" + struct.pack(">H", 2 + 20) + b"Exif\0\0PHICANARY-exif"[:20].ljust(20)
+        comment = b"\xff\xfe" + struct.pack(">H", 2 + 13) + b"PHICANARY-com"
+        return frame[:2] + exif + comment + frame[2:] + b"PHICANARY after EOI"
+
+    output, _ = deidentify(reencapsulated(original, add_text))
+    assert NEEDLE not in output.lower()
+    assert np.array_equal(read(output).pixel_array, expected)
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_scrubbed_jpeg_decodes_to_the_same_pixels(progressive: bool) -> None:
+    image = Image.fromarray(np.rint(factory.synthetic_chest(64, 48) * 255).astype(np.uint8))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", progressive=progressive, comment=b"PHICANARY")
+    scrubbed, removed = scrub_jpeg(buffer.getvalue())
+    assert removed >= 2 and b"PHICANARY" not in scrubbed  # JFIF APP0 and the COM
+    before, after = (np.asarray(Image.open(io.BytesIO(b))) for b in (buffer.getvalue(), scrubbed))
+    assert np.array_equal(before, after)
+
+
+def test_real_chest_codestream_comment_is_removed(
+    real_deidentified: tuple[Dataset, Dataset, bytes, dict[str, Any]],
+) -> None:
+    _, _, output, summary = real_deidentified
+    assert b"Kakadu" not in output  # the encoder's COM segment
+    assert any("1 comment/metadata segment(s)" in note for note in summary["notes"])
+
+
+@pytest.mark.parametrize(
+    "broken", [b"", b"\xff\xd8\xff", b"\xff\xd8\x00\x00", b"\xff\xd8\xff\xfe\x00\x40abc"]
+)
+def test_malformed_jpeg_marker_structure_is_an_error(broken: bytes) -> None:
+    with pytest.raises(CodestreamError):
+        scrub_jpeg(broken)
+
+
+@pytest.mark.parametrize(
+    "broken", [b"", b"\xff\x4f", b"\xff\x4f\xff\x51\x00\x02", b"\xff\x4f\xff\xd9"]
+)
+def test_malformed_j2k_marker_structure_is_an_error(broken: bytes) -> None:
+    with pytest.raises(CodestreamError):
+        scrub_j2k(broken)
