@@ -37,7 +37,7 @@ from ml.report_metrics.modifiers import (
     TERMINATE,
 )
 from ml.report_metrics.sentences import split_sentences
-from ml.report_metrics.vocabulary import compiled_normal_statements, target_table, targets_for
+from ml.report_metrics.vocabulary import compiled_normal_statements, find_targets
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -122,22 +122,20 @@ class _Mention:
 
 
 def _mentions(text: str, sentences: list[Span]) -> list[_Mention]:
-    found = targets_for(text.lower())
-    if found is None or not sentences:
+    targets = find_targets(text)
+    if not targets or not sentences:
         return []
-    regex, live = found
-    labels = target_table().labels
     nlp, context = _pipeline()
     doc = nlp.make_doc(text)
     starts = [start for start, _ in sentences]
     _set_sentence_starts(doc, starts)
-    from spacy.tokens import Span as SpacySpan
-
-    entities: list[SpacySpan] = []
+    entities = []
     last_token_end = 0
-    for match in regex.finditer(text):
-        label = labels[live[int(match.lastgroup[1:])]]  # type: ignore[index]
-        entity = doc.char_span(match.start(), match.end(), label=label, alignment_mode="expand")
+    for target in targets:
+        entity = doc.char_span(
+            target.start, target.end, label=target.label, alignment_mode="expand"
+        )
+        # Two mentions inside one token ("PICC-line") would overlap as entities.
         if entity is None or entity.start < last_token_end:
             continue
         entities.append(entity)
@@ -165,6 +163,12 @@ def _mentions(text: str, sentences: list[Span]) -> list[_Mention]:
 
 
 def _set_sentence_starts(doc: Any, starts: list[int]) -> None:
+    # One array write: setting token.is_sent_start one token at a time re-checks the whole
+    # doc's annotation on every call and cost more than the rest of extraction.
+    import numpy as np
+    from spacy.attrs import SENT_START
+
+    flags = np.full((len(doc), 1), -1, dtype=np.int64)
     pending = iter(starts)
     next_start = next(pending, None)
     for token in doc:
@@ -172,7 +176,10 @@ def _set_sentence_starts(doc: Any, starts: list[int]) -> None:
         while next_start is not None and token.idx >= next_start:
             opens = True
             next_start = next(pending, None)
-        token.is_sent_start = opens
+        if opens:
+            flags[token.i, 0] = 1
+    # spaCy stores "not a start" as -1 in unsigned form.
+    doc.from_array([SENT_START], flags.astype(np.uint64))
 
 
 def _mark_differentials(text: str, mentions: list[_Mention]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 from ml import taxonomy
 
@@ -35,8 +35,8 @@ class PhraseRule:
     """A target phrase: the label it names, its pattern, and words any match must contain.
 
     ``keys`` are lower-case substrings, one of which every match contains; checking them with
-    ``in`` first lets the matcher skip the regex for rules that cannot match (see
-    ``targets_for``), which keeps extraction well under a millisecond per report.
+    ``in`` first lets the matcher skip the regexes that cannot match (see ``find_targets``),
+    which keeps extraction well under a millisecond per report.
     """
 
     label: str
@@ -274,24 +274,73 @@ def _shortest_match(pattern: str) -> int:
     return int(re._parser.parse(pattern).getwidth()[0])  # type: ignore[attr-defined]
 
 
-def targets_for(lowered_text: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
-    """The matcher for the rules whose keys occur in ``lowered_text``, or None if none do.
+@dataclass(frozen=True, slots=True)
+class TargetMatch:
+    start: int
+    end: int
+    label: str
 
-    Returns the compiled alternation and, for its group ``t{i}``, the index of the rule in
-    ``target_table()``. Few rules are live in any one report, so matching stays cheap.
-    """
+
+@dataclass(frozen=True, slots=True)
+class _KeyGroup:
+    """The rules gated by one key tuple, as one alternation compiled at build time."""
+
+    keys: tuple[str, ...]
+    regex: re.Pattern[str]
+    rules: tuple[int, ...]  # group ``t{i}`` of ``regex`` is rule ``rules[i]``
+
+
+@cache
+def _key_groups() -> tuple[_KeyGroup, ...]:
     table = target_table()
-    live = tuple(
-        index for index, keys in enumerate(table.keys) if any(key in lowered_text for key in keys)
-    )
-    return _alternation(live) if live else None
+    members: dict[tuple[str, ...], list[int]] = {}
+    for rule, keys in enumerate(table.keys):
+        members.setdefault(keys, []).append(rule)
+    groups = []
+    for keys, rules in members.items():
+        body = "|".join(f"(?P<t{i}>{table.patterns[rule]})" for i, rule in enumerate(rules))
+        regex = re.compile(rf"\b(?:{body})\b", re.IGNORECASE)
+        groups.append(_KeyGroup(keys, regex, tuple(rules)))
+    return tuple(groups)
 
 
-@lru_cache(maxsize=4096)
-def _alternation(live: tuple[int, ...]) -> tuple[re.Pattern[str], tuple[int, ...]]:
-    patterns = target_table().patterns
-    body = "|".join(f"(?P<t{i}>{patterns[index]})" for i, index in enumerate(live))
-    return re.compile(rf"\b(?:{body})\b", re.IGNORECASE), live
+@cache
+def _groups_by_key() -> dict[str, tuple[_KeyGroup, ...]]:
+    index: dict[str, list[_KeyGroup]] = {}
+    for group in _key_groups():
+        for key in group.keys:
+            index.setdefault(key, []).append(group)
+    return {key: tuple(groups) for key, groups in index.items()}
+
+
+def find_targets(text: str) -> list[TargetMatch]:
+    """Every finding mention in ``text``, leftmost first, never overlapping.
+
+    Only the rule groups whose key occurs in the text run (a substring test each), and all
+    regexes are compiled once, so the cost does not depend on which rules a report wakes.
+    Where matches overlap, the leftmost wins, and at one start the rule first in
+    ``target_table()`` order (the one needing the most text) wins, as in one big alternation.
+    """
+    lowered = text.lower()
+    live: dict[int, _KeyGroup] = {}
+    for key, groups in _groups_by_key().items():
+        if key in lowered:
+            for group in groups:
+                live[id(group)] = group
+    candidates: list[tuple[int, int, int]] = []  # (start, rule order, end)
+    for group in live.values():
+        for match in group.regex.finditer(text):
+            rule = group.rules[int(match.lastgroup[1:])]  # type: ignore[index]
+            candidates.append((match.start(), rule, match.end()))
+    candidates.sort()
+    labels = target_table().labels
+    found: list[TargetMatch] = []
+    last_end = 0
+    for start, rule, end in candidates:
+        if start >= last_end:
+            found.append(TargetMatch(start, end, labels[rule]))
+            last_end = end
+    return found
 
 
 @cache

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ml.report_metrics.lexical import bleu2, lexical_scores, rouge_l
+from ml.report_metrics.lexical import bleu2, lcs_length, lexical_scores, rouge_l
 
 
 def test_bleu2_matches_the_published_formula() -> None:
@@ -40,3 +42,33 @@ def test_identical_and_disjoint_texts() -> None:
 
 def test_case_does_not_matter() -> None:
     assert bleu2("Small Left Effusion", "small left effusion") == 1.0
+
+
+_WORDS = st.sampled_from(
+    ["the", "left", "right", "effusion", "effusions", "small", "no", "pneumothorax", "is", "seen"]
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(_WORDS, max_size=30), st.lists(_WORDS, max_size=30))
+def test_rouge_l_equals_the_rouge_score_package(first: list[str], second: list[str]) -> None:
+    from rouge_score import rouge_scorer
+
+    reference, candidate = " ".join(first), " ".join(second)
+    expected = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True).score(reference, candidate)
+
+    assert rouge_l(reference, candidate) == pytest.approx(expected["rougeL"].fmeasure, abs=1e-4)
+
+
+@given(
+    st.lists(st.sampled_from("abcd"), max_size=40), st.lists(st.sampled_from("abcd"), max_size=40)
+)
+def test_bit_parallel_lcs_equals_the_textbook_table(first: list[str], second: list[str]) -> None:
+    table = [[0] * (len(second) + 1) for _ in range(len(first) + 1)]
+    for i, a in enumerate(first, 1):
+        for j, b in enumerate(second, 1):
+            table[i][j] = (
+                table[i - 1][j - 1] + 1 if a == b else max(table[i - 1][j], table[i][j - 1])
+            )
+
+    assert lcs_length(tuple(first), tuple(second)) == table[-1][-1]
