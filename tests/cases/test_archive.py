@@ -10,11 +10,14 @@ import io
 import os
 import stat
 import struct
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apps.cases.archive import ArchiveRejected, iter_zip_members, safe_extract, safe_member_name
 
@@ -224,3 +227,33 @@ def test_a_failure_midway_removes_what_was_already_written(sandbox: Path) -> Non
     with pytest.raises(ArchiveRejected):
         safe_extract(lying, dest_dir=sandbox / "out")
     assert snapshot(sandbox.parent) == before
+
+
+SEED_ZIP = build_zip({"cases.csv": b"image,label\na.png,Nodule\n" * 20, "images/a.png": bytes(300)})
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.tuples(st.integers(0, len(SEED_ZIP) - 1), st.integers(0, 255)), max_size=6),
+    st.none() | st.integers(0, len(SEED_ZIP)),
+)
+def test_fuzzed_archives_are_read_or_rejected(
+    edits: list[tuple[int, int]], cut: int | None
+) -> None:
+    data = bytearray(SEED_ZIP)
+    for position, value in edits:
+        data[position] = value
+    try:
+        members = list(iter_zip_members(bytes(data[:cut]), max_total_bytes=1_000_000))
+    except ArchiveRejected as exc:
+        assert str(exc)
+    else:
+        assert all(not name.startswith(("/", "..")) and "\\" not in name for name, _ in members)
+    with tempfile.TemporaryDirectory() as folder:
+        destination = Path(folder) / "out"
+        try:
+            written = safe_extract(bytes(data[:cut]), dest_dir=destination)
+        except ArchiveRejected:
+            written = []
+        assert all(path.resolve().is_relative_to(destination.resolve()) for path in written)
+        assert {p.name for p in Path(folder).iterdir()} == {"out"}
