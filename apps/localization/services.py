@@ -168,7 +168,7 @@ def localization_attempt_submit(
     # Scoring is pure and cheap; doing it before the transaction keeps the lock short.
     result = score_localize(scoring.reference, marks)
     try:
-        return SubmitOutcome(_store(user, case, case_set, key, marks, scoring, result), True)
+        return _store(user, case, case_set, key, marks, scoring, result)
     except IntegrityError:
         # A concurrent request with the same key committed first.
         existing = _existing(user, key, case)
@@ -185,14 +185,14 @@ def _store(
     marks: Marks,
     scoring: Any,
     result: dict[str, Any],
-) -> LocalizationAttempt:
+) -> SubmitOutcome:
     with transaction.atomic():
         # One submit at a time per player: attempt numbers stay contiguous and the assessment rule
         # below cannot be raced by two tabs. A player submits a few times a minute at most.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         replay = _existing(user, key, case)
-        if replay is not None:
-            return replay
+        if replay is not None:  # the same key committed while this request waited for the lock
+            return SubmitOutcome(replay, False)
         previous = LocalizationAttempt.objects.filter(user=user, case=case)
         if (
             case_set is not None
@@ -242,4 +242,4 @@ def _store(
             attempt=attempt, boxes=_boxes_json(marks)
         )
         attempt.save(update_fields=["xp", "explain_job", "updated_at"])
-        return attempt
+        return SubmitOutcome(attempt, True)
