@@ -45,6 +45,16 @@ TRANSFER_SYNTAXES: dict[str, str] = {
 }
 
 
+# Encodings that may be lossy (the metadata flag errs towards "lossy" when the header is silent).
+LOSSY_TRANSFER_SYNTAXES = frozenset(
+    {
+        dicom_uid.JPEGBaseline8Bit,
+        dicom_uid.JPEGExtended12Bit,
+        dicom_uid.JPEGLSNearLossless,
+        dicom_uid.JPEG2000,
+        dicom_uid.HTJ2K,
+    }
+)
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
 COLOUR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT")
 MAX_FRAMES = 10_000

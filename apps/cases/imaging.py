@@ -21,6 +21,7 @@ from pydicom import uid as dicom_uid
 
 from apps.cases.deid import Deidentified, build_deidentified, parse_age_years, write_dataset
 from apps.cases.dicom_pixels import (
+    LOSSY_TRANSFER_SYNTAXES,
     TRANSFER_SYNTAXES,
     DicomRejected,
     check_codestream_size,
@@ -49,10 +50,10 @@ class ImageRejected(Exception):
 @dataclass(frozen=True)
 class IngestedImage:
     kind: str  # "dicom" | "png" | "jpeg"
-    width: int  # of the original pixel grid
+    width: int  # of the original pixel grid (pixel_spacing_mm too; scale it for the display)
     height: int
     display_png_or_webp: bytes  # always PNG, see module docstring
-    pixels16_png: bytes | None
+    pixels16_png: bytes | None  # None when values are shown as stored (8-bit, no rescale/VOI)
     window_presets: list[dict[str, Any]]
     pixel_spacing_mm: tuple[float, float] | None
     metadata: dict[str, Any]
@@ -121,9 +122,7 @@ def _ingest(
     long_side: int,
 ) -> IngestedImage:
     if len(data) > max_bytes:
-        raise ImageRejected(
-            f"The file is {len(data) / MiB:.1f} MiB, above the {max_bytes / MiB:.0f} MiB limit."
-        )
+        raise ImageRejected(f"The file is {_size(len(data))}, above the {_size(max_bytes)} limit.")
     kind = detect_kind(data)
     if kind is None:
         head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
@@ -136,6 +135,10 @@ def _ingest(
     if kind == "dicom":
         return _ingest_dicom(data, allow_non_chest, max_pixels, long_side, warnings)
     return _ingest_bitmap(data, kind, max_pixels, long_side, warnings)
+
+
+def _size(count: int) -> str:
+    return f"{count / MiB:.1f} MiB" if count >= MiB else f"{count / 1024:.0f} KiB"
 
 
 def _extension_warning(filename: str, kind: str) -> list[str]:
@@ -192,7 +195,7 @@ def _ingest_dicom(
         "frames": module.number_of_frames,
         "transfer_syntax": TRANSFER_SYNTAXES[module.transfer_syntax],
         "lossy_compressed": attributes.get("LossyImageCompression") == "01"
-        or module.transfer_syntax in _LOSSY_SYNTAXES,
+        or module.transfer_syntax in LOSSY_TRANSFER_SYNTAXES,
         **rendered.metadata,
     }
     return IngestedImage(
@@ -212,17 +215,6 @@ def _ingest_dicom(
     )
 
 
-_LOSSY_SYNTAXES = frozenset(
-    {
-        dicom_uid.JPEGBaseline8Bit,
-        dicom_uid.JPEGExtended12Bit,
-        dicom_uid.JPEGLSNearLossless,
-        dicom_uid.JPEG2000,
-        dicom_uid.HTJ2K,
-    }
-)
-
-
 def is_chest_body_part(body_part: str) -> bool:
     words = body_part.replace("_", " ").split()
     return body_part in CHEST_TERMS or any(word in CHEST_WORDS for word in words)
@@ -234,11 +226,13 @@ def _check_chest(attributes: dict[str, str | None], allow: bool, warnings: list[
     if body_part is None:
         warnings.append("The DICOM header names no body part: check this is a chest radiograph.")
     elif not is_chest_body_part(body_part):
-        problems.append(f"a {body_part} study (BodyPartExamined)")
+        problems.append(f"{_article(body_part)} {body_part} study (BodyPartExamined)")
     if modality is None:
         warnings.append("The DICOM header names no modality: check this is a radiograph.")
     elif modality not in RADIOGRAPHIC_MODALITIES:
-        problems.append(f"a {modality} image (Modality), not a projection radiograph")
+        problems.append(
+            f"{_article(modality)} {modality} image (Modality), not a projection radiograph"
+        )
     if not problems:
         return
     if allow:
@@ -248,6 +242,12 @@ def _check_chest(attributes: dict[str, str | None], allow: bool, warnings: list[
         f"This DICOM is {' and '.join(problems)}; only chest radiographs can be imported. "
         + OVERRIDE_HINT
     )
+
+
+def _article(code: str) -> str:
+    # Codes are read letter by letter when they are short ("an MR image", "a CR image").
+    spoken_vowel = code[:1] in "AEIOU" or (len(code) <= 3 and code[:1] in "FHLMNRSX")
+    return "an" if spoken_vowel else "a"
 
 
 def _render_dicom(clean: Deidentified, long_side: int, warnings: list[str]) -> Rendered:
@@ -269,7 +269,6 @@ def _render_dicom(clean: Deidentified, long_side: int, warnings: list[str]) -> R
         if module.bits_stored <= 8:
             return render_eight_bit(np.clip(np.rint(luminance), 0, 255).astype(np.uint8), long_side)
         return render_high_depth(luminance, long_side, inverted=False)
-    values = modality_values(array, clean)
     eight_bit_source = (
         module.bits_stored <= 8
         and clean.modality_lut is None
@@ -284,7 +283,7 @@ def _render_dicom(clean: Deidentified, long_side: int, warnings: list[str]) -> R
             255 - pixels if module.photometric == "MONOCHROME1" else pixels, long_side
         )
     return render_high_depth(
-        values,
+        modality_values(array, clean),
         long_side,
         inverted=module.photometric == "MONOCHROME1",
         windows=clean.windows,

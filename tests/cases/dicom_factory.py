@@ -198,7 +198,9 @@ def to_bytes(ds: Dataset, *, preamble: bytes | None = None, **write_options: Any
 
 def make_dicom(*, syntax: str = dicom_uid.ExplicitVRLittleEndian, **options: Any) -> bytes:
     ds = make_dataset(**options)
-    if syntax != dicom_uid.ExplicitVRLittleEndian:
+    if syntax == dicom_uid.ImplicitVRLittleEndian:
+        ds.file_meta.TransferSyntaxUID = syntax
+    elif syntax != dicom_uid.ExplicitVRLittleEndian:
         ds = compress(ds, syntax)
     return to_bytes(ds)
 

@@ -127,7 +127,7 @@ def test_real_chest_window_presets(real_chest: IngestedImage) -> None:
 
 def test_extremity_dicom_is_refused_unless_overridden() -> None:
     data = EXTREMITY_DICOM.read_bytes()
-    with pytest.raises(ImageRejected, match=r"EXTREMITY study \(BodyPartExamined\).*override"):
+    with pytest.raises(ImageRejected, match=r"an EXTREMITY study \(BodyPartExamined\).*override"):
         ingest_image(data)
     result = ingest_image(data, allow_non_chest=True)
     assert result.metadata["body_part"] == "EXTREMITY"
@@ -150,6 +150,7 @@ SYNTHETIC_CASES: dict[str, dict[str, Any]] = {
     "modality-lut": {"modality_lut": True},
     "rgb": {"photometric": "RGB", "bits_allocated": 8, "bits_stored": 8},
     "multi-frame": {"frames": 3},
+    "implicit-vr-voi-lut": {"syntax": dicom_uid.ImplicitVRLittleEndian, "voi_lut": True},
     "rle": {"syntax": dicom_uid.RLELossless, "photometric": "MONOCHROME1"},
     "rle-signed": {"syntax": dicom_uid.RLELossless, "signed": True, "bits_stored": 16},
     "j2k-lossless": {"syntax": dicom_uid.JPEG2000Lossless},
@@ -417,7 +418,7 @@ def test_non_images_renamed_png_are_refused(payload: bytes, message: str) -> Non
 
 
 def test_size_cap() -> None:
-    with pytest.raises(ImageRejected, match="MiB limit"):
+    with pytest.raises(ImageRejected, match="KiB limit"):
         ingest_image(png_of(chest_png()), max_bytes=1024)
 
 
