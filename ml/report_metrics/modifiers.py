@@ -115,9 +115,10 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "presumed",
             "equivocal",
             "borderline",
-            "versus",
         )
     ),
+    # "Granuloma vs. neoplasm": both sides of a differential are uncertain.
+    *((phrase, POSSIBLE, "BIDIRECTIONAL", 2) for phrase in ("versus", "vs", "vs.", "v.")),
     *(
         (phrase, POSSIBLE, "BACKWARD", 8)
         for phrase in (

@@ -113,6 +113,11 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     _R("Nodule", r"nodul(?:e|es|ar\s+(?:opacit(?:y|ies)|densit(?:y|ies)))", ("nodul",)),
     _R("Fibrosis", r"fibrosis|fibrotic(?:\s+changes?)?|honeycombing", ("fibro", "honeycomb")),
     _R("Fracture", r"fractur(?:e|es|ed)|fx", ("fractur", "fx")),
+    _R(
+        "Vertebral degenerative changes",
+        r"degenerative\s+(?:changes?|disease)\s+(?:of|in)\s+the\s+(?:\w+\s+)?spine",
+        ("degenerative",),
+    ),
     _R("Pneumothorax", r"pneumothora(?:x|ces|xes)|ptx", ("pneumothora", "ptx")),
     # Lines and devices, by their common bedside names.
     _R(

@@ -41,6 +41,16 @@ def presence(text: str, label: str) -> str | None:
         ("Possible left lower lobe consolidation.", "Consolidation", "uncertain"),
         ("Findings suspicious for a right upper lobe mass.", "Mass", "uncertain"),
         ("Findings consistent with pulmonary edema.", "Edema", "present"),
+        ("There is mild cardiomegaly without pulmonary edema.", "Edema", "absent"),
+        ("There is mild cardiomegaly without pulmonary edema.", "Cardiomegaly", "present"),
+        (
+            "The previously seen right pneumothorax is no longer visualized.",
+            "Pneumothorax",
+            "absent",
+        ),
+        ("Right lower lobe nodule, e.g. granuloma vs. neoplasm.", "Nodule", "present"),
+        ("Right lower lobe nodule, e.g. granuloma vs. neoplasm.", "Granuloma", "uncertain"),
+        ("Left retrocardiac opacity is concerning for pneumonia.", "Pneumonia", "uncertain"),
         ("No change in the small left effusion.", "Effusion", "present"),
     ],
 )
@@ -120,6 +130,9 @@ def test_an_unexplained_opacity_stays_a_finding() -> None:
         ("The lungs are hyperinflated with flattened hemidiaphragms.", "Hyperinflation"),
         ("Right IJ central venous catheter tip in the SVC.", "Central venous catheter"),
         ("Enteric tube courses below the diaphragm.", "Nasogastric tube"),
+        ("Interval placement of a right-sided PICC.", "Central venous catheter"),
+        ("Degenerative changes of the thoracic spine.", "Vertebral degenerative changes"),
+        ("Hyperinflated lungs consistent with COPD.", "COPD"),
     ],
 )
 def test_clinical_equivalents_map_onto_the_taxonomy(text: str, label: str) -> None:
