@@ -1,0 +1,223 @@
+"""The Localize exercise in a real browser (Debian chromium) against the live server.
+
+A resident logs in, opens a case, draws a box, names it, ticks a select finding, submits, and sees
+the ground truth drawn beside their marks with explanations; a second test does all of it with
+the keyboard alone. Both check that no answer was in the page before the submit and that nothing
+lands in localStorage (htmx history) afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.localization.conftest import (
+    CANARY_SENTENCE,
+    EFFUSION_BOX,
+    NODULE_BOX,
+    build_case,
+    build_set,
+    truth,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# Playwright's sync API runs an event loop in this thread; the ORM calls in the fixtures are
+# ordinary blocking calls made before or after browser steps, never inside the loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def practice(educator: Any, cohort: Any, resident: Any) -> Any:
+    # Committed for real (transactional test): the publish hook's explanation job runs in-process
+    # with the knowledge explainer, exactly as in the embedded deployment.
+    case = build_case(
+        educator,
+        title="Chest one",
+        findings=[
+            truth("Nodule", [NODULE_BOX], CANARY_SENTENCE),
+            truth("Effusion", [EFFUSION_BOX], "Small right effusion."),
+            truth("Emphysema", [], "Hyperlucent lungs."),
+        ],
+    )
+    case_set = build_set(educator, cohort, [case], name="Practice set")
+    return case_set, case
+
+
+@pytest.fixture
+def browser_page(page: Any) -> Any:
+    """The live server speaks WSGI only, so the page's websocket (live pushes) is answered by a
+    silent mock socket: it opens and never speaks, and the live regions fall back to polling."""
+    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
+    return page
+
+
+def log_in(page: Any, live_server: Any, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+class Geometry:
+    """Where image points are on screen: the viewer fits the image at 98% of the stage, centred."""
+
+    def __init__(self, page: Any) -> None:
+        viewer = page.locator("cxr-viewer")
+        self.w = int(viewer.get_attribute("image-width"))
+        self.h = int(viewer.get_attribute("image-height"))
+        box = page.locator(".cxr-stage").bounding_box()
+        self.sx, self.sy, sw, sh = box["x"], box["y"], box["width"], box["height"]
+        self.scale = min(sw / self.w, sh / self.h) * 0.98
+        self.ox = sw / 2 - self.w / 2 * self.scale
+        self.oy = sh / 2 - self.h / 2 * self.scale
+
+    def screen(self, nx: float, ny: float) -> tuple[float, float]:
+        return (
+            self.sx + self.ox + nx * self.w * self.scale,
+            self.sy + self.oy + ny * self.h * self.scale,
+        )
+
+
+def wait_ready(page: Any, selector: str = "cxr-viewer") -> None:
+    page.wait_for_selector(f"{selector}[data-state=ready]", timeout=15_000)
+    page.evaluate(SETTLE)
+
+
+def marks(page: Any) -> dict:
+    return json.loads(page.input_value("#marks-input") or "{}")
+
+
+def assert_no_answers(page: Any) -> None:
+    html = page.content()
+    for canary in (CANARY_SENTENCE, "0.123457", "Small right effusion", "Hyperlucent lungs"):
+        assert canary not in html
+
+
+def assert_feedback(page: Any) -> dict:
+    page.wait_for_selector("#localize-result", timeout=15_000)
+    assert re.search(r"/localize/attempts/\d+/$", page.url), page.url  # a reload shows the result
+    wait_ready(page, "#localize-result cxr-viewer[mode=review]")
+    overlay = json.loads(page.locator("#result-overlay").text_content())
+    kinds = {item["kind"] for item in overlay}
+    assert "truth" in kinds or "miss" in kinds  # the radiologists' boxes are drawn
+    legend = page.locator("#localize-result .cxr-legend").inner_text()
+    assert "Ground truth" in legend or "Miss" in legend
+    cards = page.locator("#localize-cards-" + page.url.rstrip("/").rsplit("/", 1)[1])
+    cards.locator(".localize-explanation").first.wait_for(timeout=15_000)
+    text = cards.inner_text()
+    assert "Written by the knowledge base" in text
+    # No answer or score page is kept in the browser's storage (htmx history is off).
+    stored = page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
+    assert CANARY_SENTENCE not in stored and "0.123457" not in stored
+    return {"overlay": overlay, "cards": text}
+
+
+def test_mouse_flow(browser_page, live_server, resident, practice):
+    page = browser_page
+    case_set, case = practice
+    log_in(page, live_server, "resident")
+    page.goto(f"{live_server.url}/localize/")
+    page.get_by_role("link", name="Start").click()
+    page.wait_for_url(re.compile(rf".*/localize/sets/{case_set.pk}/cases/{case.pk}/$"))
+    wait_ready(page)
+    assert_no_answers(page)
+
+    geometry = Geometry(page)
+    page.mouse.move(*geometry.screen(0.14, 0.22))
+    page.mouse.down()
+    page.mouse.move(*geometry.screen(0.38, 0.48), steps=8)
+    page.mouse.up()
+    page.select_option("cxr-viewer .cxr-label", "Nodule")  # names the box just drawn
+    page.check("input[name=selected][value=Emphysema]")
+    drawn = marks(page)["boxes"]
+    assert [box["label"] for box in drawn] == ["Nodule"]
+    assert page.locator("#localize-marks-count").inner_text().startswith("1 box")
+
+    page.get_by_role("button", name="Submit answer").click()
+    feedback = assert_feedback(page)
+    assert {"hit", "truth", "miss"} <= {item["kind"] for item in feedback["overlay"]}
+    assert "Hit" in feedback["cards"] and "Emphysema" in feedback["cards"]
+    # The missed effusion is explained at once from the words precomputed at publish time.
+    assert "This film shows" in feedback["cards"] and "effusion" in feedback["cards"]
+    assert CANARY_SENTENCE in page.content()  # the answer, now that the resident has answered
+    score = page.locator("[data-score]").get_attribute("data-score")
+    assert score == "67"  # 2 hits (nodule, emphysema) of 3 findings
+
+
+def test_keyboard_only_flow(browser_page, live_server, resident, practice):
+    page = browser_page
+    case_set, _ = practice
+    log_in(page, live_server, "resident")
+    page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/play/")
+    wait_ready(page)
+    assert_no_answers(page)
+
+    def tab_to(predicate: str, limit: int = 120) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate(
+                f"() => {{ const e = document.activeElement; return !!({predicate}); }}"
+            ):
+                return
+        raise AssertionError(f"Tab never reached {predicate}")
+
+    tab_to("e && e.classList.contains('cxr-stage')")
+    geometry = Geometry(page)
+    keyboard = page.keyboard
+    keyboard.press("d")
+    keyboard.press("Enter")  # the crosshair appears at the centre of the view
+
+    def move_crosshair(from_n: tuple[float, float], to_n: tuple[float, float]) -> None:
+        # Arrows move 8 screen pixels, Shift+arrows 40.
+        for axis, size, (neg, pos) in ((0, geometry.w, ("ArrowLeft", "ArrowRight")),
+                                       (1, geometry.h, ("ArrowUp", "ArrowDown"))):  # fmt: skip
+            pixels = (to_n[axis] - from_n[axis]) * size * geometry.scale
+            key = pos if pixels > 0 else neg
+            big, rest = divmod(abs(pixels), 40)
+            for _ in range(int(big)):
+                keyboard.press(f"Shift+{key}")
+            for _ in range(round(rest / 8)):
+                keyboard.press(key)
+
+    centre = (0.5, 0.5)
+    move_crosshair(centre, (0.62, 0.63))
+    keyboard.press("Enter")  # first corner
+    move_crosshair((0.62, 0.63), (0.88, 0.93))
+    keyboard.press("Enter")  # second corner: the box is added and selected
+    keyboard.press("l")  # the label picker
+    keyboard.type("Eff")  # type-ahead picks "Effusion"
+    keyboard.press("Escape")  # back to the image
+    keyboard.press("4")  # confidence of the selected box
+    drawn = marks(page)["boxes"]
+    assert len(drawn) == 1 and drawn[0]["label"] == "Effusion" and drawn[0]["confidence"] == 4
+    wanted = (0.62, 0.63, 0.88, 0.93)
+    assert all(abs(a - b) < 0.05 for a, b in zip(drawn[0]["box"], wanted, strict=True))
+
+    tab_to("e && e.name === 'selected' && e.value === 'Emphysema'")
+    keyboard.press("Space")
+    assert page.is_checked("input[name=selected][value=Emphysema]")
+    tab_to("e && e.type === 'submit' && e.closest('#localize-form')")
+    keyboard.press("Enter")
+
+    feedback = assert_feedback(page)
+    assert ("Effusion", "hit") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
+    assert ("Nodule", "miss") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
+    # Focus moved to the result, so keyboard and screen-reader users start there.
+    assert page.evaluate("() => document.activeElement.id") == "result-title"
