@@ -4,19 +4,15 @@ The objective is lexicographic: first the most hits (pairs at IoU >= threshold),
 total IoU over those hits. Maximising the IoU sum alone can trade two hits for one better-fitting
 one, which would lower the resident's score for a fairer reading. Pairs below the threshold can
 never be hits, so they are left out of the problem, which keeps the real problems tiny: nearly
-always each region overlaps at most one mark and the answer is read off directly. Small tangled
-problems are solved exactly by enumeration and larger ones with the Hungarian algorithm
+always each region overlaps at most one mark and the answer is read off directly, and the
+common small tangles (one region or mark with several rivals, two regions sharing two marks) are
+solved in closed form. The rest go to the Hungarian algorithm
 (``scipy.optimize.linear_sum_assignment``) on weights ``K + IoU`` with ``K`` above any IoU sum.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
 Pair = tuple[int, int, float]  # (region row, mark column, IoU)
-
-# Up to this many candidate pairs, enumerating matchings beats building a scipy problem.
-_ENUMERATION_LIMIT: Final = 6
 
 
 def match(table: list[list[float]], threshold: float) -> list[Pair]:
@@ -39,31 +35,36 @@ def match_candidates(candidates: list[Pair]) -> list[Pair]:
     columns = {pair[1] for pair in candidates}
     if len(rows) == len(candidates) and len(columns) == len(candidates):
         return candidates  # no region or mark has a rival: the only matching is optimal
-    if len(candidates) <= _ENUMERATION_LIMIT:
-        return _enumerate(candidates)
+    if len(rows) == 1 or len(columns) == 1:
+        # One region with several marks on it, or one mark on several regions: one hit at most,
+        # so the best pair wins (the first of equals, for a stable answer).
+        return [max(candidates, key=lambda pair: pair[2])]
+    if len(rows) == 2 and len(columns) == 2:
+        return _two_by_two(candidates)
     return _hungarian(candidates, sorted(rows), sorted(columns))
 
 
-def _enumerate(candidates: list[Pair]) -> list[Pair]:
-    """Exact search over matchings of the candidate pairs (which are sorted by row)."""
-    best: tuple[int, float, list[Pair]] = (0, 0.0, [])
-    chosen: list[Pair] = []
+def _two_by_two(candidates: list[Pair]) -> list[Pair]:
+    """Two regions and two marks with three or four candidate pairs (sorted by row).
 
-    def extend(start: int, used_rows: frozenset[int], used_columns: frozenset[int]) -> None:
-        nonlocal best
-        total = sum(pair[2] for pair in chosen)
-        if (len(chosen), total) > (best[0], best[1]):
-            best = (len(chosen), total, list(chosen))
-        for index in range(start, len(candidates)):
-            row, column, _ = candidates[index]
-            if row in used_rows or column in used_columns:
-                continue
-            chosen.append(candidates[index])
-            extend(index + 1, used_rows | {row}, used_columns | {column})
-            chosen.pop()
-
-    extend(0, frozenset(), frozenset())
-    return best[2]
+    Three of the four cells always leave one way to match both regions, so the answer is the
+    better of the (at most two) perfect matchings; the first wins a tie, for a stable answer.
+    """
+    first_row = candidates[0][0]
+    by_cell = {
+        (row == first_row, column): (row, column, value) for row, column, value in candidates
+    }
+    left, right = sorted({pair[1] for pair in candidates})
+    best: list[Pair] = []
+    for top_column, bottom_column in ((left, right), (right, left)):
+        top, bottom = by_cell.get((True, top_column)), by_cell.get((False, bottom_column))
+        if (
+            top is not None
+            and bottom is not None
+            and (not best or top[2] + bottom[2] > best[0][2] + best[1][2])
+        ):
+            best = [top, bottom]
+    return best
 
 
 def _hungarian(candidates: list[Pair], rows: list[int], columns: list[int]) -> list[Pair]:
