@@ -1,9 +1,32 @@
 from django.urls import path
 
-from .views import media
+from .views import editor, imports, library, media, sets
 
 app_name = "cases"
 
 urlpatterns = [
+    path("", library.library, name="library"),
+    path("new/", library.case_new, name="case_new"),
+    path("uploads/<uuid:job_id>/", library.upload_status, name="upload_status"),
+    path("<int:case_id>/", editor.case_edit, name="case_edit"),
+    path("<int:case_id>/preview/", editor.case_preview, name="case_preview"),
+    path("<int:case_id>/publish/", editor.case_publish_view, name="case_publish"),
+    path("sets/", sets.set_list, name="set_list"),
+    path("sets/<int:set_id>/", sets.set_detail, name="set_detail"),
+    path("sets/<int:set_id>/cases/", sets.set_case_add, name="set_case_add"),
+    path(
+        "sets/<int:set_id>/cases/<int:case_id>/remove/",
+        sets.set_case_remove,
+        name="set_case_remove",
+    ),
+    path(
+        "sets/<int:set_id>/cases/<int:case_id>/<str:direction>/",
+        sets.set_case_move,
+        name="set_case_move",
+    ),
+    path("sets/<int:set_id>/assign/", sets.set_assign, name="set_assign"),
+    path("sets/<int:set_id>/unassign/<int:cohort_id>/", sets.set_unassign, name="set_unassign"),
+    path("import/", imports.import_start, name="import"),
+    path("import/<uuid:job_id>/", imports.import_status, name="import_status"),
     path("images/<int:image_id>/<str:variant>/", media.case_image, name="image"),
 ]

@@ -6,17 +6,9 @@ import pytest
 from django.http import Http404
 
 from apps.cases import selectors
-from apps.cases.models import Assignment, CaseSet, CaseSetItem
-from tests.cases.factories import CANARY_BOX, make_case
+from tests.cases.factories import CANARY_BOX, make_case, make_set
 
 pytestmark = pytest.mark.django_db
-
-
-def _set(owner: Any, cases: list[Any], *, shared: bool = False, name: str = "Set") -> CaseSet:
-    case_set = CaseSet.objects.create(name=name, owner=owner, shared=shared)
-    for position, case in enumerate(cases):
-        CaseSetItem.objects.create(case_set=case_set, case=case, position=position)
-    return case_set
 
 
 @pytest.fixture
@@ -24,14 +16,14 @@ def world(personas: dict[str, Any], cohort: Any) -> dict[str, Any]:
     educator = personas["educator"]
     published = make_case(educator, title="published")
     draft = make_case(educator, title="draft", published=False)
-    assigned = _set(educator, [draft, published], name="assigned")
-    Assignment.objects.create(case_set=assigned, cohort=cohort, assigned_by=educator)
-    only_drafts = _set(educator, [make_case(educator, published=False)], name="drafts")
-    Assignment.objects.create(case_set=only_drafts, cohort=cohort, assigned_by=educator)
-    private = _set(
+    assigned = make_set(educator, [draft, published], name="assigned", cohort=cohort)
+    only_drafts = make_set(
+        educator, [make_case(educator, published=False)], name="drafts", cohort=cohort
+    )
+    private = make_set(
         personas["other_educator"], [make_case(personas["other_educator"])], name="private"
     )
-    shared = _set(
+    shared = make_set(
         personas["other_educator"],
         [make_case(personas["other_educator"])],
         shared=True,
@@ -115,7 +107,7 @@ def test_answers_and_reference(world: dict[str, Any]) -> None:
     ("persona", "variant", "status"),
     [
         ("resident", "display", 200),
-        ("resident", "pixels16", 200),
+        ("resident", "pixels16", 404),  # an 8-bit source has no 16-bit derivative
         ("resident", "original", 404),
         ("other_resident", "display", 404),
         ("educator", "original", 200),
@@ -155,3 +147,18 @@ def test_image_view_anonymous_redirects(world: dict[str, Any], client_for: Any) 
     assert (
         client_for(None).get(reverse("cases:image", args=[image.pk, "display"])).status_code == 302
     )
+
+
+def test_pixels16_served_for_high_depth_images(world: dict[str, Any], client_for: Any) -> None:
+    from django.urls import reverse
+
+    from tests.cases.factories import add_image, png_bytes
+
+    case = world["published"]
+    image = add_image(world["educator"], case, png_bytes(mode="I;16", value=3000))
+    assert image.pixels16
+    response = client_for(world["resident"]).get(
+        reverse("cases:image", args=[image.pk, "pixels16"])
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"

@@ -6,12 +6,18 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import shutil
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
+from apps.cases.archive import ArchiveRejected, safe_extract
 from apps.cases.models import CaseSet
 
 from .base import ImportFailed, ImportSummary, ParsedDataset, Progress
@@ -47,6 +53,34 @@ def case_set_for_import(*, owner: Any, name: str) -> CaseSet:
         return existing or case_set_create(actor=owner, name=name)
 
 
+MAX_ARCHIVE_ENTRIES = 20_000
+# A dataset zip holds already-compressed images; the cap is on what it unpacks to.
+MAX_UNPACKED_FACTOR = 8
+
+
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The folder to import from: ``path`` itself, or a zip unpacked by ``archive.safe_extract``
+    (no traversal, links or nesting; size and entry caps) into a private work folder."""
+    if not (path.is_file() and zipfile.is_zipfile(path)):
+        yield path
+        return
+    workdir = Path(settings.MEDIA_ROOT) / "uploads" / f"work-{uuid.uuid4().hex}"
+    try:
+        try:
+            safe_extract(
+                path,
+                dest_dir=workdir,
+                max_total_bytes=settings.RADGAME_MAX_UPLOAD_BYTES * MAX_UNPACKED_FACTOR,
+                max_entries=MAX_ARCHIVE_ENTRIES,
+            )
+        except ArchiveRejected as exc:
+            raise ImportFailed(f"The archive was refused: {exc}") from None
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def import_path(
     format_name: str,
     path: Path,
@@ -59,10 +93,14 @@ def import_path(
 ) -> ImportSummary:
     if not path.exists():
         raise ImportFailed(f"{path} does not exist.")
-    dataset = parser_for(format_name)(path)
-    dataset.allow_non_chest = allow_non_chest
-    case_set = case_set_for_import(owner=owner, name=case_set_name) if case_set_name else None
-    return run_import(dataset, owner=owner, case_set=case_set, publish=publish, progress=progress)
+    parse = parser_for(format_name)
+    with unpacked(path) as root:
+        dataset = parse(root)
+        dataset.allow_non_chest = allow_non_chest
+        case_set = case_set_for_import(owner=owner, name=case_set_name) if case_set_name else None
+        return run_import(
+            dataset, owner=owner, case_set=case_set, publish=publish, progress=progress
+        )
 
 
 __all__ = ["FORMATS", "ImportFailed", "ImportSummary", "import_path", "parser_for"]

@@ -26,7 +26,6 @@ from . import FORMATS, ImportFailed, import_path
 logger = logging.getLogger(__name__)
 
 IMPORT_JOB = "web.cases.import"
-MAX_ARCHIVE_ENTRIES = 20_000
 PROGRESS_EVERY_SECONDS = 0.5
 
 
@@ -60,20 +59,12 @@ def case_import_start(
         )
 
 
-def _unpack(upload: Path, suffix: str, workdir: Path) -> Path:
-    """The folder to import from. A zip goes through ``archive.safe_extract`` (path traversal,
-    links, sizes, entry count); any other file is imported on its own."""
-    workdir.mkdir(parents=True, exist_ok=True)
+def _import_root(upload: Path, suffix: str, workdir: Path) -> Path:
+    """A zip is imported as is (``import_path`` unpacks it safely); a single file is copied under
+    its own extension, since the upload area names every file ``.upload``."""
     if zipfile.is_zipfile(upload):
-        from apps.cases.archive import safe_extract
-
-        safe_extract(
-            upload,
-            workdir,
-            max_total_bytes=settings.RADGAME_MAX_UPLOAD_BYTES * 8,
-            max_entries=MAX_ARCHIVE_ENTRIES,
-        )
-        return workdir
+        return upload
+    workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / f"upload{suffix or '.bin'}"
     shutil.copyfile(upload, target)
     return workdir
@@ -96,12 +87,8 @@ def import_job(job: Job) -> dict[str, Any]:
             inference_job_progress(job=job, done=done, total=total, message=f"Imported {message}")
 
     try:
-        from apps.cases.archive import ArchiveRejected
-    except ImportError:  # pragma: no cover - the archive module ships with the app
-        ArchiveRejected = ImportFailed  # type: ignore[misc,assignment]
-    try:
         inference_job_progress(job=job, done=0, total=0, message="Unpacking the upload")
-        root = _unpack(Path(upload_path(name)), payload.get("suffix", ""), workdir)
+        root = _import_root(Path(upload_path(name)), payload.get("suffix", ""), workdir)
         summary = import_path(
             payload["format"],
             root,
@@ -112,8 +99,6 @@ def import_job(job: Job) -> dict[str, Any]:
             progress=progress,
         )
         result = {"status": "done", "summary": summary.as_dict()}
-    except ArchiveRejected as exc:
-        result = _rejected(f"The archive was refused: {exc}")
     except ImportFailed as exc:
         result = _rejected(str(exc))
     except ApplicationError as exc:

@@ -25,7 +25,16 @@ from apps.cases.services.storage import files_removed_on_error
 from apps.core.exceptions import ApplicationError
 from ml.boxes import BoxError, validate_box
 
-from .base import ImportSummary, ParsedCase, ParsedDataset, Problem, Progress, ReportText, sha256_of
+from .base import (
+    ImportSummary,
+    ParsedCase,
+    ParsedDataset,
+    Problem,
+    Progress,
+    ReportText,
+    SourceBox,
+    sha256_of,
+)
 from .derived import derived_findings_text, derived_source
 
 logger = logging.getLogger(__name__)
@@ -35,6 +44,12 @@ _FACTS = ("title", "patient_age", "patient_sex", "view", "indication", "difficul
 
 class _Skip(Exception):
     pass
+
+
+def _box_problem(source: SourceBox, problem: str) -> str:
+    # ``where.message`` holds a JSON path for JSON sources (they have no line numbers).
+    spot = f"{source.where.message}: " if source.where.message else ""
+    return str(Problem(source.where.file, source.where.line, f"{spot}{source.label}: {problem}"))
 
 
 def _normalised(parsed: ParsedCase, width: int, height: int) -> list[MarkedBox]:
@@ -47,13 +62,9 @@ def _normalised(parsed: ParsedCase, width: int, height: int) -> list[MarkedBox]:
             else:
                 box = validate_box([x1, y1, x2, y2])
         except BoxError as exc:
-            raise _Skip(
-                str(Problem(source.where.file, source.where.line, f"{source.label}: {exc.problem}"))
-            ) from None
+            raise _Skip(_box_problem(source, exc.problem)) from None
         except ValueError as exc:
-            raise _Skip(
-                str(Problem(source.where.file, source.where.line, f"{source.label}: {exc}"))
-            ) from None
+            raise _Skip(_box_problem(source, str(exc))) from None
         boxes.append(MarkedBox(label=source.label, box=box, reader=source.reader))
     return boxes
 

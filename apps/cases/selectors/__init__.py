@@ -13,6 +13,7 @@ from apps.cases.selectors.library import (
     case_image_for_manager,
     case_set_for_manager,
     case_sets_managed_by,
+    cases_for_library,
     cases_managed_by,
     cohorts_assignable_by,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "case_set_for_player",
     "case_sets_managed_by",
     "case_sets_playable_by",
+    "cases_for_library",
     "cases_managed_by",
     "cohorts_assignable_by",
     "image_for_viewer",

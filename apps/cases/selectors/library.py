@@ -30,6 +30,34 @@ def cases_managed_by(*, actor: Any) -> QuerySet[Case]:
     return queryset.filter(owner=actor)
 
 
+def cases_for_library(
+    *,
+    actor: Any,
+    q: str = "",
+    status: str = "",
+    difficulty: int | None = None,
+    tag: str = "",
+    source: str = "",
+) -> QuerySet[Case]:
+    """The educator's cases for the library list, filtered on facts only (never on answers)."""
+    queryset = cases_managed_by(actor=actor).annotate(
+        finding_count=Count("findings", distinct=True),
+        image_count=Count("images", distinct=True),
+    )
+    if q:
+        queryset = queryset.filter(title__icontains=q)
+    if status:
+        queryset = queryset.filter(status=status)
+    if difficulty:
+        queryset = queryset.filter(difficulty=difficulty)
+    if tag:
+        # Tags are stored lower-case; matching the quoted JSON string matches a whole tag.
+        queryset = queryset.filter(tags__icontains=f'"{tag.strip().lower()}"')
+    if source:
+        queryset = queryset.filter(source__icontains=source)
+    return queryset.order_by("-updated_at", "-pk")
+
+
 def case_for_manager(*, actor: Any, case_id: int) -> Case:
     """A case with everything the editor shows (images, findings with boxes, report); 404 for
     anyone who may not edit it."""

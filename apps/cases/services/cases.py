@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from apps.cases.imaging import IngestedImage
 from apps.cases.models import Case, CaseImage, CaseStatus, Difficulty, ReferenceReport, Sex
@@ -126,7 +127,8 @@ def _prefill_from_header(case: Case, ingested: IngestedImage) -> list[str]:
 def case_image_add(*, actor: Any, case: Case, ingested: IngestedImage, source: bytes) -> CaseImage:
     """Store an ingested image (files first, row second: a failed insert removes the files)."""
     require_case_editor(actor, case)
-    position = (case.images.aggregate(top=Max("position"))["top"] or -1) + 1
+    top = case.images.aggregate(top=Max("position"))["top"]
+    position = 0 if top is None else top + 1
     image = CaseImage(
         case=case,
         position=position,
@@ -184,7 +186,10 @@ def case_publish(*, actor: Any, case: Case) -> Case:
     """Residents may play it from now on. Needs an image and either findings or 'normal'; every
     publish hook runs inside this transaction, so a failing hook leaves the case a draft."""
     require_case_editor(actor, case)
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    # Lock the row (two tabs publishing at once run the hooks once each, in turn) and read the
+    # current state into the caller's instance.
+    Case.objects.select_for_update().filter(pk=case.pk).exists()
+    case.refresh_from_db(fields=["status", "is_normal"])
     if not case.images.exists():
         raise ApplicationError("Add an image before publishing.")
     has_findings = case.findings.exists()
@@ -206,7 +211,8 @@ def case_publish(*, actor: Any, case: Case) -> Case:
 
 def case_unpublish(*, actor: Any, case: Case) -> Case:
     require_case_editor(actor, case)
-    if case.status != CaseStatus.DRAFT:
-        case.status = CaseStatus.DRAFT
-        case.save(update_fields=["status", "updated_at"])
+    Case.objects.filter(pk=case.pk).exclude(status=CaseStatus.DRAFT).update(
+        status=CaseStatus.DRAFT, updated_at=timezone.now()
+    )
+    case.status = CaseStatus.DRAFT
     return case

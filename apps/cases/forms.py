@@ -1,0 +1,140 @@
+"""Forms for the authoring pages. They parse and validate input only; services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from apps.cases.importers import FORMATS
+from apps.cases.models import Case, CaseSetMode, Difficulty, Sex
+from ml import taxonomy
+
+VIEW_CHOICES = [
+    ("PA", "PA"),
+    ("AP", "AP"),
+    ("LL", "Lateral (LL)"),
+    ("RL", "Lateral (RL)"),
+    ("", "Unknown"),
+]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="A DICOM file, or a PNG/JPEG chest radiograph.")
+    title = forms.CharField(
+        max_length=200, required=False, help_text="Shown to residents; no patient details."
+    )
+    allow_non_chest = forms.BooleanField(required=False, label="Not a chest film: import anyway")
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Title")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), ("draft", "Draft"), ("published", "Published")]
+    )
+    difficulty = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any difficulty"), *Difficulty.choices],
+    )
+    tag = forms.CharField(required=False)
+    source = forms.CharField(required=False)
+
+
+def select_choices(case: Case | None = None) -> list[tuple[str, str]]:
+    """The checklist: findings answered by ticking, plus any label the case has without a box
+    (an image-level dataset label that was never localised)."""
+    names = [label.name for label in taxonomy.select_labels()]
+    if case is not None:
+        for finding in case.findings.all():
+            if not finding.localizable and finding.label not in names:
+                names.append(finding.label)
+    return [(name, name) for name in names]
+
+
+class CaseEditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    patient_age = forms.IntegerField(
+        required=False, min_value=0, max_value=130, label="Age (years)"
+    )
+    patient_sex = forms.ChoiceField(required=False, choices=Sex.choices, label="Sex")
+    view = forms.ChoiceField(required=False, choices=VIEW_CHOICES)
+    indication = forms.CharField(
+        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    difficulty = forms.TypedChoiceField(coerce=int, choices=Difficulty.choices)
+    tags = forms.CharField(required=False, help_text="Comma-separated.")
+    marks = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "marks-input"}))
+    selected = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Findings present without a box"
+    )
+    is_normal = forms.BooleanField(required=False, label="Normal study (no findings)")
+    report_findings = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 6}), label="Reference report: findings"
+    )
+    report_impression = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Impression (optional)"
+    )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["selected"].choices = select_choices(case)
+
+    def facts(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "patient_age": data["patient_age"],
+            "patient_sex": data["patient_sex"],
+            "view": data["view"],
+            "indication": data["indication"],
+            "difficulty": data["difficulty"],
+            "tags": data["tags"],
+        }
+
+
+class CaseSetForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    mode = forms.ChoiceField(choices=CaseSetMode.choices)
+    iou_threshold = forms.FloatField(
+        min_value=0.05,
+        max_value=0.95,
+        initial=0.3,
+        label="IoU threshold",
+        help_text="A box counts as found at this overlap (0.3 is usual).",
+    )
+    shared = forms.BooleanField(
+        required=False, help_text="Every educator may use and edit a shared set."
+    )
+
+
+class AssignForm(forms.Form):
+    cohort = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    due_at = forms.DateTimeField(
+        required=False,
+        label="Due (optional)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def __init__(self, *args: Any, cohorts: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].queryset = cohorts
+
+
+class ImportForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=[(key, f"{key}: {text}") for key, (_, text) in FORMATS.items()]
+    )
+    file = forms.FileField(help_text="A zip of the dataset folder (or one JSON/CSV/DICOM file).")
+    case_set = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Add to case set",
+        help_text="Created if it does not exist.",
+    )
+    publish = forms.BooleanField(required=False, label="Publish cases that have ground truth")
+    allow_non_chest = forms.BooleanField(
+        required=False, label="Accept DICOM that is not a chest film"
+    )
