@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 _GENERIC_LABELS = frozenset({"Lung opacity"})
+# ConText compares every modifier of a sentence with every other, so a crafted run-on sentence
+# ("no no no ... effusion") costs quadratic time; no real sentence is this long.
+MAX_SENTENCE_TOKENS = 120
 # The text between two alternatives: "or", "versus", "vs.", with an unmatched alternative
 # before it ("atelectasis, aspiration or pneumonia") and a few qualifiers after ("or early").
 _DIFFERENTIAL_LINK = re.compile(
@@ -171,13 +174,16 @@ def _set_sentence_starts(doc: Any, starts: list[int]) -> None:
     flags = np.full((len(doc), 1), -1, dtype=np.int64)
     pending = iter(starts)
     next_start = next(pending, None)
+    since_start = 0
     for token in doc:
-        opens = token.i == 0
+        opens = token.i == 0 or since_start >= MAX_SENTENCE_TOKENS
         while next_start is not None and token.idx >= next_start:
             opens = True
             next_start = next(pending, None)
         if opens:
             flags[token.i, 0] = 1
+            since_start = 0
+        since_start += 1
     # spaCy stores "not a start" as -1 in unsigned form.
     doc.from_array([SENT_START], flags.astype(np.uint64))
 
