@@ -16,7 +16,11 @@ Errors, each with the finding's significance weight (``significance``) and the s
   not an error.
 - severity: both graded, and the grades do not overlap (small = mild, large = severe).
 - unsupported_comparison: the candidate compares with a prior study ("unchanged", "new",
-  "compared with", "again seen") when the case has none.
+  "compared with", "again seen") when the case has none; one per sentence.
+
+Change (new, increased, stable...) is reported on every finding but not scored against the
+reference: with a prior the resident sees the same prior, and without one any change is
+already an unsupported comparison.
 
 A candidate finding of a *related* label (consolidation for pneumonia, mass for nodule, edema
 for vascular congestion) earns half the credit of the reference finding and is not a false
@@ -27,8 +31,8 @@ reference is itself uncertain), ``W = sum(w)``:
 
 - credit ``c = w * certainty * (1 - min(1, location_penalty + severity_penalty))``, where
   certainty is 0.75 when one report hedges what the other states, else 1; a wrong side costs
-  0.5 (0.25 for one side of a bilateral finding), a wrong zone 0.25, a severity off by one
-  grade 0.25 and by more 0.5;
+  0.5 (0.25 for one side of a bilateral finding), a wrong zone 0.25 (location at most 0.5 in
+  all), a severity off by one grade 0.25 and by more 0.5;
 - ``F`` = weights of false findings (halved when hedged) + 0.25 per unsupported comparison
   (at most 0.5 in all);
 - ``raw = (C - F) / W`` when ``W > 0``; a reference with no weighted finding (normal, or only
