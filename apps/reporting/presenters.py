@@ -90,6 +90,19 @@ def _span(value: Any, length: int) -> tuple[int, int] | None:
     return (start, end) if 0 <= start < end <= length else None
 
 
+def _mention_of(label: Any, findings: list[dict[str, Any]], length: int) -> tuple[int, int] | None:
+    """Where the other report speaks of the same finding when the error names no span there
+    (a missed finding the resident called absent: their sentence is the one to look at)."""
+    if not label:
+        return None
+    for finding in findings:
+        if finding.get("label") == label and not finding.get("implied"):
+            span = _span(finding.get("span"), length)
+            if span:
+                return span
+    return None
+
+
 def _sentence_around(
     text: str, span: tuple[int, int], findings: list[dict[str, Any]]
 ) -> tuple[int, int]:
@@ -163,8 +176,13 @@ def feedback(result: dict[str, Any], *, candidate: str, reference: str) -> Feedb
         (e for e in result.get("errors") or [] if isinstance(e, dict)), start=1
     ):
         category = str(raw.get("category") or "other")
-        cand_span = _span(raw.get("candidate_span"), len(candidate))
-        ref_span = _span(raw.get("reference_span"), len(reference))
+        label = raw.get("label")
+        cand_span = _span(raw.get("candidate_span"), len(candidate)) or _mention_of(
+            label, cand_findings, len(candidate)
+        )
+        ref_span = _span(raw.get("reference_span"), len(reference)) or _mention_of(
+            label, ref_findings, len(reference)
+        )
         if cand_span:
             s, e = _sentence_around(candidate, cand_span, cand_findings)
             cand_marks.append((s, e, number, category))

@@ -118,6 +118,8 @@ def submit(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
         return render_page(request, "reporting/case.html", context, partial="work", no_store=True)
     if not getattr(request, "htmx", False):
         return redirect("reporting:attempt", attempt_id=attempt.pk)
+    # Read it again: the embedded runner may have scored it already, right after the commit.
+    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt.pk)
     context = {"case_set": case_set, "case": case, **result_context(attempt)}
     return render_page(request, "reporting/case.html", context, partial="work", no_store=True)
 

@@ -58,7 +58,11 @@
       editor.value = local.text;
       const note = document.getElementById("draft-restored");
       if (note) note.hidden = false;
-      if (window.htmx) window.htmx.trigger(editor, "blur"); // save it to the server too
+      // Save it to the server too, once htmx has wired the editor's autosave (after its own
+      // DOMContentLoaded handler, which may run after this one).
+      const save = () => window.htmx && window.htmx.trigger(editor, "blur");
+      if (document.readyState === "complete") save();
+      else window.addEventListener("load", save, { once: true });
     }
     updateCounts(editor);
     editor.addEventListener("input", () => {
