@@ -177,13 +177,17 @@ NORMAL_STATEMENTS: tuple[NormalStatement, ...] = (
     ),
     NormalStatement(
         "heart_normal",
-        r"(?:heart|cardiac)(?:\s+(?:size|silhouette|contours?|shadow))?(?:\s+and\s+mediastinum)?"
+        r"(?:heart|cardiac)(?:\s+(?:size|silhouette|contours?|shadow))?"
         r"\s+(?:(?:is|are|appears?|remains?)\s+)?(?:(?:otherwise|grossly|essentially)\s+)?"
         r"(?:normal(?:\s+in\s+size)?|within\s+normal\s+limits|not\s+enlarged|unremarkable)"
-        r"|normal\s+(?:heart\s+size|cardiac\s+size|size\s+of\s+the\s+heart|cardiac\s+silhouette"
-        r"|cardiomediastinal\s+(?:silhouette|contours?))"
-        r"|cardiomediastinal\s+(?:silhouette|contours?)\s+(?:(?:is|are|appears?)\s+)?"
-        r"(?:normal|within\s+normal\s+limits|unremarkable)",
+        r"|normal\s+(?:heart\s+size|cardiac\s+size|size\s+of\s+the\s+heart|cardiac\s+silhouette)",
+        ("Cardiomegaly",),
+    ),
+    NormalStatement(
+        "cardiomediastinal_normal",
+        r"normal\s+cardiomediastinal\s+(?:silhouette|contours?)"
+        r"|(?:cardiomediastinal\s+(?:silhouette|contours?)|heart\s+and\s+mediastinum)\s+"
+        r"(?:(?:is|are|appears?)\s+)?(?:normal|within\s+normal\s+limits|unremarkable)",
         ("Cardiomegaly", "Enlarged cardiomediastinum"),
     ),
     NormalStatement(
