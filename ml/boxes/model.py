@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ml import taxonomy
 from ml.boxes.geometry import Coords, InputError, validate_box
@@ -43,9 +43,12 @@ class ReferenceFinding:
     regions: tuple[Region, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DrawnRegion:
-    """A region in scoring order, with where it came from in the reference."""
+class DrawnRegion(NamedTuple):
+    """A region in scoring order, with where it came from in the reference.
+
+    A named tuple rather than a dataclass: one is built per region of every parsed reference,
+    and it is only ever read.
+    """
 
     label: str
     finding: int
@@ -66,25 +69,24 @@ class Reference:
 
     def __post_init__(self) -> None:
         regions: list[DrawnRegion] = []
-        by_label: dict[str, list[int]] = {}
+        by_label: dict[str, tuple[int, ...]] = {}
         select: list[str] = []
+        flat: list[tuple[int, str, Coords]] = []
         for finding_index, finding in enumerate(self.findings):
+            label = finding.label
             if not finding.localizable:
-                if finding.label not in select:
-                    select.append(finding.label)
+                if label not in select:
+                    select.append(label)
                 continue
             for region_index, region in enumerate(finding.regions):
-                by_label.setdefault(finding.label, []).append(len(regions))
-                regions.append(
-                    DrawnRegion(finding.label, finding_index, region_index, region.boxes)
-                )
+                r = len(regions)
+                by_label[label] = (*by_label.get(label, ()), r)
+                regions.append(DrawnRegion(label, finding_index, region_index, region.boxes))
+                flat.extend((r, label, box) for box in region.boxes)
         object.__setattr__(self, "regions", tuple(regions))
-        object.__setattr__(self, "regions_by_label", {k: tuple(v) for k, v in by_label.items()})
+        object.__setattr__(self, "regions_by_label", by_label)
         object.__setattr__(self, "select_labels", tuple(select))
-        flat = tuple(
-            (r, region.label, box) for r, region in enumerate(regions) for box in region.boxes
-        )
-        object.__setattr__(self, "flat_boxes", flat)
+        object.__setattr__(self, "flat_boxes", tuple(flat))
 
     @property
     def is_normal(self) -> bool:
