@@ -218,9 +218,19 @@ def test_every_region_and_every_mark_is_accounted_for_once(
     }
     total = counts["hits"] + counts["misses"] + counts["false_positives"]
     assert result["score"] == (counts["hits"] / total if total else 1.0)
+    boxes = [tuple(m["box"]) for m in marks["boxes"]]
     for row in result["regions"]:
         assert 0.0 <= row["best_iou"] <= 1.0
         assert row["hit"] == (row["mark"] is not None)
+        same_label = [
+            b for m, b in zip(marks["boxes"], boxes, strict=True) if m["label"] == row["label"]
+        ]
+        # The scorer's inline IoU must be geometry.iou exactly.
+        expected = max((iou(a, b) for a in row["boxes"] for b in same_label), default=0.0)
+        assert row["best_iou"] == expected
+    for hit in result["hits"]:
+        region = result["regions"][hit["region"]]
+        assert hit["iou"] == max(iou(a, boxes[hit["mark"]]) for a in region["boxes"])
 
 
 @given(cases(), st.floats(0.05, 0.95), st.floats(0.05, 0.95))
