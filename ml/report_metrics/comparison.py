@@ -176,7 +176,8 @@ def compare(
                 weight,
                 weight,
                 ref.span,
-                None,
+                # Where the candidate denied it, point at the denial too.
+                cand_all[ref.label].span if ref.label in cand_all else None,
                 f"Missed: the reference reports {_describe(ref)}{_because(reasons)}"
                 + (", and you stated it is absent." if ref.label in cand_all else "."),
             )
@@ -191,7 +192,7 @@ def compare(
                 cand.label,
                 weight,
                 weight,
-                None,
+                ref_all[cand.label].span if denied else None,
                 cand.span,
                 f"You reported {_describe(cand)}{_because(reasons)}, but the reference "
                 + ("states it is absent." if denied else "does not report it."),

@@ -52,6 +52,7 @@ def test_a_missed_finding_costs_its_weight() -> None:
     result = score_report(REFERENCE, "Mildly enlarged heart. Small left pleural effusion.")
 
     assert categories(result) == [("missed_finding", "Atelectasis")]
+    assert result["errors"][0]["candidate_span"] is None
     # Weights: cardiomegaly 0.5, effusion 0.5, atelectasis 0.25 -> 1.0 of 1.25.
     assert result["clinical_score"] == pytest.approx(1.0 / 1.25)
 
@@ -66,7 +67,10 @@ def test_a_false_finding_is_subtracted() -> None:
         1.0,
     )
     assert "states it is absent" in error["message"]
-    assert error["candidate_span"] is not None and error["reference_span"] is None
+    # Both spans: the false claim, and the reference sentence that denies it.
+    start, end = error["reference_span"]
+    assert NORMAL[start:end] == "pneumothorax"
+    assert error["candidate_span"] is not None
     # A normal reference: one unit of credit for normality, less the urgent false finding.
     assert result["clinical_score"] == 0.0
 
@@ -156,7 +160,9 @@ def test_a_negation_trap_is_a_miss_not_a_match() -> None:
     result = score_report("Small left pleural effusion.", "No pleural effusion.")
 
     assert categories(result) == [("missed_finding", "Effusion")]
-    assert "stated it is absent" in result["errors"][0]["message"]
+    (error,) = result["errors"]
+    assert "stated it is absent" in error["message"]
+    assert error["candidate_span"] == [3, 19]  # "pleural effusion" in "No pleural effusion."
 
 
 def test_clinical_equivalents_match_the_reference_label() -> None:
