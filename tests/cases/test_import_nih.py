@@ -28,10 +28,9 @@ def nih(
     django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """One import of the 44-case bundle, then a second one, shared by the module's tests."""
-    from apps.accounts.services import user_create
-
     from django.utils import timezone
 
+    from apps.accounts.services import user_create
     from apps.inference.models import Job
 
     media = tmp_path_factory.mktemp("nih-media")

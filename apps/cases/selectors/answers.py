@@ -53,6 +53,12 @@ class CaseAnswers:
     def labels(self) -> list[str]:
         return [finding.label for finding in self.findings]
 
+    @property
+    def localize_ready(self) -> bool:
+        """False for a report-only case (imported reports carry no labels): the Localize exercise
+        should not offer it, since every mark would score as a false positive."""
+        return self.is_normal or bool(self.findings)
+
 
 def _findings(case: Case) -> list[AnswerFinding]:
     findings = Finding.objects.filter(case=case).order_by("position", "pk")
