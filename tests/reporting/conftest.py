@@ -42,46 +42,39 @@ def make_case(
     age: int | None = 54,
     indication: str = "Cough and fever for three days.",
 ) -> Any:
-    """A case with one small PNG image and (when ``findings``) a reference report."""
-    from django.core.files.base import ContentFile
+    """A case built the way an educator builds one: facts, a PNG, a ticked finding, the
+    reference report (when ``findings``), published."""
+    from apps.cases import services as cases
+    from apps.cases.imaging import ingest_image
 
-    from apps.cases.models import Case, CaseImage, CaseStatus, ReferenceReport
-
-    case = Case.objects.create(
-        title=title,
-        owner=owner,
-        patient_age=age,
-        patient_sex="F",
-        view="PA",
-        indication=indication,
-        status=CaseStatus.PUBLISHED if published else CaseStatus.DRAFT,
-    )
-    image = CaseImage(
-        case=case, kind="png", width=64, height=64, display_width=64, display_height=64, sha256="0"
+    case = cases.case_create(
+        actor=owner, title=title, patient_age=age, patient_sex="F", view="PA", indication=indication
     )
     data = png_bytes()
-    image.original.save(f"c{case.pk}.png", ContentFile(data), save=False)
-    image.display.save(f"c{case.pk}.png", ContentFile(data), save=False)
-    image.save()
+    cases.case_image_add(actor=owner, case=case, ingested=ingest_image(data), source=data)
+    cases.case_selected_set(actor=owner, case=case, labels=["Effusion"])
     if findings:
-        ReferenceReport.objects.create(
+        cases.case_report_write(
+            actor=owner,
             case=case,
             findings=findings,
             impression=f"Right lower lobe pneumonia. {CANARY}-IMPRESSION",
             source="derived from NIH labels and boxes" if is_derived else "radiologist",
             is_derived=is_derived,
         )
+    if published:
+        case = cases.case_publish(actor=owner, case=case)
     return case
 
 
 def make_set(*, owner: Any, cases: list[Any], cohort: Any | None = None, name: str = "Set") -> Any:
-    from apps.cases.models import Assignment, CaseSet, CaseSetItem
+    from apps.cases import services
 
-    case_set = CaseSet.objects.create(name=name, owner=owner)
-    for position, case in enumerate(cases):
-        CaseSetItem.objects.create(case_set=case_set, case=case, position=position)
+    case_set = services.case_set_create(actor=owner, name=name)
+    for case in cases:
+        services.case_set_case_add(actor=owner, case_set=case_set, case=case)
     if cohort is not None:
-        Assignment.objects.create(case_set=case_set, cohort=cohort, assigned_by=owner)
+        services.case_set_assign(actor=owner, case_set=case_set, cohort=cohort)
     return case_set
 
 
