@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -124,7 +124,7 @@ class _Mention:
         self.attributes: attrs.Attributes | None = None
 
 
-def _mentions(text: str, sentences: list[Span]) -> list[_Mention]:
+def _mentions(text: str, sentences: Sequence[Span]) -> list[_Mention]:
     targets = find_targets(text)
     if not targets or not sentences:
         return []
@@ -306,7 +306,9 @@ def _finding(text: str, mention: _Mention) -> Finding:
     )
 
 
-def _implied_negatives(text: str, sentences: list[Span], explicit: list[Finding]) -> list[Finding]:
+def _implied_negatives(
+    text: str, sentences: Sequence[Span], explicit: list[Finding]
+) -> list[Finding]:
     mentioned = {finding.label for finding in explicit}
     implied: list[Finding] = []
     starts = [start for start, _ in sentences]

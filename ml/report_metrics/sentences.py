@@ -18,6 +18,7 @@ left base", "1. Small effusion."), and PyRuSH is slow and noisy, so the rules ar
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Abbreviations after which a period never ends a sentence, whatever follows.
 _NEVER_FINAL = frozenset(
@@ -88,11 +89,13 @@ def _boundaries(text: str) -> list[int]:
     return sorted(cuts)
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8192)
+def split_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """Split ``text`` into sentences, returned as ``(start, end)`` character spans.
 
     Spans are trimmed of surrounding whitespace and list markers; empty pieces are dropped, so
     every span covers at least one non-space character and ``text[start:end]`` is the sentence.
+    Cached: extraction, style and alignment all split the same texts.
     """
     spans: list[tuple[int, int]] = []
     start = 0
@@ -101,7 +104,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             continue
         spans.extend(_trimmed(text, start, cut))
         start = cut
-    return spans
+    return tuple(spans)
 
 
 def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:

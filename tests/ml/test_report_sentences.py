@@ -54,7 +54,7 @@ def test_splits_where_a_radiologist_would(text: str, expected: list[str]) -> Non
 
 
 def test_blank_text_has_no_sentences() -> None:
-    assert split_sentences("  \n\t ") == []
+    assert split_sentences("  \n\t ") == ()
 
 
 @given(st.text(alphabet=st.sampled_from("ab. \n1)-:;ACE?"), max_size=80))
