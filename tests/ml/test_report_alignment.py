@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from ml.report_metrics import alignment as alignment_module
 from ml.report_metrics import score_many, score_report, validate
 
 REFERENCE = "The heart is normal in size. Small left pleural effusion. No pneumothorax."
@@ -32,10 +33,16 @@ def test_identical_sentences_align_with_cosine_one() -> None:
     assert entry["cosine"] == pytest.approx(1.0, abs=1e-3)
 
 
-def test_alignment_runs_offline() -> None:
-    score_report("No pneumothorax.", "No pneumothorax.", align=True)
+def test_loading_the_model_forces_the_hub_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # conftest sets these for every test, so remove them to see the loader set them itself.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    alignment_module._model.cache_clear()
+
+    alignment_module._model()
 
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["TRANSFORMERS_OFFLINE"] == "1"
 
 
 def test_batch_alignment_matches_single_alignment(alignment: list[dict[str, object]]) -> None:
