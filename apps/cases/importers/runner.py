@@ -226,7 +226,9 @@ class CaseWriter:
             case_truth_replace(case=case, findings=findings, is_normal=parsed.is_normal)
             if report is not None:
                 report_store(case=case, **report.__dict__)
-        self._finish(case, created=existing is None, changed=True)
+            # Publishing (and its hooks) and the set membership join the case's transaction:
+            # one commit per case.
+            self._finish(case, created=existing is None, changed=True)
 
     def _finish(self, case: Case, *, created: bool, changed: bool) -> None:
         if self.publish and not case.is_published:
