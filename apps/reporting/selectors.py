@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from apps.cases.models import Case, CaseSet, CaseSetItem, CaseStatus, ReferenceReport
-from apps.cases.selectors import case_set_cases, case_sets_playable_by
+from apps.cases.selectors import case_for_player, case_set_cases, case_sets_playable_by
 
 from .models import ReportAttempt, ReportDraft, ReportScore, ScoreKind
 
@@ -92,9 +92,10 @@ def next_report_case(*, user: Any, case_set: CaseSet) -> Case | None:
 
 
 def report_case_for_player(*, user: Any, case_set: CaseSet, case_id: int) -> Case:
-    """A case of a set the user plays, with images and a reference report; 404 otherwise."""
-    case = next((c for c in report_cases_in_set(case_set=case_set) if c.pk == case_id), None)
-    if case is None:
+    """A published case of a set the user plays, with a reference report; 404 otherwise.
+    Images are prefetched; the answers are not."""
+    case = case_for_player(user=user, case_id=case_id, case_set_id=case_set.pk)
+    if not reportable_case_ids(case_ids=[case.pk]):
         raise Http404("No such case")
     return case
 

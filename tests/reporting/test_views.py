@@ -445,3 +445,22 @@ def test_prompt_injection_and_markup_in_a_report_render_as_text(
     assert "&lt;div hx-get=&quot;/admin/&quot; hx-trigger=&quot;load&quot;&gt;" in body
     assert "{{ attempt.reference_text }}" in body  # not evaluated as a template
     assert re.search(r'<mark class="hl hl-missed_finding"[^>]*>[^<]*&lt;script&gt;', body)
+
+
+def test_index_query_count_does_not_grow_with_sets(
+    resident: Any, educator: Any, cohort: Any, client_for: Any, report_set: Any, report_case: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import make_set
+
+    client = client_for(resident)
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("reporting:index"))
+    for number in range(4):
+        make_set(owner=educator, cases=[report_case], cohort=cohort, name=f"Extra {number}")
+    with CaptureQueriesContext(connection) as five:
+        body = client.get(reverse("reporting:index")).content.decode()
+    assert "Extra 3" in body
+    assert len(five.captured_queries) == len(one.captured_queries)
