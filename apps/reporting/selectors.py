@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -142,7 +142,3 @@ def attempts_of(*, user: Any, limit: int = 20) -> list[ReportAttempt]:
         .select_related("case")
         .order_by("-submitted_at", "-pk")[:limit]
     )
-
-
-def has_submitted(*, user: Any, case: Case) -> bool:
-    return ReportAttempt.objects.filter(Q(user=user) & Q(case=case)).exists()
