@@ -30,7 +30,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-class ImageOutput(serializers.Serializer):
+class LibraryImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     width = serializers.IntegerField()
@@ -38,7 +38,7 @@ class ImageOutput(serializers.Serializer):
     burned_in_annotation = serializers.CharField()
 
 
-class CaseOutput(serializers.Serializer):
+class LibraryCaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     status = serializers.CharField()
@@ -53,7 +53,7 @@ class CaseOutput(serializers.Serializer):
     is_normal = serializers.BooleanField()
 
 
-class FindingOutput(serializers.Serializer):
+class LibraryFindingOutput(serializers.Serializer):
     label = serializers.CharField()
     localizable = serializers.BooleanField()
     sentence = serializers.CharField()
@@ -62,7 +62,7 @@ class FindingOutput(serializers.Serializer):
     )
 
 
-class ReportOutput(serializers.Serializer):
+class LibraryReportOutput(serializers.Serializer):
     findings = serializers.CharField()
     impression = serializers.CharField()
     source = serializers.CharField()
@@ -70,23 +70,23 @@ class ReportOutput(serializers.Serializer):
     is_derived = serializers.BooleanField()
 
 
-class CaseDetailOutput(CaseOutput):
+class LibraryCaseDetailOutput(LibraryCaseOutput):
     licence = serializers.CharField()
     attribution = serializers.CharField()
-    images = ImageOutput(many=True, source="images.all")
+    images = LibraryImageOutput(many=True, source="images.all")
     findings = serializers.SerializerMethodField()
     report = serializers.SerializerMethodField()
 
     def get_findings(self, case: Any) -> list[dict[str, Any]]:
         answers = selectors.case_answers(case=case)
-        return FindingOutput(answers.findings, many=True).data
+        return LibraryFindingOutput(answers.findings, many=True).data
 
     def get_report(self, case: Any) -> dict[str, Any] | None:
         report = selectors.case_answers(case=case).report
-        return ReportOutput(report).data if report else None
+        return LibraryReportOutput(report).data if report else None
 
 
-class CaseCreateInput(serializers.Serializer):
+class LibraryCaseCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     patient_age = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=130
@@ -100,31 +100,35 @@ class CaseCreateInput(serializers.Serializer):
 class CaseListApi(APIView):
     permission_classes = [IsEducator]
 
-    @extend_schema(responses=CaseOutput(many=True), summary="Cases you may edit")
+    @extend_schema(responses=LibraryCaseOutput(many=True), summary="Cases you may edit")
     def get(self, request: Request) -> Response:
         cases = selectors.cases_for_library(actor=request.user)
-        return _no_store(Response(CaseOutput(cases, many=True).data))
+        return _no_store(Response(LibraryCaseOutput(cases, many=True).data))
 
     @extend_schema(
-        request=CaseCreateInput, responses={201: CaseOutput}, summary="Create a draft case"
+        request=LibraryCaseCreateInput,
+        responses={201: LibraryCaseOutput},
+        summary="Create a draft case",
     )
     def post(self, request: Request) -> Response:
-        data = CaseCreateInput(data=request.data)
+        data = LibraryCaseCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.case_create(actor=request.user, **data.validated_data)
-        return Response(CaseOutput(case).data, status=status.HTTP_201_CREATED)
+        return Response(LibraryCaseOutput(case).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(APIView):
     permission_classes = [IsEducator]
 
-    @extend_schema(responses=CaseDetailOutput, summary="A case with its ground truth and report")
+    @extend_schema(
+        responses=LibraryCaseDetailOutput, summary="A case with its ground truth and report"
+    )
     def get(self, request: Request, case_id: int) -> Response:
         case = selectors.case_for_manager(actor=request.user, case_id=case_id)
-        return _no_store(Response(CaseDetailOutput(case).data))
+        return _no_store(Response(LibraryCaseDetailOutput(case).data))
 
 
-class TruthInput(serializers.Serializer):
+class LibraryTruthInput(serializers.Serializer):
     boxes = serializers.ListField(child=serializers.DictField(), required=False, default=list)
     selected = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     is_normal = serializers.BooleanField(required=False, default=False)
@@ -136,13 +140,13 @@ class CaseTruthApi(APIView):
     permission_classes = [IsEducator]
 
     @extend_schema(
-        request=TruthInput,
-        responses=CaseDetailOutput,
+        request=LibraryTruthInput,
+        responses=LibraryCaseDetailOutput,
         summary="Replace the ground truth and report",
     )
     def put(self, request: Request, case_id: int) -> Response:
         case = selectors.case_for_manager(actor=request.user, case_id=case_id)
-        data = TruthInput(data=request.data)
+        data = LibraryTruthInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         case_editor_save(
@@ -156,10 +160,10 @@ class CaseTruthApi(APIView):
             report_impression=values["report_impression"],
         )
         case = selectors.case_for_manager(actor=request.user, case_id=case_id)
-        return _no_store(Response(CaseDetailOutput(case).data))
+        return _no_store(Response(LibraryCaseDetailOutput(case).data))
 
 
-class PublishInput(serializers.Serializer):
+class LibraryPublishInput(serializers.Serializer):
     published = serializers.BooleanField()
 
 
@@ -167,25 +171,27 @@ class CasePublishApi(APIView):
     permission_classes = [IsEducator]
 
     @extend_schema(
-        request=PublishInput, responses=CaseOutput, summary="Publish or unpublish a case"
+        request=LibraryPublishInput,
+        responses=LibraryCaseOutput,
+        summary="Publish or unpublish a case",
     )
     def post(self, request: Request, case_id: int) -> Response:
         case = selectors.case_for_manager(actor=request.user, case_id=case_id)
-        data = PublishInput(data=request.data)
+        data = LibraryPublishInput(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["published"]:
             case = services.case_publish(actor=request.user, case=case)
         else:
             case = services.case_unpublish(actor=request.user, case=case)
-        return Response(CaseOutput(case).data)
+        return Response(LibraryCaseOutput(case).data)
 
 
-class JobStartedOutput(serializers.Serializer):
+class LibraryJobStartedOutput(serializers.Serializer):
     job = serializers.UUIDField(source="pk")
     status = serializers.CharField()
 
 
-class UploadInput(serializers.Serializer):
+class LibraryUploadInput(serializers.Serializer):
     file = serializers.FileField()
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     allow_non_chest = serializers.BooleanField(required=False, default=False)
@@ -196,12 +202,12 @@ class CaseUploadApi(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request=UploadInput,
-        responses={202: JobStartedOutput},
+        request=LibraryUploadInput,
+        responses={202: LibraryJobStartedOutput},
         summary="Create a case from an image",
     )
     def post(self, request: Request) -> Response:
-        data = UploadInput(data=request.data)
+        data = LibraryUploadInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         job = services.case_upload_start(
@@ -210,10 +216,10 @@ class CaseUploadApi(APIView):
             title=values["title"],
             allow_non_chest=values["allow_non_chest"],
         )
-        return Response(JobStartedOutput(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(LibraryJobStartedOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ImportInput(serializers.Serializer):
+class LibraryImportInput(serializers.Serializer):
     file = serializers.FileField()
     format = serializers.ChoiceField(choices=sorted(FORMATS))
     case_set = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
@@ -226,10 +232,12 @@ class ImportApi(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request=ImportInput, responses={202: JobStartedOutput}, summary="Import a dataset (zip)"
+        request=LibraryImportInput,
+        responses={202: LibraryJobStartedOutput},
+        summary="Import a dataset (zip)",
     )
     def post(self, request: Request) -> Response:
-        data = ImportInput(data=request.data)
+        data = LibraryImportInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         job = case_import_start(
@@ -240,10 +248,10 @@ class ImportApi(APIView):
             publish=values["publish"],
             allow_non_chest=values["allow_non_chest"],
         )
-        return Response(JobStartedOutput(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(LibraryJobStartedOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class CaseSetOutput(serializers.Serializer):
+class LibraryCaseSetOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -253,21 +261,21 @@ class CaseSetOutput(serializers.Serializer):
     iou_threshold = serializers.FloatField()
 
 
-class AssignmentOutput(serializers.Serializer):
+class LibraryAssignmentOutput(serializers.Serializer):
     cohort_id = serializers.IntegerField()
     cohort = serializers.CharField(source="cohort.name")
     due_at = serializers.DateTimeField(allow_null=True)
 
 
-class CaseSetDetailOutput(CaseSetOutput):
+class LibraryCaseSetDetailOutput(LibraryCaseSetOutput):
     case_ids = serializers.SerializerMethodField()
-    assignments = AssignmentOutput(many=True, source="assignments.all")
+    assignments = LibraryAssignmentOutput(many=True, source="assignments.all")
 
     def get_case_ids(self, case_set: Any) -> list[int]:
         return [item.case_id for item in case_set.items.all()]
 
 
-class CaseSetCreateInput(serializers.Serializer):
+class LibraryCaseSetCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     mode = serializers.ChoiceField(
@@ -284,19 +292,19 @@ class CaseSetListApi(APIView):
     permission_classes = [IsEducator]
 
     @extend_schema(
-        responses=CaseSetOutput(many=True), summary="Case sets you own or that are shared"
+        responses=LibraryCaseSetOutput(many=True), summary="Case sets you own or that are shared"
     )
     def get(self, request: Request) -> Response:
         sets = selectors.case_sets_managed_by(actor=request.user).order_by("name")
-        return Response(CaseSetOutput(sets, many=True).data)
+        return Response(LibraryCaseSetOutput(sets, many=True).data)
 
     @extend_schema(
-        request=CaseSetCreateInput,
-        responses={201: CaseSetDetailOutput},
+        request=LibraryCaseSetCreateInput,
+        responses={201: LibraryCaseSetDetailOutput},
         summary="Create a case set",
     )
     def post(self, request: Request) -> Response:
-        data = CaseSetCreateInput(data=request.data)
+        data = LibraryCaseSetCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         case_ids = values.pop("case_ids")
@@ -310,15 +318,15 @@ class CaseSetListApi(APIView):
         for pk in case_ids:
             services.case_set_case_add(actor=request.user, case_set=case_set, case=cases[pk])
         case_set = selectors.case_set_for_manager(actor=request.user, case_set_id=case_set.pk)
-        return Response(CaseSetDetailOutput(case_set).data, status=status.HTTP_201_CREATED)
+        return Response(LibraryCaseSetDetailOutput(case_set).data, status=status.HTTP_201_CREATED)
 
 
 class CaseSetDetailApi(APIView):
     permission_classes = [IsEducator]
 
     @extend_schema(
-        responses=CaseSetDetailOutput, summary="A case set with its cases and assignments"
+        responses=LibraryCaseSetDetailOutput, summary="A case set with its cases and assignments"
     )
     def get(self, request: Request, set_id: int) -> Response:
         case_set = selectors.case_set_for_manager(actor=request.user, case_set_id=set_id)
-        return Response(CaseSetDetailOutput(case_set).data)
+        return Response(LibraryCaseSetDetailOutput(case_set).data)
