@@ -14,10 +14,12 @@ FIRST_ATTEMPT_BONUS = 10
 
 
 def xp_for(*, score: float, first_attempt: bool) -> int:
-    """Playing always earns something; accuracy earns most; the first try at a case earns a bonus
-    (replays after seeing the answer must not farm XP)."""
+    """Playing always earns something. Accuracy XP and a bonus are earned on the first attempt at
+    a case only: a replay comes after the answer was shown, so it must not farm XP."""
+    if not first_attempt:
+        return BASE_XP
     accuracy = max(0.0, min(1.0, score))
-    return BASE_XP + round(ACCURACY_XP * accuracy) + (FIRST_ATTEMPT_BONUS if first_attempt else 0)
+    return BASE_XP + round(ACCURACY_XP * accuracy) + FIRST_ATTEMPT_BONUS
 
 
 def score_event_record(
