@@ -36,7 +36,7 @@ class ReportSetOutput(serializers.Serializer):
     done = serializers.IntegerField()
 
 
-class ImageOutput(serializers.Serializer):
+class ReportImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
     pixels16_url = serializers.CharField(allow_null=True)
@@ -45,23 +45,23 @@ class ImageOutput(serializers.Serializer):
     window_presets = serializers.JSONField()
 
 
-class CaseOutput(serializers.Serializer):
+class ReportCaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
     age = serializers.IntegerField(allow_null=True)
     sex = serializers.CharField()
     view = serializers.CharField()
     indication = serializers.CharField()
-    images = ImageOutput(many=True)
+    images = ReportImageOutput(many=True)
 
 
-class NextCaseOutput(serializers.Serializer):
+class ReportNextCaseOutput(serializers.Serializer):
     case_set_id = serializers.IntegerField()
     done = serializers.BooleanField()
-    case = CaseOutput(allow_null=True)
+    case = ReportCaseOutput(allow_null=True)
     draft = serializers.CharField(allow_blank=True)
 
 
-class TextInput(serializers.CharField):
+class ReportTextInput(serializers.CharField):
     """Findings text as typed. Emptiness, length and control characters (NUL included) are
     checked by the service, which gives the messages the resident should see."""
 
@@ -72,22 +72,22 @@ class TextInput(serializers.CharField):
         ]
 
 
-class DraftInput(serializers.Serializer):
-    text = TextInput()
+class ReportDraftInput(serializers.Serializer):
+    text = ReportTextInput()
 
 
-class DraftOutput(serializers.Serializer):
+class ReportDraftOutput(serializers.Serializer):
     case_id = serializers.IntegerField()
     length = serializers.IntegerField()
     saved_at = serializers.DateTimeField()
 
 
-class AttemptInput(serializers.Serializer):
-    text = TextInput()
+class ReportAttemptInput(serializers.Serializer):
+    text = ReportTextInput()
     idempotency_key = serializers.CharField(max_length=64)
 
 
-class ScoreOutput(serializers.Serializer):
+class ReportScoreOutput(serializers.Serializer):
     scorer_version = serializers.CharField()
     clinical_score = serializers.FloatField(allow_null=True)
     clinical_percent = serializers.FloatField(allow_null=True)
@@ -95,13 +95,13 @@ class ScoreOutput(serializers.Serializer):
     result = serializers.JSONField()
 
 
-class JudgeOutput(serializers.Serializer):
+class ReportJudgeOutput(serializers.Serializer):
     status = serializers.CharField()
     job_id = serializers.UUIDField()
     result = serializers.JSONField(allow_null=True)
 
 
-class ReferenceOutput(serializers.Serializer):
+class ReportReferenceOutput(serializers.Serializer):
     findings = serializers.CharField()
     impression = serializers.CharField(allow_blank=True)
     source = serializers.CharField(allow_blank=True)
@@ -109,7 +109,7 @@ class ReferenceOutput(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
-class AttemptOutput(serializers.Serializer):
+class ReportAttemptOutput(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
     case_set_id = serializers.IntegerField(allow_null=True)
@@ -121,9 +121,9 @@ class AttemptOutput(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
     xp = serializers.IntegerField(allow_null=True)
     result_url = serializers.CharField()
-    score = ScoreOutput(allow_null=True)
-    judge = JudgeOutput(allow_null=True)
-    reference = ReferenceOutput(allow_null=True)
+    score = ReportScoreOutput(allow_null=True)
+    judge = ReportJudgeOutput(allow_null=True)
+    reference = ReportReferenceOutput(allow_null=True)
 
 
 # -------------------------------------------------------------------------------- assemblers
@@ -208,7 +208,7 @@ class ReportNextCaseApi(APIView):
     permission_classes = [IsPlayer]
 
     @extend_schema(
-        responses=NextCaseOutput,
+        responses=ReportNextCaseOutput,
         summary="The next case of a set you have not reported (study and context, no answers)",
     )
     def get(self, request: Request, set_id: int) -> Response:
@@ -221,33 +221,35 @@ class ReportNextCaseApi(APIView):
             "case": _case_data(case) if case is not None else None,
             "draft": draft.text if draft is not None else "",
         }
-        return Response(NextCaseOutput(data).data, headers=NO_STORE)
+        return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)
 
 
 class ReportDraftSaveApi(APIView):
     permission_classes = [IsPlayer]
 
-    @extend_schema(request=DraftInput, responses=DraftOutput, summary="Autosave a case's draft")
+    @extend_schema(
+        request=ReportDraftInput, responses=ReportDraftOutput, summary="Autosave a case's draft"
+    )
     def put(self, request: Request, set_id: int, case_id: int) -> Response:
         case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
         case = selectors.report_case_for_player(
             user=request.user, case_set=case_set, case_id=case_id
         )
-        data = DraftInput(data=request.data)
+        data = ReportDraftInput(data=request.data)
         data.is_valid(raise_exception=True)
         draft = services.report_draft_save(
             user=request.user, case=case, text=data.validated_data["text"]
         )
         out = {"case_id": case.pk, "length": len(draft.text), "saved_at": draft.updated_at}
-        return Response(DraftOutput(out).data, headers=NO_STORE)
+        return Response(ReportDraftOutput(out).data, headers=NO_STORE)
 
 
 class ReportAttemptSubmitApi(APIView):
     permission_classes = [IsPlayer]
 
     @extend_schema(
-        request=AttemptInput,
-        responses={201: AttemptOutput, 200: AttemptOutput},
+        request=ReportAttemptInput,
+        responses={201: ReportAttemptOutput, 200: ReportAttemptOutput},
         summary="Submit findings for scoring (201 new; 200 when the key was used before)",
     )
     def post(self, request: Request, set_id: int, case_id: int) -> Response:
@@ -255,31 +257,35 @@ class ReportAttemptSubmitApi(APIView):
         case = selectors.report_case_for_player(
             user=request.user, case_set=case_set, case_id=case_id
         )
-        data = AttemptInput(data=request.data)
+        data = ReportAttemptInput(data=request.data)
         data.is_valid(raise_exception=True)
         attempt, created = services.report_attempt_submit(
             user=request.user, case=case, case_set=case_set, **data.validated_data
         )
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(AttemptOutput(attempt_data(attempt)).data, status=code, headers=NO_STORE)
+        return Response(
+            ReportAttemptOutput(attempt_data(attempt)).data, status=code, headers=NO_STORE
+        )
 
 
 class ReportAttemptDetailApi(APIView):
     permission_classes = [IsPlayer]
 
-    @extend_schema(responses=AttemptOutput, summary="Your attempt: status, score, reference")
+    @extend_schema(responses=ReportAttemptOutput, summary="Your attempt: status, score, reference")
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-        return Response(AttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
+        return Response(ReportAttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
 
 
 class ReportAttemptRetryApi(APIView):
     permission_classes = [IsPlayer]
 
-    @extend_schema(request=None, responses=AttemptOutput, summary="Score a failed attempt again")
+    @extend_schema(
+        request=None, responses=ReportAttemptOutput, summary="Score a failed attempt again"
+    )
     def post(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
         services.report_attempt_retry_scoring(attempt=attempt)
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-        return Response(AttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
+        return Response(ReportAttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
