@@ -45,9 +45,14 @@ ml-tests: install
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests/ml -p no:django -q -m "not slow"
 
 django-tests: install
-	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow"
+	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow and not e2e"
 
-test: lint ml-tests django-tests
+# Browser tests in their own run: Playwright's sync API keeps an event loop in the main thread,
+# which would break the async_to_sync calls of the websocket tests that follow it.
+e2e: install
+	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "e2e and not slow"
+
+test: lint ml-tests django-tests e2e
 
 soak: install
 	HYPOTHESIS_PROFILE=nightly $(TEST_ENV) $(BIN)/python -m pytest tests -q -m slow
