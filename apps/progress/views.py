@@ -12,12 +12,17 @@ from apps.accounts.permissions import is_admin, is_educator
 from apps.cohorts import selectors as cohort_selectors
 from apps.cohorts.models import Invitation
 
+from .selectors import player_stats
+
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context: dict[str, object] = {"joined": cohort_selectors.cohorts_joined_by(user=user)}
+    context: dict[str, object] = {
+        "joined": cohort_selectors.cohorts_joined_by(user=user),
+        "stats": player_stats(user=user),
+    }
     if is_educator(user):
         managed = cohort_selectors.cohorts_managed_by(actor=user).order_by("name")
         context["managed"] = managed
