@@ -324,7 +324,14 @@ def section_scoring(args: argparse.Namespace) -> None:
     _bulk(args.seed)
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"scoring": section_scoring}
+# The HTTP load section (a real ASGI server on Postgres) lives in its own module.
+from localize_load import add_arguments as add_load_arguments  # noqa: E402
+from localize_load import section_load  # noqa: E402
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "scoring": section_scoring,
+    "load": section_load,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -288,7 +288,7 @@ def attempt_data(attempt: LocalizationAttempt) -> dict[str, Any]:
         "xp": attempt.xp if visible else None,
         "scorer_version": attempt.scorer_version,
         "iou_threshold": attempt.iou_threshold,
-        "marks": [_mark_json(mark) for mark in attempt.marks.all()],
+        "marks": [_mark_json(mark) for mark in attempt.marks_list()],
         "explanation_job": _job_json(attempt.explain_job) if visible else None,
         "feedback": (
             {
@@ -325,9 +325,8 @@ class AttemptSubmitApi(APIView):
             selected=serializer.validated_data.get("selected"),
             idempotency_key=serializer.validated_data["idempotency_key"],
         )
-        attempt = selectors.attempt_for_owner(user=request.user, attempt_id=outcome.attempt.pk)
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-        return _no_store(Response(AttemptOutput(attempt_data(attempt)).data, status=code))
+        return _no_store(Response(AttemptOutput(attempt_data(outcome.attempt)).data, status=code))
 
 
 class AttemptDetailApi(APIView):

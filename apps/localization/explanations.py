@@ -36,7 +36,8 @@ ATTEMPT_SUBJECT = "localization.attempt:"
 
 def _case_context(case: Case) -> dict[str, Any]:
     """What every request about this case carries: the view, the patient, the image to look at."""
-    image = case.images.order_by("position").first()
+    images = sorted(case.images.all(), key=lambda image: image.position)  # prefetched by play
+    image = images[0] if images else None
     sex = case.patient_sex if case.patient_sex in ("M", "F", "O") else None
     return {
         "view": (case.view or "PA")[:8],

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
+
 from ml import taxonomy
 
 from .models import Explanation, LocalizationAttempt
@@ -60,14 +62,19 @@ def _description(label: str) -> str:
 def _explanations(
     attempt: LocalizationAttempt,
 ) -> tuple[dict[str, Explanation], dict[int, Explanation]]:
-    own = {e.item: e for e in Explanation.objects.filter(attempt=attempt)}
     finding_ids = [f["finding_id"] for f in attempt.reference]
+    own: dict[str, Explanation] = {}
     cached: dict[int, Explanation] = {}
-    # Newest first: a case explained again by a newer model shows the newer words.
-    for explanation in Explanation.objects.filter(
-        attempt__isnull=True, finding_id__in=finding_ids
-    ).order_by("-created_at", "-pk"):
-        cached.setdefault(explanation.finding_id, explanation)
+    # One query for both kinds; newest first, so a case explained again by a newer model shows
+    # the newer words.
+    rows = Explanation.objects.filter(
+        Q(attempt=attempt) | Q(attempt__isnull=True, finding_id__in=finding_ids)
+    ).order_by("-created_at", "-pk")
+    for explanation in rows:
+        if explanation.attempt_id is not None:
+            own[explanation.item] = explanation
+        else:
+            cached.setdefault(explanation.finding_id, explanation)
     return own, cached
 
 
@@ -77,7 +84,7 @@ def _box(values: Any) -> list[float]:
 
 def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
     result, snapshot = attempt.result, attempt.reference
-    marks = {m.index: m for m in attempt.marks.all() if not m.selected}
+    marks = {m.index: m for m in attempt.marks_list() if not m.selected}
     own, cached = _explanations(attempt)
     job = attempt.explain_job
     waiting = job is not None and not job.is_final

@@ -93,6 +93,13 @@ class LocalizationAttempt(TimeStampedModel):
     def __str__(self) -> str:
         return f"attempt {self.attempt_no} of case {self.case_id} by {self.user_id}"
 
+    def marks_list(self) -> list[Mark]:
+        """The attempt's marks, from memory when the submit just wrote them."""
+        rows = getattr(self, "mark_rows", None)
+        if rows is None:
+            rows = self.mark_rows = list(self.marks.all())
+        return rows
+
     @property
     def ref(self) -> str:
         """How other apps (the score ledger, jobs) name this attempt."""

@@ -154,9 +154,9 @@ def localization_attempt_submit(
 ) -> SubmitOutcome:
     """Score an answer synchronously and store it with its marks, XP and explanation job.
 
-    Replaying an idempotency key returns the first attempt, also when the two requests race (the
-    unique constraint decides). The caller has checked that the player may play ``case`` in
-    ``case_set``.
+    Replaying an idempotency key returns the first attempt, also when the two requests race: the
+    second waits for the player lock, its insert hits the unique key, and the committed attempt is
+    returned. The caller has checked that the player may play ``case`` in ``case_set``.
     """
     key = _key(idempotency_key)
     existing = _existing(user, key, case)
@@ -190,15 +190,15 @@ def _store(
         # One submit at a time per player: attempt numbers stay contiguous and the assessment rule
         # below cannot be raced by two tabs. A player submits a few times a minute at most.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        replay = _existing(user, key, case)
-        if replay is not None:  # the same key committed while this request waited for the lock
-            return SubmitOutcome(replay, False)
         previous = LocalizationAttempt.objects.filter(user=user, case=case)
         if (
             case_set is not None
             and case_set.mode == CaseSetMode.ASSESSMENT
             and previous.filter(case_set=case_set).exists()
         ):
+            replay = _existing(user, key, case)  # the same key committed while we waited
+            if replay is not None:
+                return SubmitOutcome(replay, False)
             raise ApplicationError("You have already answered this case in this assessment.")
         last_no = previous.aggregate(last=Max("attempt_no"))["last"] or 0
         now = timezone.now()
@@ -224,7 +224,8 @@ def _store(
             iou_threshold=result["iou_threshold"],
             post_reveal=last_no > 0,
         )
-        Mark.objects.bulk_create(_mark_rows(attempt, marks))
+        rows = Mark.objects.bulk_create(_mark_rows(attempt, marks))
+        attempt.mark_rows = rows  # the feedback reads them without asking the database again
         if delivery is not None:
             delivery.closed_at = now
             delivery.save(update_fields=["closed_at"])
