@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -197,7 +198,13 @@ def test_websocket_frames_carry_no_answers(client_for, make_user, educator, coho
         await communicator.disconnect()
         return received
 
-    before = async_to_sync(frames)()
+    def in_fresh_thread(coroutine: Any) -> list[Any]:
+        # Playwright's session-wide sync API leaves an event loop on this thread when the e2e
+        # tests ran first; async_to_sync refuses to run under it, so listen from a new thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(async_to_sync(coroutine)).result(timeout=30)
+
+    before = in_fresh_thread(frames)
     assert [leaks(frame) for frame in before if leaks(frame)] == []
     client = client_for(resident)
     body = {
@@ -208,6 +215,6 @@ def test_websocket_frames_carry_no_answers(client_for, make_user, educator, coho
         "api-localize-attempt-submit", kwargs={"set_id": world.practice.pk, "case_id": case.pk}
     )
     assert client.post(url, json.dumps(body), content_type="application/json").status_code == 201
-    after = async_to_sync(frames)()
+    after = in_fresh_thread(frames)
     assert after, "the finished explanation job is announced on reconnect"
     assert all(set(json.loads(frame)) == {"type", "job", "status"} for frame in after)
