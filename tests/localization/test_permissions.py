@@ -183,3 +183,15 @@ def test_submit_needs_a_csrf_token(resident, world):
         api, json.dumps({"idempotency_key": str(uuid.uuid4())}), content_type="application/json"
     )
     assert response.status_code == 403
+
+
+def test_admin_lists_attempts_and_explanations_read_only(client_for, admin_user, resident_attempt):
+    from apps.accounts.models import User
+
+    User.objects.filter(pk=admin_user.pk).update(is_staff=True, is_superuser=True)
+    client = client_for(User.objects.get(pk=admin_user.pk))
+    for model in ("localizationattempt", "explanation"):
+        assert client.get(f"/admin/localization/{model}/").status_code == 200
+    page = client.get(f"/admin/localization/localizationattempt/{resident_attempt.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.get("/admin/localization/localizationattempt/add/").status_code == 403
