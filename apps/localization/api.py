@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
-from apps.cases.selectors import case_for_player, case_set_for_player, case_sets_playable_by
+from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 
 from . import selectors
 from .context import NORMAL_CHOICE, draw_labels, image_urls, select_labels
@@ -313,8 +313,9 @@ class AttemptSubmitApi(APIView):
         summary="Submit an answer: scored at once; 200 with the same attempt on a key replay",
     )
     def post(self, request: Request, set_id: int, case_id: int) -> Response:
-        case_set = case_set_for_player(user=request.user, case_set_id=set_id)
-        case = case_for_player(user=request.user, case_id=case_id, case_set_id=case_set.pk)
+        case_set, case = selectors.playable_case_in_set(
+            user=request.user, case_set_id=set_id, case_id=case_id
+        )
         serializer = SubmitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         outcome = localization_attempt_submit(

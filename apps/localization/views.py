@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import player_required
-from apps.cases.selectors import case_for_player, case_set_for_player, case_sets_playable_by
+from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
 
@@ -54,8 +54,9 @@ def set_summary(request: HttpRequest, set_id: int) -> HttpResponse:
 @player_required
 @require_GET
 def case_page(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
-    case_set = case_set_for_player(user=request.user, case_set_id=set_id)
-    case = case_for_player(user=request.user, case_id=case_id, case_set_id=case_set.pk)
+    case_set, case = selectors.playable_case_in_set(
+        user=request.user, case_set_id=set_id, case_id=case_id
+    )
     if case_set.mode == "assessment":
         answered = selectors.attempt_in_set(user=request.user, case=case, case_set=case_set)
         if answered is not None:  # one answer per case in an assessment
@@ -68,8 +69,9 @@ def case_page(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
 @player_required
 @require_POST
 def submit(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
-    case_set = case_set_for_player(user=request.user, case_set_id=set_id)
-    case = case_for_player(user=request.user, case_id=case_id, case_set_id=case_set.pk)
+    case_set, case = selectors.playable_case_in_set(
+        user=request.user, case_set_id=set_id, case_id=case_id
+    )
     try:
         outcome = localization_attempt_submit(
             user=request.user,
@@ -108,8 +110,9 @@ def _submit_error(
         response["HX-Retarget"] = "#localize-errors"
         response["HX-Reswap"] = "outerHTML"
         return response
-    case_set = case_set_for_player(user=request.user, case_set_id=set_id)
-    case = case_for_player(user=request.user, case_id=case_id, case_set_id=case_set.pk)
+    case_set, case = selectors.playable_case_in_set(
+        user=request.user, case_set_id=set_id, case_id=case_id
+    )
     delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
     context.update(case_page_context(case=case, case_set=case_set, delivery=delivery))
     return render_page(request, "localization/case.html", context, status=400, no_store=True)
