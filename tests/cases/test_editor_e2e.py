@@ -22,7 +22,9 @@ SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationF
 
 
 def _readers(case: Any) -> list[tuple[str, int, str]]:
-    rows = FindingBox.objects.filter(finding__case=case).values_list("finding__label", "region", "reader")
+    rows = FindingBox.objects.filter(finding__case=case).values_list(
+        "finding__label", "region", "reader"
+    )
     return sorted(rows)
 
 
@@ -30,8 +32,12 @@ def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None: 
     page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
     case = make_case(educator, published=False, with_truth=False)
     finding = Finding.objects.create(case=case, label="Nodule")
-    FindingBox.objects.create(finding=finding, region=0, reader="R8", x1=0.1, y1=0.1, x2=0.3, y2=0.3)
-    FindingBox.objects.create(finding=finding, region=0, reader="R9", x1=0.11, y1=0.1, x2=0.31, y2=0.29)
+    FindingBox.objects.create(
+        finding=finding, region=0, reader="R8", x1=0.1, y1=0.1, x2=0.3, y2=0.3
+    )
+    FindingBox.objects.create(
+        finding=finding, region=0, reader="R9", x1=0.11, y1=0.1, x2=0.31, y2=0.29
+    )
     before = _readers(case)
 
     page.goto(f"{live_server.url}/accounts/login/")

@@ -27,9 +27,15 @@ def test_recording_is_idempotent_and_replays_earn_base_xp(resident: Any, educato
     from apps.cases.models import Case
 
     case = Case.objects.create(title="c", owner=educator)
-    first = score_event_record(user=resident, kind="localize", case=case, attempt_ref="a:1", score=1.0)
-    again = score_event_record(user=resident, kind="localize", case=case, attempt_ref="a:1", score=0.0)
-    replay = score_event_record(user=resident, kind="localize", case=case, attempt_ref="a:2", score=1.0)
+    first = score_event_record(
+        user=resident, kind="localize", case=case, attempt_ref="a:1", score=1.0
+    )
+    again = score_event_record(
+        user=resident, kind="localize", case=case, attempt_ref="a:1", score=0.0
+    )
+    replay = score_event_record(
+        user=resident, kind="localize", case=case, attempt_ref="a:2", score=1.0
+    )
     assert again.pk == first.pk
     assert replay.xp == BASE_XP < first.xp
     stats = player_stats(user=resident)
