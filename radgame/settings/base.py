@@ -14,7 +14,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_float, env_int, env_list, env_secret, env_str
+from .env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("RADGAME_VAR_DIR", str(BASE_DIR / "var")))
@@ -94,10 +94,22 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        # Under ASGI each request runs in its own thread: persistent per-thread connections pile
+        # up until Postgres refuses more. Close them per request, or pool them (DB_POOL).
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", False):
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "DB_POOL needs DB_CONN_MAX_AGE=0: the pool keeps the connections"
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX", 20, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves ASGI requests and in-process jobs from one file: WAL lets reads
     # run beside a write, IMMEDIATE transactions queue writers instead of failing with "locked".

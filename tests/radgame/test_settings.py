@@ -132,3 +132,26 @@ def test_service_urls_switch_to_the_distributed_deployment() -> None:
         "redis://cache:6379/0",
         "False",
     ]
+
+
+def test_postgres_connections_are_pooled_on_request() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.DATABASES['default']['CONN_MAX_AGE'], s.DATABASES['default']['OPTIONS'].get('pool'))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "radgame.settings.base",
+        "DATABASE_URL": "postgres://u@db:5432/radgame",
+        "DB_POOL": "true",
+        "DB_POOL_MAX": "7",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.startswith("0 {") and "'max_size': 7" in out
+    env["DB_CONN_MAX_AGE"] = "60"
+    failed = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert failed.returncode != 0 and "DB_POOL needs DB_CONN_MAX_AGE=0" in failed.stderr
