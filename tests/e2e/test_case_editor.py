@@ -14,7 +14,6 @@ import pytest
 from apps.cases.models import Finding, FindingBox
 from tests.cases.factories import make_case
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import chromium_browser, make_page, page, page_problems  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -28,7 +27,7 @@ def _readers(case: Any) -> list[tuple[str, int, str]]:
     return sorted(rows)
 
 
-def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:  # noqa: F811
+def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:
     page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
     case = make_case(educator, published=False, with_truth=False)
     finding = Finding.objects.create(case=case, label="Nodule")
