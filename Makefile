@@ -37,12 +37,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py check
+	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py check
 
 ml-tests: install
 	# ml must run without Django.
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest tests/ml -p no:django -q -m "not slow"
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest tests/ml -p no:django -q -m "not slow" \
+		-W "ignore:Unknown config option:pytest.PytestConfigWarning"
 
 django-tests: install
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "not slow and not e2e"
