@@ -50,7 +50,7 @@ def _canonical(label: str) -> str:
 
 
 def scoring_reference(*, case: Case, iou_threshold: float | None) -> ScoringReference:
-    answers = case_answers(case=case, iou_threshold=iou_threshold)
+    answers = case_answers(case=case, iou_threshold=iou_threshold, with_report=False)
     reference = reference_for_scoring(answers)
     ids = _finding_ids(case, answers)
     by_label_mode = {}

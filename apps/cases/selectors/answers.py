@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
+from apps.cases.models import Case, Finding, ReferenceReport
 
 Box = list[float]
 
@@ -24,6 +24,8 @@ class AnswerFinding:
     localizable: bool
     sentence: str = ""
     regions: list[list[Box]] = field(default_factory=list)
+    # The Finding row's key: the Localize feedback snapshot records it beside each scored finding.
+    id: int | None = None
 
     @property
     def scored_as_drawn(self) -> bool:
@@ -61,18 +63,40 @@ class CaseAnswers:
 
 
 def _findings(case: Case) -> list[AnswerFinding]:
-    findings = Finding.objects.filter(case=case).order_by("position", "pk")
+    # One query: each finding LEFT JOINed to its boxes (a select finding has none), in finding,
+    # region, reader order. This runs in every Localize submit, so it is kept to one round trip.
+    rows = (
+        Finding.objects.filter(case=case)
+        .order_by("position", "pk", "boxes__region", "boxes__pk")
+        .values_list(
+            "pk",
+            "label",
+            "localizable",
+            "sentence",
+            "boxes__region",
+            "boxes__x1",
+            "boxes__y1",
+            "boxes__x2",
+            "boxes__y2",
+        )
+    )
+    order: list[tuple[int, str, bool, str]] = []
     boxes: dict[int, dict[int, list[Box]]] = {}
-    for box in FindingBox.objects.filter(finding__case=case).order_by("finding", "region", "pk"):
-        boxes.setdefault(box.finding_id, {}).setdefault(box.region, []).append(box.box)
+    for pk, label, localizable, sentence, region, x1, y1, x2, y2 in rows:
+        if pk not in boxes:
+            order.append((pk, label, localizable, sentence))
+            boxes[pk] = {}
+        if region is not None:
+            boxes[pk].setdefault(region, []).append([x1, y1, x2, y2])
     return [
         AnswerFinding(
-            label=finding.label,
-            localizable=finding.localizable,
-            sentence=finding.sentence,
-            regions=[regions for _, regions in sorted(boxes.get(finding.pk, {}).items())],
+            label=label,
+            localizable=localizable,
+            sentence=sentence,
+            regions=[regions for _, regions in sorted(boxes[pk].items())],
+            id=pk,
         )
-        for finding in findings
+        for pk, label, localizable, sentence in order
     ]
 
 
@@ -89,9 +113,12 @@ def _report(case: Case) -> AnswerReport | None:
     )
 
 
-def case_answers(*, case: Case, iou_threshold: float | None = None) -> CaseAnswers:
+def case_answers(
+    *, case: Case, iou_threshold: float | None = None, with_report: bool = True
+) -> CaseAnswers:
     """Findings with boxes grouped by region, the reference report, normality, IoU threshold
-    (the case set's when given, else the site default)."""
+    (the case set's when given, else the site default). Scoring passes ``with_report=False``:
+    it never reads the report, and the query is one of the Localize submit's hot path."""
     threshold = (
         iou_threshold if iou_threshold is not None else settings.RADGAME_DEFAULT_IOU_THRESHOLD
     )
@@ -100,7 +127,7 @@ def case_answers(*, case: Case, iou_threshold: float | None = None) -> CaseAnswe
         is_normal=case.is_normal,
         iou_threshold=float(threshold),
         findings=_findings(case),
-        report=_report(case),
+        report=_report(case) if with_report else None,
     )
 
 
