@@ -313,8 +313,10 @@ class AttemptSubmitApi(APIView):
         summary="Submit an answer: scored at once; 200 with the same attempt on a key replay",
     )
     def post(self, request: Request, set_id: int, case_id: int) -> Response:
+        # No image prefetch: the JSON reply has no image, and an explanation job (not every
+        # submit needs one) reads the first image itself.
         case_set, case = selectors.playable_case_in_set(
-            user=request.user, case_set_id=set_id, case_id=case_id
+            user=request.user, case_set_id=set_id, case_id=case_id, with_images=False
         )
         serializer = SubmitInput(data=request.data)
         serializer.is_valid(raise_exception=True)

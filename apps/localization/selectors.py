@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, Q
 from django.http import Http404
 
 from apps.cases.models import Case, CaseSet, CaseSetMode
-from apps.cases.selectors import case_for_player, case_set_cases
+from apps.cases.selectors import case_in_set_for_player, case_set_cases
 
 from .models import LocalizationAttempt
 
@@ -56,14 +56,18 @@ def set_progress_for(*, user: Any, case_sets: list[CaseSet]) -> dict[int, SetPro
     return out
 
 
-def playable_case_in_set(*, user: Any, case_set_id: int, case_id: int) -> tuple[CaseSet, Case]:
+def playable_case_in_set(
+    *, user: Any, case_set_id: int, case_id: int, with_images: bool = True
+) -> tuple[CaseSet, Case]:
     """The set and the case, when the player may play that case in that set; 404 otherwise.
 
-    One visibility check, not two: ``case_for_player`` only finds a case through a set the user
-    may play, so the set is then read by its key (this is the submit's hot path).
+    One visibility check in one query (this is the submit's hot path): the set item is read with
+    its set and case, and the set must be one the user may play. Images are prefetched unless
+    ``with_images=False``.
     """
-    case = case_for_player(user=user, case_id=case_id, case_set_id=case_set_id)
-    return CaseSet.objects.get(pk=case_set_id), case
+    return case_in_set_for_player(
+        user=user, case_set_id=case_set_id, case_id=case_id, with_images=with_images
+    )
 
 
 def played_case_ids(*, user: Any, case_set: CaseSet) -> set[int]:

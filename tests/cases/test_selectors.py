@@ -75,6 +75,31 @@ def test_case_for_player_404s(world: dict[str, Any]) -> None:
         selectors.case_set_for_player(user=resident, case_set_id=world["private"].pk)
 
 
+def test_case_in_set_for_player_one_query_and_404s(
+    world: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    resident, published, assigned = world["resident"], world["published"], world["assigned"]
+    with django_assert_num_queries(1):  # the submit's hot path: set, case and visibility at once
+        case_set, case = selectors.case_in_set_for_player(
+            user=resident, case_set_id=assigned.pk, case_id=published.pk, with_images=False
+        )
+    assert (case_set.pk, case.pk) == (assigned.pk, published.pk)
+    assert "findings" not in getattr(case, "_prefetched_objects_cache", {})
+    _, with_images = selectors.case_in_set_for_player(
+        user=resident, case_set_id=assigned.pk, case_id=published.pk
+    )
+    assert "images" in with_images._prefetched_objects_cache
+    refused = [
+        (resident, assigned.pk, world["draft"].pk),  # a draft in a playable set
+        (world["other_resident"], assigned.pk, published.pk),  # a set not assigned to them
+        (resident, world["shared"].pk, published.pk),  # a case not in that set
+        (resident, world["private"].pk, world["private"].items.get().case_id),
+    ]
+    for user, set_id, case_id in refused:
+        with pytest.raises(Http404):
+            selectors.case_in_set_for_player(user=user, case_set_id=set_id, case_id=case_id)
+
+
 def test_image_for_viewer(world: dict[str, Any]) -> None:
     image = world["published"].images.get()
     assert selectors.image_for_viewer(user=world["resident"], image_id=image.pk) == image
@@ -91,6 +116,9 @@ def test_image_for_viewer(world: dict[str, Any]) -> None:
 def test_answers_and_reference(world: dict[str, Any]) -> None:
     answers = selectors.case_answers(case=world["published"])
     assert answers.findings[0].regions == [[[CANARY_BOX, 0.2, 0.4, 0.5]]]
+    assert answers.findings[0].id == world["published"].findings.get().pk
+    assert answers.report is not None
+    assert selectors.case_answers(case=world["published"], with_report=False).report is None
     reference = selectors.reference_for_scoring(world["published"], 0.5)
     assert reference == {
         "findings": [

@@ -19,6 +19,7 @@ from apps.cases.selectors.library import (
 )
 from apps.cases.selectors.play import (
     case_for_player,
+    case_in_set_for_player,
     case_set_cases,
     case_set_for_player,
     case_sets_playable_by,
@@ -33,6 +34,7 @@ __all__ = [
     "case_for_manager",
     "case_for_player",
     "case_image_for_manager",
+    "case_in_set_for_player",
     "case_set_cases",
     "case_set_for_manager",
     "case_set_for_player",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin, is_educator, is_player
@@ -35,22 +35,30 @@ def _has_published_case() -> Exists:
     )
 
 
-def case_sets_playable_by(*, user: Any) -> QuerySet[CaseSet]:
-    queryset = CaseSet.objects.filter(_has_published_case()).select_related("owner")
+def _may_play(user: Any, prefix: str = "") -> Q | None:
+    """The visibility rule on a set, as a filter: on CaseSet itself (``prefix=""``) or on a model
+    that points at one (``prefix="case_set__"``); None when the user plays nothing. One rule for
+    both, so the submit's one-query check cannot drift from the set list."""
     if not is_player(user):
-        return queryset.none()
+        return None
     if is_admin(user):
-        return queryset
+        return Q()
     assigned = Exists(
         Assignment.objects.filter(
-            case_set=OuterRef("pk"),
+            case_set=OuterRef(f"{prefix}pk"),
             cohort__in=Membership.objects.filter(user=user).values("cohort_id"),
         )
     )
     visible = Q(assigned)
     if is_educator(user):
-        visible |= Q(owner=user) | Q(shared=True)
-    return queryset.filter(visible)
+        visible |= Q(**{f"{prefix}owner": user}) | Q(**{f"{prefix}shared": True})
+    return visible
+
+
+def case_sets_playable_by(*, user: Any) -> QuerySet[CaseSet]:
+    queryset = CaseSet.objects.filter(_has_published_case()).select_related("owner")
+    visible = _may_play(user)
+    return queryset.none() if visible is None else queryset.filter(visible)
 
 
 def case_set_for_player(*, user: Any, case_set_id: int) -> CaseSet:
@@ -92,6 +100,36 @@ def case_for_player(*, user: Any, case_id: int, case_set_id: int | None = None) 
     if case is None:
         raise Http404("No such case")
     return case
+
+
+def case_in_set_for_player(
+    *, user: Any, case_set_id: int, case_id: int, with_images: bool = True
+) -> tuple[CaseSet, Case]:
+    """The set and a published case in it, when the user may play that set; 404 otherwise.
+
+    One query (the set item joined to both, the visibility rule as a subquery), for the Localize
+    submit's hot path, plus the images unless ``with_images=False`` (the JSON submit only needs
+    them when it asks for explanations). Never any answers.
+    """
+    visible = _may_play(user, "case_set__")
+    if visible is None:
+        raise Http404("No such case")
+    item = (
+        CaseSetItem.objects.filter(
+            visible,
+            case_set_id=case_set_id,
+            case_id=case_id,
+            # A published case in the set also makes the set playable (case_sets_playable_by).
+            case__status=CaseStatus.PUBLISHED,
+        )
+        .select_related("case", "case_set")
+        .first()
+    )
+    if item is None:
+        raise Http404("No such case")
+    if with_images:
+        prefetch_related_objects([item.case], _IMAGES)
+    return item.case_set, item.case
 
 
 def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
