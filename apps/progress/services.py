@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from .models import ScoreEvent
 
@@ -32,10 +33,17 @@ def score_event_record(
     case_set: Any = None,
     details: dict[str, Any] | None = None,
 ) -> ScoreEvent:
-    existing = ScoreEvent.objects.filter(attempt_ref=attempt_ref).first()
-    if existing is not None:
-        return existing
-    first_attempt = not ScoreEvent.objects.filter(user=user, kind=kind, case=case).exists()
+    # One read answers both questions (this runs in every submit): was this attempt recorded
+    # already (a redelivery: return that row), and is it the player's first of this kind at this
+    # case. The attempt's own row, if any, sorts first.
+    prior = (
+        ScoreEvent.objects.filter(Q(attempt_ref=attempt_ref) | Q(user=user, kind=kind, case=case))
+        .order_by(models.Case(models.When(attempt_ref=attempt_ref, then=0), default=1))
+        .first()
+    )
+    if prior is not None and prior.attempt_ref == attempt_ref:
+        return prior
+    first_attempt = prior is None
     try:
         with transaction.atomic():
             return ScoreEvent.objects.create(
