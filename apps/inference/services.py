@@ -33,12 +33,19 @@ def user_group(user_id: int) -> str:
 
 
 def inference_job_dispatch(
-    *, kind: str, payload: dict[str, Any], owner: Any = None, subject: str = ""
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    owner: Any = None,
+    subject: str = "",
+    subject_is_new: bool = False,
 ) -> Job:
     """Record a job in the caller's transaction and send it once that transaction commits.
 
     The row is the outbox: if the publish fails after commit, the job stays pending and the sweeper
     sends it later. A second dispatch for the same (kind, subject) returns the first job.
+    ``subject_is_new=True`` says the subject names a row the caller created in this transaction,
+    so no job can have it yet and the look-up is skipped (the unique constraint still stands).
     """
     if kind.startswith(WEB_KIND_PREFIX):
         if web_handler_for(kind) is None:
@@ -48,7 +55,7 @@ def inference_job_dispatch(
             spec_for(kind)
         except UnknownTaskError as exc:
             raise ApplicationError(str(exc)) from exc
-    if subject:
+    if subject and not subject_is_new:
         existing = Job.objects.filter(kind=kind, subject=subject).first()
         if existing is not None:
             return existing

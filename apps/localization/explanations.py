@@ -36,7 +36,8 @@ ATTEMPT_SUBJECT = "localization.attempt:"
 
 def _case_context(case: Case) -> dict[str, Any]:
     """What every request about this case carries: the view, the patient, the image to look at."""
-    images = sorted(case.images.all(), key=lambda image: image.position)  # prefetched by play
+    # Prefetched by the player selectors, or read here (the JSON submit skips the prefetch).
+    images = sorted(case.images.all(), key=lambda image: image.position)
     image = images[0] if images else None
     sex = case.patient_sex if case.patient_sex in ("M", "F", "O") else None
     return {
@@ -120,8 +121,9 @@ def attempt_explain_requests(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Requests for what this attempt got wrong that no cached explanation answers."""
     result, snapshot = attempt.result, attempt.reference
-    context = _case_context(attempt.case)
     regions = result.get("regions", [])
+    # The fields of each request; the case context (which may read the image) is added at the
+    # end, and only when something needs words: most submits of a good reader need none.
     requests: list[dict[str, Any]] = []
     items: list[str] = []
     mislabelled_marks = set()
@@ -131,15 +133,14 @@ def attempt_explain_requests(
         region = regions[entry["region"]]
         finding = snapshot[region["finding"]]
         requests.append(
-            _request(
-                context,
-                label=entry["true_label"],
-                error=ErrorKind.MISLABELLED,
-                box=first_box(finding["regions"], region["index"]),
-                sentence=finding["sentence"],
-                marked_label=entry["marked_label"],
-                marked_box=boxes[mark]["box"],
-            )
+            {
+                "label": entry["true_label"],
+                "error": ErrorKind.MISLABELLED,
+                "box": first_box(finding["regions"], region["index"]),
+                "sentence": finding["sentence"],
+                "marked_label": entry["marked_label"],
+                "marked_box": boxes[mark]["box"],
+            }
         )
         items.append(f"mislabelled:{mark}")
     for entry in result.get("false_positives", []):
@@ -147,13 +148,12 @@ def attempt_explain_requests(
         if mark is not None and mark in mislabelled_marks:
             continue
         requests.append(
-            _request(
-                context,
-                label=entry["label"],
-                error=ErrorKind.FALSE_POSITIVE,
-                marked_label=entry["label"],
-                marked_box=boxes[mark]["box"] if mark is not None else None,
-            )
+            {
+                "label": entry["label"],
+                "error": ErrorKind.FALSE_POSITIVE,
+                "marked_label": entry["label"],
+                "marked_box": boxes[mark]["box"] if mark is not None else None,
+            }
         )
         items.append(f"fp:{mark}" if mark is not None else f"fp:select:{entry['label']}")
     missed = _missed_findings(result, snapshot)
@@ -162,16 +162,20 @@ def attempt_explain_requests(
         if finding["finding_id"] in cached:
             continue
         requests.append(
-            _request(
-                context,
-                label=finding["label"],
-                error=ErrorKind.MISSED,
-                box=first_box(finding["regions"], region_index) if finding["localizable"] else None,
-                sentence=finding["sentence"],
-            )
+            {
+                "label": finding["label"],
+                "error": ErrorKind.MISSED,
+                "box": first_box(finding["regions"], region_index)
+                if finding["localizable"]
+                else None,
+                "sentence": finding["sentence"],
+            }
         )
         items.append(f"missed:{finding['finding_id']}")
-    return requests, items
+    if not requests:
+        return [], []
+    context = _case_context(attempt.case)
+    return [_request(context, **fields) for fields in requests], items
 
 
 def _missed_findings(
@@ -209,6 +213,7 @@ def localization_attempt_explanations_dispatch(
         payload={"requests": requests, "items": items},
         owner=attempt.user,
         subject=f"{ATTEMPT_SUBJECT}{attempt.pk}",
+        subject_is_new=True,  # the submit created the attempt in this transaction
     )
 
 
