@@ -85,12 +85,16 @@ def _box(values: Any) -> list[float]:
 def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
     result, snapshot = attempt.result, attempt.reference
     marks = {m.index: m for m in attempt.marks_list() if not m.selected}
-    own, cached = _explanations(attempt)
+    # Read on the first card that needs words: a clean answer (all hits) asks nothing more.
+    words: list[tuple[dict[str, Explanation], dict[int, Explanation]]] = []
     job = attempt.explain_job
     waiting = job is not None and not job.is_final
     feedback = Feedback(attempt=attempt, job_status=job.status if job is not None else "")
 
     def explain(card: Card, item: str, finding_id: int | None = None) -> Card:
+        if not words:
+            words.append(_explanations(attempt))
+        own, cached = words[0]
         card.explanation = (cached.get(finding_id) if finding_id is not None else None) or own.get(
             item
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from apps.cases.models import Case, CaseSet, CaseSetMode
@@ -189,18 +189,21 @@ def _store(
     with transaction.atomic():
         # One submit at a time per player: attempt numbers stay contiguous and the assessment rule
         # below cannot be raced by two tabs. A player submits a few times a minute at most.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        # Only the key is read: the lock is the point, the row is already in hand.
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
         previous = LocalizationAttempt.objects.filter(user=user, case=case)
-        if (
-            case_set is not None
-            and case_set.mode == CaseSetMode.ASSESSMENT
-            and previous.filter(case_set=case_set).exists()
-        ):
+        assessment = case_set is not None and case_set.mode == CaseSetMode.ASSESSMENT
+        # One read for the attempt number and, in an assessment, whether this set has an answer.
+        seen = previous.aggregate(
+            last=Max("attempt_no"),
+            **({"in_set": Count("pk", filter=Q(case_set=case_set))} if assessment else {}),
+        )
+        if seen.get("in_set"):
             replay = _existing(user, key, case)  # the same key committed while we waited
             if replay is not None:
                 return SubmitOutcome(replay, False)
             raise ApplicationError("You have already answered this case in this assessment.")
-        last_no = previous.aggregate(last=Max("attempt_no"))["last"] or 0
+        last_no = seen["last"] or 0
         now = timezone.now()
         delivery = (
             CaseDelivery.objects.select_for_update()
@@ -227,8 +230,7 @@ def _store(
         rows = Mark.objects.bulk_create(_mark_rows(attempt, marks))
         attempt.mark_rows = rows  # the feedback reads them without asking the database again
         if delivery is not None:
-            delivery.closed_at = now
-            delivery.save(update_fields=["closed_at"])
+            CaseDelivery.objects.filter(pk=delivery.pk).update(closed_at=now)
         event = score_event_record(
             user=user,
             kind="localize",
