@@ -129,6 +129,9 @@ if REDIS_URL:
             "LOCATION": env_str("CACHE_URL", REDIS_URL),
         }
     }
+    # Every request reads its session: from Redis, not Postgres. The database stays the source of
+    # truth (cached_db writes through and falls back to it on a miss).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
