@@ -12,7 +12,7 @@ from django.urls import reverse
 from apps.localization.models import LocalizationAttempt
 from apps.progress.models import ScoreEvent
 
-from .conftest import NODULE_BOX
+from .conftest import EFFUSION_BOX, NODULE_BOX
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,34 @@ def test_submit_scores_and_replays(client_for, resident, world):
     detail = client.get(reverse("api-localize-attempt", kwargs={"attempt_id": data["id"]}))
     assert detail.status_code == 200 and detail.json()["id"] == data["id"]
     assert detail["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("marks", "budget"),
+    [
+        # All hits: no explanation job, no explanation read.
+        ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
+          EFFUSION_BOX}]}, 17),
+        # A stray box: the job is recorded in the same transaction, the image is read for it.
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 21),
+    ],
+)  # fmt: skip
+def test_submit_query_budget(client_for, resident, world, marks, budget):
+    """The submit is the hot path under load (bench/localize.py --section load): keep its
+    queries counted. The budget includes the session, the user and the in-process job run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(resident)
+    url = reverse(
+        "api-localize-attempt-submit",
+        kwargs={"set_id": world.practice.pk, "case_id": world.case.pk},
+    )
+    body = {"marks": marks, "selected": ["Emphysema"], "idempotency_key": str(uuid.uuid4())}
+    with CaptureQueriesContext(connection) as queries:
+        response = post_json(client, url, body)
+    assert response.status_code == 201, response.content
+    assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
 
 
 @pytest.mark.parametrize(
