@@ -47,6 +47,10 @@ class Phase:
     errors: list[str] = field(default_factory=list)
     created: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    # CPU seconds spent while the phase was measured: the server's processes, and the whole
+    # machine (server, Postgres, Redis and this client together).
+    server_cpu: float = 0.0
+    machine_cpu: float = 0.0
 
     def row(self) -> str:
         lat = sorted(self.latencies)
@@ -60,6 +64,8 @@ class Phase:
         return (
             f"{self.name:<34}{len(lat):>7}{rate:>9.1f}/s  p50 {pct(50):6.1f}  p95 {pct(95):6.1f}"
             f"  p99 {pct(99):6.1f}  max {lat[-1] * 1000:6.1f} ms  errors {len(self.errors)}"
+            f"\n{'':<34}CPU per submit: server {1000 * self.server_cpu / len(lat):5.1f} ms, "
+            f"whole machine {1000 * self.machine_cpu / len(lat):5.1f} ms"
         )
 
     def p95_ms(self) -> float:
@@ -69,6 +75,37 @@ class Phase:
 def _percentile(ordered: list[float], p: float) -> float:
     """Nearest-rank percentile of sorted seconds, in milliseconds."""
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+class CpuMeter:
+    """CPU seconds from /proc: the server's process group (uvicorn and its workers) and the whole
+    machine (busy time of every core), so a phase can say what one submit costs."""
+
+    def __init__(self, server_pgid: int) -> None:
+        self.pgid = server_pgid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def server(self) -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            if int(fields[2]) == self.pgid:  # pgrp, then utime and stime at 11 and 12
+                total += int(fields[11]) + int(fields[12])
+        return total / self.tick
+
+    def machine(self) -> float:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(values[:8]) - values[3] - values[4]) / self.tick  # all but idle and iowait
+
+    def snapshot(self) -> tuple[float, float]:
+        return self.server(), self.machine()
+
+    def charge(self, phase: Phase, start: tuple[float, float]) -> None:
+        end = self.snapshot()
+        phase.server_cpu, phase.machine_cpu = end[0] - start[0], end[1] - start[1]
 
 
 # ---------------------------------------------------------------------------- orchestration
@@ -109,8 +146,9 @@ def _environment(args: argparse.Namespace, work: Path, jobs: str, pool: bool) ->
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "radgame.settings.base",
-        # "?pool=true" turns on Django's psycopg connection pool (needs psycopg-pool).
-        "DATABASE_URL": f"{args.pg_server}/{args.bench_db}" + ("?pool=true" if pool else ""),
+        "DATABASE_URL": f"{args.pg_server}/{args.bench_db}",
+        # Django's psycopg connection pool, as the settings offer it (needs psycopg-pool).
+        "DB_POOL": "true" if pool else "false",
         "RADGAME_VAR_DIR": str(work),
         "MEDIA_ROOT": str(work / "media"),
         "LOG_LEVEL": "WARNING",
@@ -164,8 +202,9 @@ def _count(db_url: str, sent_keys: set[str], created_ids: list[int]) -> dict[str
 
 
 class Load:
-    def __init__(self, base: str, data: dict[str, Any], seed_value: int) -> None:
+    def __init__(self, base: str, data: dict[str, Any], seed_value: int, cpu: CpuMeter) -> None:
         self.base = base
+        self.cpu = cpu
         self.set_id = data["set_id"]
         self.cases = data["cases"]
         self.sessions = data["sessions"]
@@ -229,18 +268,24 @@ class Load:
         phase = Phase(f"closed loop, {connections} connection{'s' if connections > 1 else ''}")
         start = time.perf_counter()
         measure_from, stop = start + warmup, start + warmup + seconds
+        cpu_from: list[tuple[float, float]] = []
 
         async def worker() -> None:
             while time.perf_counter() < stop:
                 await self.one(client, phase if time.perf_counter() >= measure_from else None)
 
-        await asyncio.gather(*(worker() for _ in range(connections)))
+        async def meter() -> None:
+            await asyncio.sleep(warmup)
+            cpu_from.append(self.cpu.snapshot())
+
+        await asyncio.gather(meter(), *(worker() for _ in range(connections)))
         phase.seconds = time.perf_counter() - measure_from
+        self.cpu.charge(phase, cpu_from[0])
         return phase
 
     async def cohort(self, client: Any, residents: int, every: float, seconds: float) -> Phase:
         phase = Phase(f"realistic: {residents} residents / ~{every:g} s")
-        start = time.perf_counter()
+        start, cpu_from = time.perf_counter(), self.cpu.snapshot()
         stop = start + seconds
 
         async def resident(n: int) -> None:
@@ -251,6 +296,7 @@ class Load:
 
         await asyncio.gather(*(resident(n) for n in range(residents)))
         phase.seconds = time.perf_counter() - start
+        self.cpu.charge(phase, cpu_from)
         return phase
 
 
@@ -303,7 +349,8 @@ def section_load(args: argparse.Namespace) -> None:
 
 
 def _run_once(args: argparse.Namespace, jobs: str, pool: bool) -> None:
-    print(f"-- database connections: {'psycopg pool (?pool=true)' if pool else 'one per request'}")
+    connections = "psycopg pool (DB_POOL=true)" if pool else "one per request"
+    print(f"-- database connections: {connections}")
     with tempfile.TemporaryDirectory(prefix="radgame-bench-") as tmp:
         work = Path(tmp)
         (work / "media").mkdir()
@@ -324,7 +371,7 @@ def _run_once(args: argparse.Namespace, jobs: str, pool: bool) -> None:
         )  # fmt: skip
         try:
             _wait_up(port, server)
-            load = Load(f"http://127.0.0.1:{port}", data, args.seed)
+            load = Load(f"http://127.0.0.1:{port}", data, args.seed, CpuMeter(server.pid))
             phases = asyncio.run(_measure(port, args, load))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
