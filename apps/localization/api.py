@@ -16,10 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
+from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 
 from . import selectors
-from .context import NORMAL_CHOICE, draw_labels, image_urls, select_labels
+from .context import NORMAL_CHOICE, draw_labels, select_labels
 from .feedback import attempt_feedback, card_json
 from .models import LocalizationAttempt
 from .services import MAX_SELECTED, localization_attempt_submit, localization_delivery_open
@@ -71,25 +72,6 @@ class SetListApi(APIView):
 # ---------------------------------------------------------------- delivery
 
 
-class ImageOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    display_url = serializers.CharField()
-    pixels16_url = serializers.CharField(allow_blank=True)
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    window_presets = serializers.JSONField()
-
-
-class CaseOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    patient_age = serializers.IntegerField(allow_null=True)
-    patient_sex = serializers.CharField(allow_blank=True)
-    view = serializers.CharField(allow_blank=True)
-    indication = serializers.CharField(allow_blank=True)
-    images = ImageOutput(many=True)
-
-
 class DeliveryOutput(serializers.Serializer):
     id = serializers.IntegerField()
     delivered_at = serializers.DateTimeField()
@@ -105,7 +87,7 @@ class LabelsOutput(serializers.Serializer):
 class NextCaseOutput(serializers.Serializer):
     finished = serializers.BooleanField()
     delivery = DeliveryOutput(allow_null=True)
-    case = CaseOutput(allow_null=True)
+    case = PlayerCaseOutput(allow_null=True)
     labels = LabelsOutput()
     submit_url = serializers.CharField(allow_null=True)
 
@@ -134,31 +116,11 @@ class NextCaseApi(APIView):
         if case is not None:
             delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
             data["delivery"] = delivery
-            data["case"] = {
-                "id": case.pk,
-                "title": case.title,
-                "patient_age": case.patient_age,
-                "patient_sex": case.patient_sex,
-                "view": case.view,
-                "indication": case.indication,
-                "images": [_image(image) for image in case.images.all()],
-            }
+            data["case"] = player_case_data(case)
             data["submit_url"] = reverse(
                 "api-localize-attempt-submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
             )
         return _no_store(Response(NextCaseOutput(data).data))
-
-
-def _image(image: Any) -> dict[str, Any]:
-    urls = image_urls(image)
-    return {
-        "id": image.pk,
-        "display_url": urls["display"],
-        "pixels16_url": urls["pixels16"],
-        "width": urls["width"],
-        "height": urls["height"],
-        "window_presets": urls["window_presets"],
-    }
 
 
 # ---------------------------------------------------------------- attempts

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
+from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_answers
 
 from . import selectors, services
@@ -36,28 +37,10 @@ class ReportSetOutput(serializers.Serializer):
     done = serializers.IntegerField()
 
 
-class ReportImageOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    url = serializers.CharField()
-    pixels16_url = serializers.CharField(allow_null=True)
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-    window_presets = serializers.JSONField()
-
-
-class ReportCaseOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    age = serializers.IntegerField(allow_null=True)
-    sex = serializers.CharField()
-    view = serializers.CharField()
-    indication = serializers.CharField()
-    images = ReportImageOutput(many=True)
-
-
 class ReportNextCaseOutput(serializers.Serializer):
     case_set_id = serializers.IntegerField()
     done = serializers.BooleanField()
-    case = ReportCaseOutput(allow_null=True)
+    case = PlayerCaseOutput(allow_null=True)
     draft = serializers.CharField(allow_blank=True)
 
 
@@ -129,30 +112,6 @@ class ReportAttemptOutput(serializers.Serializer):
 # -------------------------------------------------------------------------------- assemblers
 
 
-def _case_data(case: Any) -> dict[str, Any]:
-    images = [
-        {
-            "id": image.pk,
-            "url": reverse("cases:image", args=[image.pk, "display"]),
-            "pixels16_url": reverse("cases:image", args=[image.pk, "pixels16"])
-            if image.pixels16
-            else None,
-            "width": image.display_width,
-            "height": image.display_height,
-            "window_presets": image.window_presets or [],
-        }
-        for image in case.images.all()
-    ]
-    return {
-        "id": case.pk,
-        "age": case.patient_age,
-        "sex": case.get_patient_sex_display(),
-        "view": case.view,
-        "indication": case.indication,
-        "images": images,
-    }
-
-
 def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
@@ -218,7 +177,7 @@ class ReportNextCaseApi(APIView):
         data = {
             "case_set_id": case_set.pk,
             "done": case is None,
-            "case": _case_data(case) if case is not None else None,
+            "case": player_case_data(case) if case is not None else None,
             "draft": draft.text if draft is not None else "",
         }
         return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)

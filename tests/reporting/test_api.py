@@ -110,10 +110,10 @@ def test_next_case_carries_the_study_and_no_answers(
     assert data["done"] is False and data["case_set_id"] == report_set.pk
     case = data["case"]
     assert case["id"] == report_case.pk
-    assert (case["age"], case["sex"], case["view"]) == (54, "Female", "PA")
+    assert (case["patient_age"], case["patient_sex"], case["view"]) == (54, "F", "PA")
     assert case["indication"] == "Cough and fever for three days."
     image = report_case.images.get()
-    assert case["images"][0]["url"] == reverse("cases:image", args=[image.pk, "display"])
+    assert case["images"][0]["display_url"] == reverse("cases:image", args=[image.pk, "display"])
     assert case["images"][0]["pixels16_url"] is None
     assert CANARY not in response.content.decode()
     assert "reference" not in json.dumps(data).lower()

@@ -1,0 +1,62 @@
+"""What a player's client is told about a case before answering: the study, never the answers.
+
+Both exercises (Localize and Report) deliver cases through these serializers, so an API client sees
+one shape for a case and its images whichever exercise it plays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from .models import Case, CaseImage
+
+
+class PlayerImageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_url = serializers.CharField()
+    pixels16_url = serializers.CharField(allow_null=True)
+    width = serializers.IntegerField(help_text="Width of the display image, in pixels")
+    height = serializers.IntegerField(help_text="Height of the display image, in pixels")
+    window_presets = serializers.JSONField()
+
+
+class PlayerCaseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    patient_age = serializers.IntegerField(allow_null=True)
+    patient_sex = serializers.CharField(allow_blank=True, help_text="F, M, O or empty")
+    view = serializers.CharField(allow_blank=True)
+    indication = serializers.CharField(allow_blank=True)
+    source = serializers.CharField(allow_blank=True)
+    images = PlayerImageOutput(many=True)
+
+
+def player_image_data(image: CaseImage) -> dict[str, Any]:
+    def url(variant: str) -> str:
+        return reverse("cases:image", kwargs={"image_id": image.pk, "variant": variant})
+
+    return {
+        "id": image.pk,
+        "display_url": url("display"),
+        "pixels16_url": url("pixels16") if image.pixels16 else None,
+        "width": image.display_width,
+        "height": image.display_height,
+        "window_presets": image.window_presets or [],
+    }
+
+
+def player_case_data(case: Case) -> dict[str, Any]:
+    """The case as a player sees it; images must be prefetched by the caller's selector."""
+    return {
+        "id": case.pk,
+        "title": case.title,
+        "patient_age": case.patient_age,
+        "patient_sex": case.patient_sex,
+        "view": case.view,
+        "indication": case.indication,
+        "source": case.attribution or case.source,
+        "images": [player_image_data(image) for image in case.images.all()],
+    }
