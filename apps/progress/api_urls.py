@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("cohorts/<int:cohort_id>/", api.CohortProgressApi.as_view(), name="api-cohort-progress"),
+]

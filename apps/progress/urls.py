@@ -1,3 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "progress"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cohorts/<int:cohort_id>/", views.cohort_progress_page, name="cohort"),
+    path("cohorts/<int:cohort_id>/export.csv", views.cohort_progress_csv, name="cohort_csv"),
+]

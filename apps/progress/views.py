@@ -1,18 +1,20 @@
-"""The home page: what each role owns, with real data."""
+"""The home page (what each role owns, with real data) and cohort progress for educators."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import Role, User
-from apps.accounts.permissions import is_admin, is_educator
+from apps.accounts.permissions import educator_required, is_admin, is_educator
 from apps.cohorts import selectors as cohort_selectors
 from apps.cohorts.models import Invitation
 
-from .selectors import player_stats
+from .exports import csv_text
+from .selectors import cohort_progress, player_stats
 
 
 @login_required
@@ -38,3 +40,51 @@ def home(request: HttpRequest) -> HttpResponse:
             role.label: User.objects.filter(role=role, is_active=True).count() for role in Role
         }
     return render(request, "progress/home.html", context)
+
+
+@educator_required
+@require_GET
+@never_cache
+def cohort_progress_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort, rows = cohort_progress(actor=request.user, cohort_id=cohort_id)
+    return render(request, "progress/cohort.html", {"cohort": cohort, "rows": rows})
+
+
+@educator_required
+@require_GET
+@never_cache
+def cohort_progress_csv(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort, rows = cohort_progress(actor=request.user, cohort_id=cohort_id)
+    header = [
+        "username",
+        "name",
+        "localize_attempts",
+        "localize_accuracy",
+        "report_attempts",
+        "report_accuracy",
+        "xp",
+        "last_played",
+    ]
+    body = csv_text(
+        header,
+        (
+            [
+                row.username,
+                row.name,
+                row.localize_attempts,
+                _percent(row.localize_accuracy),
+                row.report_attempts,
+                _percent(row.report_accuracy),
+                row.xp,
+                row.last_played.isoformat() if row.last_played else "",
+            ]
+            for row in rows
+        ),
+    )
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-progress.csv"'
+    return response
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.0f}"
