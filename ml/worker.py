@@ -19,7 +19,6 @@ from celery import Celery, Task
 from celery.exceptions import SoftTimeLimitExceeded
 
 from .contracts import (
-    GPU_QUEUE,
     RESULT_TASK,
     SCORING_QUEUE,
     TASKS,
@@ -112,5 +111,5 @@ def _make_task(spec: TaskSpec) -> Task:
     return run
 
 
+# Defining the tasks registers them with the app.
 registered_tasks = {name: _make_task(spec) for name, spec in TASKS.items()}
-QUEUES = (SCORING_QUEUE, GPU_QUEUE)

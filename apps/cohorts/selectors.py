@@ -53,10 +53,3 @@ def invitation_for_manager(*, actor: Any, invitation_id: int) -> Invitation:
     ):
         raise Http404("No such invitation")
     return invitation
-
-
-def resident_ids_visible_to(*, actor: Any) -> QuerySet[Any]:
-    """Users whose progress an educator may see: residents of the cohorts they run."""
-    return Membership.objects.filter(
-        cohort__in=cohorts_managed_by(actor=actor), role=MemberRole.RESIDENT
-    ).values("user_id")

@@ -29,9 +29,3 @@ def render_page(
     if no_store:
         add_never_cache_headers(response)
     return response
-
-
-def hx_redirect(url: str) -> HttpResponse:
-    response = HttpResponse(status=204)
-    response["HX-Redirect"] = url
-    return response

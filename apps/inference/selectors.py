@@ -19,7 +19,3 @@ def job_get(*, actor: Any, job_id: Any) -> Job:
         return queryset.get(pk=job_id)
     except (Job.DoesNotExist, ValueError, TypeError):
         raise Http404("No such job") from None
-
-
-def jobs_open_for(*, user: Any, limit: int = 20) -> list[Job]:
-    return list(Job.objects.filter(owner=user).order_by("-created_at")[:limit])

@@ -132,11 +132,6 @@ def _run_handler(job: Job) -> dict[str, Any]:
     return handler(job.request)
 
 
-def job_run_web(job_id: Any) -> None:
-    """Run a web job in this (web worker) process: the same path as the embedded runner."""
-    job_run_inprocess(job_id)
-
-
 def inference_job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
     """Record progress of a running web job and tell its owner's pages."""
     job.progress = {"done": done, "total": total, "message": message[:200]}

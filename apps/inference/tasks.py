@@ -23,4 +23,5 @@ def sweep() -> dict[str, int]:
 
 @shared_task(name=WEB_JOB_TASK, ignore_result=True)
 def run_web_job(job_id: str) -> None:
-    services.job_run_web(job_id)
+    # Same path as the embedded in-process runner, in a web-queue worker.
+    services.job_run_inprocess(job_id)
