@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -102,6 +103,28 @@ class InvitationCreateApi(APIView):
         response = Response(InvitationOutput(invitation).data, status=status.HTTP_201_CREATED)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class CoEducatorInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+
+
+class CoEducatorAddApi(APIView):
+    """The cohort's owner (or an administrator) makes another educator a co-educator."""
+
+    permission_classes = [IsEducator]
+
+    @extend_schema(request=CoEducatorInput, responses={201: MemberOutput})
+    def post(self, request: Request, cohort_id: int) -> Response:
+        cohort = selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
+        if not services.can_manage_educators(request.user, cohort):
+            raise PermissionDenied("Only the cohort's owner adds co-educators.")
+        data = CoEducatorInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.cohort_educator_add(
+            actor=request.user, cohort=cohort, username=data.validated_data["username"]
+        )
+        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
 
 
 class JoinInput(serializers.Serializer):

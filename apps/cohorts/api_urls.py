@@ -12,4 +12,9 @@ urlpatterns = [
         api.InvitationCreateApi.as_view(),
         name="api-invitation-create",
     ),
+    path(
+        "<int:cohort_id>/educators/",
+        api.CoEducatorAddApi.as_view(),
+        name="api-cohort-educator-add",
+    ),
 ]

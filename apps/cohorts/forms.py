@@ -15,6 +15,12 @@ class InvitationForm(forms.Form):
     days_valid = forms.IntegerField(min_value=1, max_value=60, initial=14)
 
 
+class CoEducatorForm(forms.Form):
+    username = forms.CharField(
+        max_length=150, help_text="An educator's username; they will see and run this cohort."
+    )
+
+
 class JoinCodeForm(forms.Form):
     code = forms.CharField(max_length=16, label="Join code")
 

@@ -1,4 +1,10 @@
-"""Cohort writes: create, invite, join, leave."""
+"""Cohort writes: create, invite, join, leave.
+
+Who manages a cohort is decided here and only here: its owner, the co-educators the owner added
+explicitly (``cohort_educator_add``), and administrators. Joining by code or invitation link only
+ever makes a resident member: a code or link is shared with a whole lecture hall, so it must never
+grant a view of other residents' work.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +38,11 @@ def can_manage(actor: Any, cohort: Cohort) -> bool:
 def _require_manager(actor: Any, cohort: Cohort) -> None:
     if not can_manage(actor, cohort):
         raise ApplicationError("You do not run this cohort.")
+
+
+def can_manage_educators(actor: Any, cohort: Cohort) -> bool:
+    """Only the owner (or an administrator) decides who co-runs a cohort."""
+    return is_admin(actor) or (is_educator(actor) and cohort.owner_id == actor.pk)
 
 
 @transaction.atomic
@@ -80,12 +91,24 @@ def cohort_join_code_rotate(*, actor: Any, cohort: Cohort, enabled: bool = True)
     return cohort
 
 
-def _add_member(cohort: Cohort, user: User) -> Membership:
-    role = MemberRole.EDUCATOR if is_educator(user) else MemberRole.RESIDENT
+EDUCATOR_JOIN_REFUSED = (
+    "Join codes and invitation links are for residents. To help run this cohort, ask its owner"
+    " to add you as a co-educator."
+)
+
+
+def _add_resident(cohort: Cohort, user: User) -> Membership:
+    """The only way a code or link adds someone: as a resident, never as a manager.
+
+    Educators and administrators are refused rather than made residents: a resident membership
+    would put them in the cohort's progress tables, and the role is the owner's to grant.
+    """
+    if is_educator(user):
+        raise ApplicationError(EDUCATOR_JOIN_REFUSED)
     try:
         with transaction.atomic():
             membership, _ = Membership.objects.get_or_create(
-                cohort=cohort, user=user, defaults={"role": role}
+                cohort=cohort, user=user, defaults={"role": MemberRole.RESIDENT}
             )
     except IntegrityError:  # two tabs joining at once
         membership = Membership.objects.get(cohort=cohort, user=user)
@@ -116,7 +139,7 @@ def _claim_invitation(*, cohort_id: int, token: str) -> Invitation:
 @transaction.atomic
 def cohort_invitation_accept(*, user: User, cohort_id: int, token: str) -> Membership:
     invitation = _claim_invitation(cohort_id=cohort_id, token=token)
-    membership = _add_member(invitation.cohort, user)
+    membership = _add_resident(invitation.cohort, user)
     invitation.used_by = user
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_by", "used_at", "updated_at"])
@@ -142,12 +165,38 @@ def cohort_join_by_code(*, user: User, code: str) -> Membership:
         raise ApplicationError(
             "No cohort has this join code. Check it with your educator.", field="code"
         )
-    return _add_member(cohort, user)
+    return _add_resident(cohort, user)
+
+
+@transaction.atomic
+def cohort_educator_add(*, actor: Any, cohort: Cohort, username: str) -> Membership:
+    """The owner makes another educator a co-educator of the cohort, by username."""
+    if not can_manage_educators(actor, cohort):
+        raise ApplicationError("Only the cohort's owner adds co-educators.")
+    user = User.objects.filter(username=username.strip()).first()
+    if user is None or not is_educator(user):
+        raise ApplicationError("No educator has this username.", field="username")
+    membership, created = Membership.objects.get_or_create(
+        cohort=cohort, user=user, defaults={"role": MemberRole.EDUCATOR}
+    )
+    if not created and membership.role != MemberRole.EDUCATOR:
+        membership.role = MemberRole.EDUCATOR
+        membership.save(update_fields=["role", "updated_at"])
+    return membership
 
 
 @transaction.atomic
 def cohort_member_remove(*, actor: Any, cohort: Cohort, user_id: int) -> None:
+    """Remove a member, and withdraw every open invitation it minted so it cannot come back."""
     _require_manager(actor, cohort)
     if user_id == cohort.owner_id:
         raise ApplicationError("The cohort's owner cannot be removed.")
-    Membership.objects.filter(cohort=cohort, user_id=user_id).delete()
+    membership = Membership.objects.filter(cohort=cohort, user_id=user_id).first()
+    if membership is None:
+        return
+    if membership.role == MemberRole.EDUCATOR and not can_manage_educators(actor, cohort):
+        raise ApplicationError("Only the cohort's owner removes co-educators.")
+    membership.delete()
+    Invitation.objects.filter(
+        cohort=cohort, created_by_id=user_id, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now(), updated_at=timezone.now())

@@ -9,6 +9,7 @@ urlpatterns = [
     path("join/", views.join, name="join"),
     path("<int:cohort_id>/", views.cohort_detail, name="detail"),
     path("<int:cohort_id>/invitations/", views.invitation_create, name="invitation_create"),
+    path("<int:cohort_id>/educators/", views.educator_add, name="educator_add"),
     path("<int:cohort_id>/join-code/", views.join_code_rotate, name="join_code_rotate"),
     path(
         "<int:cohort_id>/members/<int:user_id>/remove/", views.member_remove, name="member_remove"

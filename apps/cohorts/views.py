@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,7 +14,7 @@ from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
 
 from . import selectors, services
-from .forms import CohortForm, InvitationForm, InvitationSignupForm, JoinCodeForm
+from .forms import CoEducatorForm, CohortForm, InvitationForm, InvitationSignupForm, JoinCodeForm
 from .models import Cohort
 
 
@@ -35,7 +36,13 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, cohort_id: int, **extra: object) -> dict[str, object]:
     cohort = selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
-    return {"cohort": cohort, "invitation_form": InvitationForm(), **extra}
+    return {
+        "cohort": cohort,
+        "invitation_form": InvitationForm(),
+        "educator_form": CoEducatorForm(),
+        "can_manage_educators": services.can_manage_educators(request.user, cohort),
+        **extra,
+    }
 
 
 @educator_required
@@ -83,6 +90,27 @@ def join_code_rotate(request: HttpRequest, cohort_id: int) -> HttpResponse:
     )
     messages.success(request, "The join code was changed; the old one no longer works.")
     return redirect("cohorts:detail", cohort_id=cohort_id)
+
+
+@educator_required
+@require_POST
+def educator_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
+    if not services.can_manage_educators(request.user, cohort):
+        raise PermissionDenied("Only the cohort's owner adds co-educators.")
+    form = CoEducatorForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.cohort_educator_add(
+                actor=request.user, cohort=cohort, username=form.cleaned_data["username"]
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, f"{membership.user.username} now helps run this cohort.")
+            return redirect("cohorts:detail", cohort_id=cohort_id)
+    context = _detail_context(request, cohort_id, educator_form=form)
+    return render(request, "cohorts/detail.html", context, status=400)
 
 
 @educator_required

@@ -75,3 +75,58 @@ def test_resident_joins_by_code_and_lists_own_cohorts(
 
 def test_anonymous_gets_403(client_for: Any) -> None:
     assert client_for(None).get(reverse("api-cohort-list")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("educator", 201), ("admin", 201), ("other_educator", 404), ("resident", 403)],
+)
+def test_add_co_educator_api_personas(
+    personas: dict[str, Any], client_for: Any, cohort: Any, persona: str, status: int
+) -> None:
+    from apps.accounts.services import user_create
+    from apps.cohorts.services import can_manage
+
+    third = user_create(username="third_educator", password="x-long-password-1", role="educator")
+    response = client_for(personas[persona]).post(
+        reverse("api-cohort-educator-add", args=[cohort.pk]),
+        {"username": "third_educator"},
+        content_type="application/json",
+    )
+    assert response.status_code == status
+    if status == 201:
+        assert response.json() == {
+            "user_id": third.pk,
+            "username": "third_educator",
+            "role": "educator",
+        }
+    assert can_manage(third, cohort) == (status == 201)
+
+
+def test_co_educator_cannot_add_another_by_api(
+    client_for: Any, cohort: Any, educator: Any, other_educator: Any
+) -> None:
+    from apps.accounts.services import user_create
+    from apps.cohorts.services import cohort_educator_add
+
+    user_create(username="third_educator", password="x-long-password-1", role="educator")
+    cohort_educator_add(actor=educator, cohort=cohort, username="other_educator")
+    response = client_for(other_educator).post(
+        reverse("api-cohort-educator-add", args=[cohort.pk]),
+        {"username": "third_educator"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "owner" in response.json()["detail"]
+
+
+def test_educator_joining_by_code_api_is_refused(
+    client_for: Any, cohort: Any, other_educator: Any
+) -> None:
+    client = client_for(other_educator)
+    response = client.post(
+        reverse("api-cohort-join"), {"code": cohort.join_code}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "ask its owner" in response.json()["detail"]
+    assert client.get(reverse("api-cohort-detail", args=[cohort.pk])).status_code == 404

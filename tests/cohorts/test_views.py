@@ -129,3 +129,70 @@ def test_csrf_is_enforced_on_mutations(educator: Any, cohort: Any) -> None:
         ).status_code
         == 403
     )
+
+
+def _make_third_educator() -> Any:
+    from apps.accounts.services import user_create
+
+    return user_create(username="third_educator", password="x-long-password-1", role="educator")
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("educator", 302),  # the owner
+        ("admin", 302),
+        ("other_educator", 404),
+        ("resident", 403),
+        ("outsider", 403),
+    ],
+)
+def test_add_co_educator_page_personas(
+    personas: dict[str, Any], client_for: Any, cohort: Any, persona: str, status: int
+) -> None:
+    third = _make_third_educator()
+    response = client_for(personas[persona]).post(
+        reverse("cohorts:educator_add", args=[cohort.pk]), {"username": "third_educator"}
+    )
+    assert response.status_code == status
+    added = Membership.objects.filter(cohort=cohort, user=third, role="educator").exists()
+    assert added == (status == 302)
+
+
+def test_co_educator_sees_no_add_form_and_is_refused(
+    client_for: Any, cohort: Any, educator: Any, other_educator: Any
+) -> None:
+    _make_third_educator()
+    services.cohort_educator_add(actor=educator, cohort=cohort, username="other_educator")
+    client = client_for(other_educator)
+    page = client.get(reverse("cohorts:detail", args=[cohort.pk]))
+    assert b"Add a co-educator" not in page.content
+    refused = client.post(
+        reverse("cohorts:educator_add", args=[cohort.pk]), {"username": "third_educator"}
+    )
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(cohort=cohort, user__username="third_educator").exists()
+    owner_page = client_for(educator).get(reverse("cohorts:detail", args=[cohort.pk]))
+    assert b"Add a co-educator" in owner_page.content
+
+
+def test_unknown_co_educator_is_a_form_error(client_for: Any, cohort: Any, educator: Any) -> None:
+    response = client_for(educator).post(
+        reverse("cohorts:educator_add", args=[cohort.pk]), {"username": "ghost"}
+    )
+    assert response.status_code == 400
+    assert b"No educator has this username" in response.content
+
+
+def test_educator_using_join_code_page_is_refused(
+    client_for: Any, cohort: Any, other_educator: Any, educator: Any
+) -> None:
+    client = client_for(other_educator)
+    response = client.post(reverse("cohorts:join"), {"code": cohort.join_code})
+    assert response.status_code == 200
+    assert b"ask its owner" in response.content
+    invitation = services.cohort_invitation_create(actor=educator, cohort=cohort)
+    linked = client.post(reverse("cohorts:invitation_open", args=[cohort.pk, invitation.token]))
+    assert linked.status_code == 400
+    assert b"ask its owner" in linked.content
+    assert client.get(reverse("cohorts:detail", args=[cohort.pk])).status_code == 404
