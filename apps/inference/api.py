@@ -10,10 +10,13 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
 
+from .public import job_public
 from .selectors import job_get
 
 
 class JobOutput(serializers.Serializer):
+    """Serialises a ``PublicJob`` (never a ``Job``): the request is not there to leak."""
+
     id = serializers.UUIDField()
     kind = serializers.CharField()
     status = serializers.CharField()
@@ -29,7 +32,7 @@ class JobDetailApi(APIView):
 
     @extend_schema(responses=JobOutput, summary="Status and result of one of your jobs")
     def get(self, request: Request, job_id: UUID) -> Response:
-        job = job_get(actor=request.user, job_id=job_id)
+        job = job_public(job_get(actor=request.user, job_id=job_id))
         response = Response(JobOutput(job).data)
         response["Cache-Control"] = "no-store"
         return response

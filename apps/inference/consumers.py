@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from .models import FINAL_STATUSES, Job
+from .public import PUBLIC_MODEL_FIELDS, JobFrame, job_frame, job_public
 from .services import user_group
 
 SNAPSHOT_WINDOW = timedelta(minutes=10)
@@ -28,8 +29,8 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # Pushes sent while this page was offline are gone: send what changed recently.
-        for job_id, status in await self._snapshot(user.pk):
-            await self.send_json({"type": "job", "job": job_id, "status": status})
+        for frame in await self._snapshot(user.pk):
+            await self.send_json(frame)
 
     async def disconnect(self, code: int) -> None:
         if self.group:
@@ -40,12 +41,14 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         return None
 
     async def job_update(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "job", "job": event["job"], "status": event["status"]})
+        # Only the frame's own keys go out, whatever else an event might carry.
+        frame = event["frame"]
+        await self.send_json({key: frame[key] for key in JobFrame.__annotations__})
 
     @database_sync_to_async
-    def _snapshot(self, user_id: int) -> list[tuple[str, str]]:
+    def _snapshot(self, user_id: int) -> list[JobFrame]:
         since = timezone.now() - SNAPSHOT_WINDOW
-        rows = Job.objects.filter(owner_id=user_id, updated_at__gte=since).values_list(
-            "pk", "status"
-        )
-        return [(str(pk), status) for pk, status in rows if status in FINAL_STATUSES]
+        jobs = Job.objects.filter(
+            owner_id=user_id, updated_at__gte=since, status__in=FINAL_STATUSES
+        ).only(*PUBLIC_MODEL_FIELDS)
+        return [job_frame(job_public(job, include_result=False)) for job in jobs]

@@ -19,6 +19,7 @@ from apps.core.exceptions import ApplicationError
 from ml.contracts import WEB_JOB_TASK, WEB_QUEUE, PermanentJobError, UnknownTaskError, spec_for
 
 from .models import FINAL_STATUSES, Job, JobStatus
+from .public import job_frame, job_public
 from .registry import WEB_KIND_PREFIX, hooks_for, web_handler_for
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def inference_job_progress(*, job: Job, done: int, total: int, message: str = ""
     """Record progress of a running web job and tell its owner's pages."""
     job.progress = {"done": done, "total": total, "message": message[:200]}
     Job.objects.filter(pk=job.pk).update(progress=job.progress, updated_at=timezone.now())
-    push_job_update(job.pk, job.owner_id, job.status)
+    push_job_update(job)
 
 
 def inference_job_finish(
@@ -165,22 +166,25 @@ def inference_job_finish(
             job.status = JobStatus.FAILED
             job.error = f"the result could not be stored: {type(exc).__name__}: {exc}"[:2000]
             job.save(update_fields=["status", "error", "updated_at"])
-        transaction.on_commit(partial(push_job_update, job.pk, job.owner_id, job.status))
+        transaction.on_commit(partial(push_job_update, job))
     return job
 
 
-def push_job_update(job_id: Any, owner_id: int | None, status: str) -> None:
-    """Tell the owner's open pages; a hint only (the pages also poll), so failures are logged."""
-    if owner_id is None:
+def push_job_update(job: Job) -> None:
+    """Tell the owner's open pages; a hint only (the pages also poll), so failures are logged.
+
+    The frame is built from the job's public view, so nothing of its request can ride along.
+    """
+    if job.owner_id is None:
         return
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "job.update", "job": str(job_id), "status": status}
+    message = {"type": "job.update", "frame": job_frame(job_public(job, include_result=False))}
     try:
-        async_to_sync(layer.group_send)(user_group(owner_id), message)
+        async_to_sync(layer.group_send)(user_group(job.owner_id), message)
     except Exception:
-        logger.warning("push for job %s failed", job_id, exc_info=True)
+        logger.warning("push for job %s failed", job.pk, exc_info=True)
 
 
 def inference_jobs_sweep(*, now: Any = None, limit: int = 500) -> dict[str, int]:

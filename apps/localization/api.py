@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
+from apps.inference.public import job_public
 
 from . import selectors
 from .context import NORMAL_CHOICE, draw_labels, select_labels
@@ -230,8 +231,9 @@ def _mark_json(mark: Any) -> dict[str, Any]:
 def _job_json(job: Any) -> dict[str, Any] | None:
     if job is None:
         return None
-    url = reverse("api-job-detail", kwargs={"job_id": job.pk})
-    return {"id": job.pk, "status": job.status, "url": url}
+    public = job_public(job, include_result=False)
+    url = reverse("api-job-detail", kwargs={"job_id": public.id})
+    return {"id": public.id, "status": public.status, "url": url}
 
 
 def attempt_data(attempt: LocalizationAttempt) -> dict[str, Any]:

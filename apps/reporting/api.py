@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_answers
+from apps.inference.public import job_public
 
 from . import selectors, services
 from .models import ReportAttempt
@@ -116,7 +117,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
     report = case_answers(case=attempt.case).report
-    judge_job = attempt.judge_job
+    judge_job = job_public(attempt.judge_job, include_result=False) if attempt.judge_job else None
     return {
         "id": attempt.pk,
         "case_id": attempt.case_id,
@@ -134,7 +135,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
         if judge_job is None
         else {
             "status": judge_job.status,
-            "job_id": judge_job.pk,
+            "job_id": judge_job.id,
             "result": judge.result if judge is not None else None,
         },
         "reference": None

@@ -18,6 +18,7 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.inference.public import job_public
 
 from . import selectors, services
 from .forms import DraftForm, ReportForm
@@ -138,7 +139,9 @@ def result_context(attempt: ReportAttempt) -> dict[str, Any]:
         "reference_note": DERIVED_NOTE if report and report.is_derived else "",
         "feedback": None,
         "judge": None,
-        "judge_job": attempt.judge_job,
+        "judge_job": job_public(attempt.judge_job, include_result=False)
+        if attempt.judge_job
+        else None,
         "next_url": reverse("reporting:play", args=[attempt.case_set_id])
         if attempt.case_set_id
         else reverse("reporting:index"),

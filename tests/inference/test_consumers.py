@@ -43,8 +43,9 @@ def test_pushes_reach_only_the_owner(make_user: Any) -> None:
         theirs = await connect(other)
         assert (await mine.connect())[0]
         assert (await theirs.connect())[0]
+        frame = {"type": "job", "job": str(job.pk), "status": "done"}
         await get_channel_layer().group_send(
-            f"user-{owner.pk}", {"type": "job.update", "job": str(job.pk), "status": "done"}
+            f"user-{owner.pk}", {"type": "job.update", "frame": frame}
         )
         received = await mine.receive_json_from(timeout=2)
         nothing = await theirs.receive_nothing(timeout=0.3)
@@ -60,7 +61,7 @@ def test_pushes_reach_only_the_owner(make_user: Any) -> None:
 def test_reconnect_gets_a_snapshot_of_recently_finished_jobs(make_user: Any) -> None:
     owner = make_user("owner")
     job = Job.objects.create(owner=owner, kind="ml.diagnostics.ping", request={}, status="done")
-    push_job_update(job.pk, owner.pk, "done")  # nobody listening: the push is lost
+    push_job_update(job)  # nobody listening: the push is lost
 
     async def run() -> Any:
         communicator = await connect(owner)
