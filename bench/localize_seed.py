@@ -29,8 +29,8 @@ def seed(out: Path) -> None:
 
     from apps.accounts.services import user_create
     from apps.cases.imaging import ingest_image
+    from apps.cases.services import case_create, case_image_add, case_publish
     from apps.cases.services.boxes import MarkedBox
-    from apps.cases.services.cases import case_create, case_image_add, case_publish
     from apps.cases.services.findings import TruthFinding, case_truth_replace
     from apps.cases.services.sets import case_set_assign, case_set_case_add, case_set_create
     from apps.cohorts.services import cohort_create, cohort_join_by_code

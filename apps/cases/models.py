@@ -36,6 +36,9 @@ class Case(TimeStampedModel):
     patient_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, default="")
     view = models.CharField(max_length=8, blank=True, default="PA")  # PA, AP, LL, ...
     indication = models.CharField(max_length=500, blank=True, default="")
+    # What the report compares with: "" (not stated), "None." (no prior), or the prior's
+    # description. Residents never see the prior itself.
+    comparison = models.CharField(max_length=500, blank=True, default="")
     difficulty = models.PositiveSmallIntegerField(
         choices=Difficulty.choices, default=Difficulty.MEDIUM
     )
@@ -71,8 +74,11 @@ class Case(TimeStampedModel):
 
 
 class CaseImage(TimeStampedModel):
+    """One view of the study; ``position`` orders the views (the first is shown first)."""
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(default=0)
+    projection = models.CharField(max_length=16, blank=True, default="")  # Frontal, Lateral, PA...
     kind = models.CharField(max_length=8)  # dicom | png | jpeg
     original = models.FileField(upload_to="cases/original/%Y/%m/")
     display = models.FileField(upload_to="cases/display/%Y/%m/")

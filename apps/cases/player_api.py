@@ -16,6 +16,9 @@ from .models import Case, CaseImage
 
 class PlayerImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    projection = serializers.CharField(
+        allow_blank=True, help_text="The view: Frontal, Lateral, PA, AP, LL, ... or empty"
+    )
     display_url = serializers.CharField()
     pixels16_url = serializers.CharField(allow_null=True)
     width = serializers.IntegerField(help_text="Width of the display image, in pixels")
@@ -31,7 +34,7 @@ class PlayerCaseOutput(serializers.Serializer):
     view = serializers.CharField(allow_blank=True)
     indication = serializers.CharField(allow_blank=True)
     source = serializers.CharField(allow_blank=True)
-    images = PlayerImageOutput(many=True)
+    images = PlayerImageOutput(many=True, help_text="The study's views, in order")
 
 
 def player_image_data(image: CaseImage) -> dict[str, Any]:
@@ -40,6 +43,7 @@ def player_image_data(image: CaseImage) -> dict[str, Any]:
 
     return {
         "id": image.pk,
+        "projection": image.projection,
         "display_url": url("display"),
         "pixels16_url": url("pixels16") if image.pixels16 else None,
         "width": image.display_width,

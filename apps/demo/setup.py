@@ -1,4 +1,9 @@
-"""The demo world: three accounts, a cohort, and the NIH ChestX-ray14 demo case set assigned to it.
+"""The demo world: three accounts, a cohort, and two case sets assigned to it.
+
+- "IU X-ray (Open-i): radiologists' reports": nine studies with their frontal and lateral views and
+  the radiologist's own report, the Report exercise's default set.
+- "NIH ChestX-ray14 demo": 44 radiographs with radiologist boxes for Localize; its reference
+  reports are derived from the labels (a "label-derived" Report set).
 
 Idempotent: running it again changes nothing that already exists (accounts keep their passwords
 unless they were never set), and the import finds its cases by (source, external id).
@@ -31,13 +36,23 @@ DEMO_ACCOUNTS = (
 DEMO_COHORT = "Demo cohort"
 DEMO_SET = "NIH ChestX-ray14 demo"
 DEMO_DATA = Path("data") / "cxr-demo"
+DEMO_DESCRIPTION = (
+    "44 chest radiographs from NIH ChestX-ray14 (40 with radiologist boxes, 4 normal). "
+    "Reference reports are derived from the NIH labels and boxes, not written by a radiologist."
+)
+IU_SET = "IU X-ray (Open-i): radiologists' reports"
+IU_DATA = Path("data") / "iu-demo"
+IU_DESCRIPTION = (
+    "Nine studies of the Indiana University Chest X-ray Collection (Open-i), frontal and lateral "
+    "views, each with the radiologist's own report. CC BY-NC-ND 4.0: non-commercial use only."
+)
 DEMO_IOU = 0.3
 
 
 @dataclass
 class DemoResult:
     accounts: list[tuple[str, str, str, bool]] = field(default_factory=list)  # user, role, pw, new
-    summary: ImportSummary | None = None
+    summaries: dict[str, ImportSummary] = field(default_factory=dict)  # set name -> summary
     seconds: float = 0.0
 
 
@@ -62,6 +77,20 @@ def _cohort(educator: User, resident: User) -> Cohort:
     return cohort
 
 
+def _set_up(educator: User, name: str, description: str, cohort: Cohort) -> None:
+    case_set = educator.case_sets.get(name=name)
+    fields: dict[str, Any] = {}
+    if case_set.mode != CaseSetMode.PRACTICE:
+        fields["mode"] = CaseSetMode.PRACTICE
+    if case_set.iou_threshold != DEMO_IOU:
+        fields["iou_threshold"] = DEMO_IOU
+    if not case_set.description:
+        fields["description"] = description
+    if fields:
+        case_set_update(actor=educator, case_set=case_set, **fields)
+    case_set_assign(actor=educator, case_set=case_set, cohort=cohort)
+
+
 def demo_setup(*, progress: Callable[[int, int, str], None] | None = None) -> DemoResult:
     started = time.monotonic()
     result = DemoResult()
@@ -71,27 +100,26 @@ def demo_setup(*, progress: Callable[[int, int, str], None] | None = None) -> De
         users[username] = user
         result.accounts.append((username, role, password, created))
     cohort = _cohort(users["educator"], users["resident"])
-    result.summary = import_path(
-        "nih",
-        Path(settings.BASE_DIR) / DEMO_DATA,
-        owner=users["educator"],
-        case_set_name=DEMO_SET,
-        publish=True,
-        progress=progress,
-    )
-    case_set = users["educator"].case_sets.get(name=DEMO_SET)
-    fields: dict[str, Any] = {}
-    if case_set.mode != CaseSetMode.PRACTICE:
-        fields["mode"] = CaseSetMode.PRACTICE
-    if case_set.iou_threshold != DEMO_IOU:
-        fields["iou_threshold"] = DEMO_IOU
-    if not case_set.description:
-        fields["description"] = (
-            "44 chest radiographs from NIH ChestX-ray14 (40 with radiologist boxes, 4 normal). "
-            "Reference reports are derived from the NIH labels and boxes, not written by a radiologist."
+    offset = 0
+
+    def step(done: int, total: int, message: str) -> None:
+        if progress is not None:
+            progress(offset + done, offset + total, message)
+
+    for name, format_name, folder, description in (
+        (IU_SET, "reports", IU_DATA, IU_DESCRIPTION),
+        (DEMO_SET, "nih", DEMO_DATA, DEMO_DESCRIPTION),
+    ):
+        result.summaries[name] = import_path(
+            format_name,
+            Path(settings.BASE_DIR) / folder,
+            owner=users["educator"],
+            case_set_name=name,
+            publish=True,
+            progress=step,
         )
-    if fields:
-        case_set_update(actor=users["educator"], case_set=case_set, **fields)
-    case_set_assign(actor=users["educator"], case_set=case_set, cohort=cohort)
+        summary = result.summaries[name]
+        offset += summary.created + summary.updated + summary.unchanged + len(summary.skipped)
+        _set_up(users["educator"], name, description, cohort)
     result.seconds = time.monotonic() - started
     return result

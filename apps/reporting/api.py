@@ -36,6 +36,10 @@ class ReportSetOutput(serializers.Serializer):
     name = serializers.CharField(source="case_set.name")
     total = serializers.IntegerField()
     done = serializers.IntegerField()
+    reference_kind = serializers.ChoiceField(
+        choices=["radiologist", "label-derived", "mixed"],
+        help_text="Whether the references are radiologists' reports or derived from labels",
+    )
 
 
 class ReportNextCaseOutput(serializers.Serializer):

@@ -25,6 +25,14 @@ class SetProgress:
     case_set: CaseSet
     total: int
     done: int
+    derived: int = 0  # cases whose reference is derived from labels, not a radiologist's report
+
+    @property
+    def reference_kind(self) -> str:
+        """What the resident's text is compared with: radiologist, label-derived or mixed."""
+        if not self.derived:
+            return "radiologist"
+        return "label-derived" if self.derived >= self.total else "mixed"
 
     @property
     def remaining(self) -> int:
@@ -37,7 +45,8 @@ def _count(queryset: Any) -> Coalesce:
 
 
 def report_sets_for(*, user: Any) -> list[SetProgress]:
-    """Playable sets that hold at least one reportable case, with the user's progress.
+    """Playable sets that hold at least one reportable case, with the user's progress; sets of
+    radiologists' reports first (the default), label-derived ones after them.
 
     Counts are correlated subqueries so the page costs one query however many sets there are.
     """
@@ -51,11 +60,15 @@ def report_sets_for(*, user: Any) -> list[SetProgress]:
     )
     sets = (
         case_sets_playable_by(user=user)
-        .annotate(report_total=_count(reportable), report_done=_count(attempted))
+        .annotate(
+            report_total=_count(reportable),
+            report_done=_count(attempted),
+            report_derived=_count(reportable.filter(case__report__is_derived=True)),
+        )
         .filter(report_total__gt=0)
-        .order_by("name", "pk")
+        .order_by("report_derived", "name", "pk")
     )
-    return [SetProgress(s, s.report_total, s.report_done) for s in sets]
+    return [SetProgress(s, s.report_total, s.report_done, s.report_derived) for s in sets]
 
 
 def report_set_for_player(*, user: Any, case_set_id: int) -> CaseSet:

@@ -248,7 +248,9 @@ class TestReports:
         assert summary.created == 2, summary.as_dict()
         first = Case.objects.get(external_id="1")
         assert first.is_normal and first.indication == "Positive TB test"
-        assert "CC BY-NC-ND" in first.licence and "verify" in first.licence
+        assert first.licence.startswith("CC BY-NC-ND 4.0") and "Open-i" in first.attribution
+        assert [i.projection for i in first.images.order_by("position")] == ["Frontal", "Lateral"]
+        assert first.comparison == "None."
         assert Case.objects.get(external_id="2").report.findings == "Borderline cardiomegaly."
 
     def test_rexgradient_json(self, tmp_path: Path, educator: Any) -> None:

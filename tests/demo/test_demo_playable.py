@@ -1,5 +1,6 @@
-"""Acceptance: after demo_setup, the demo resident can play every one of the 44 demo cases, in
-both exercises, through the pages a browser uses (the play loop walks the set to its end)."""
+"""Acceptance: after demo_setup, the demo resident can play every one of the 44 NIH demo cases, in
+both exercises, and every one of the nine IU studies in Report (each view shown, scored against the
+radiologist's text), through the pages a browser uses (the play loops walk each set to its end)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from apps.cases.models import Case, CaseSet
+from apps.cases.models import Case, CaseImage, CaseSet
 from apps.localization.models import LocalizationAttempt
 from apps.reporting.models import ReportAttempt
 
@@ -36,7 +37,7 @@ def logged_in_resident() -> Client:
     return client
 
 
-def test_resident_plays_every_demo_case_in_both_exercises(
+def test_resident_plays_every_demo_case(
     demo_world: CaseSet, django_capture_on_commit_callbacks: Any
 ) -> None:
     cases = Case.objects.filter(case_sets=demo_world, status="published")
@@ -80,3 +81,35 @@ def test_resident_plays_every_demo_case_in_both_exercises(
     attempts = ReportAttempt.objects.filter(user__username="resident")
     assert attempts.count() == 44
     assert set(attempts.values_list("status", flat=True)) == {"scored"}
+
+    iu_set = CaseSet.objects.get(name="IU X-ray (Open-i): radiologists' reports")
+    index = client.get("/report/")
+    # The radiologists' set is listed first, each set says what its references are.
+    assert index.content.index(iu_set.name.replace("'", "&#x27;").encode()) < index.content.index(
+        demo_world.name.encode()
+    )
+    assert b"radiologist's report</span>" in index.content and b"label-derived" in index.content
+    views_shown = 0
+    for _ in range(9):
+        page = client.get(f"/report/sets/{iu_set.pk}/play/", follow=True)
+        path = page.redirect_chain[-1][0]
+        assert page.status_code == 200 and "/cases/" in path
+        case_id = int(path.rstrip("/").split("/")[-1])
+        views = CaseImage.objects.filter(case_id=case_id).count()
+        assert page.content.count(b"<cxr-viewer") == views >= 1
+        views_shown += views
+        key = KEY.search(page.content).group(1).decode()
+        text = "The heart is normal in size. The lungs are clear. No pleural effusion."
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                path.rstrip("/") + "/submit/", {"text": text, "idempotency_key": key}
+            )
+        assert response.status_code == 302
+        result = client.get(response["Location"])
+        assert b"Reference report" in result.content, result.content[:300]
+    assert views_shown == 14
+    iu_attempts = ReportAttempt.objects.filter(user__username="resident", case_set=iu_set)
+    assert iu_attempts.count() == 9
+    assert set(iu_attempts.values_list("status", flat=True)) == {"scored"}
+    done = client.get(f"/report/sets/{iu_set.pk}/play/")
+    assert done.status_code == 200 and b"<cxr-viewer" not in done.content

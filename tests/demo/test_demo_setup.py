@@ -62,17 +62,31 @@ def test_builds_the_demo_world_idempotently(settings: Any, small_bundle: Path) -
         User.objects.get(username="educator"),
         User.objects.get(username="resident"),
     )
+    assert f"Case set '{setup.IU_SET}': 9 created" in first
     case_set = CaseSet.objects.get(name=setup.DEMO_SET)
-    assert (case_set.owner, case_set.mode, case_set.iou_threshold) == (educator, "practice", 0.3)
+    iu_set = CaseSet.objects.get(name=setup.IU_SET)
+    for each in (case_set, iu_set):
+        assert (each.owner, each.mode, each.iou_threshold) == (educator, "practice", 0.3)
+        assert each.description
     cohort = case_set.assignments.get().cohort
+    assert iu_set.assignments.get().cohort == cohort
     assert cohort.owner == educator and cohort.memberships.filter(user=resident).exists()
-    assert [s.pk for s in selectors.case_sets_playable_by(user=resident)] == [case_set.pk]
+    assert {s.pk for s in selectors.case_sets_playable_by(user=resident)} == {
+        case_set.pk,
+        iu_set.pk,
+    }
     cases = selectors.case_set_cases(case_set=case_set)
     assert len(cases) == 3 and all(c.is_published for c in cases)
-    for case in Case.objects.all():
+    for case in cases:
         assert "NIH Clinical Center" in case.attribution
         assert case.report.is_derived and "not a radiologist's report" in case.report.source
+    iu_cases = selectors.case_set_cases(case_set=iu_set)
+    assert len(iu_cases) == 9 and all(c.is_published for c in iu_cases)
+    for case in iu_cases:
+        assert "Open-i" in case.attribution and case.licence.startswith("CC BY-NC-ND 4.0")
+        assert not case.report.is_derived and "radiologist" in case.report.source
     second = _run("--force")
-    assert "already existed" in second and "3 unchanged" in second
-    assert Case.objects.count() == 3 and CaseSet.objects.count() == 1 and User.objects.count() == 3
-    assert case_set.assignments.count() == 1
+    assert "already existed" in second and "3 unchanged" in second and "9 unchanged" in second
+    assert Case.objects.count() == 12 and CaseSet.objects.count() == 2
+    assert User.objects.count() == 3
+    assert case_set.assignments.count() == 1 and iu_set.assignments.count() == 1

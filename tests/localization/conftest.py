@@ -42,7 +42,7 @@ def build_case(
     from django.db import transaction
 
     from apps.cases.imaging import ingest_image
-    from apps.cases.services.cases import case_create, case_image_add, case_publish
+    from apps.cases.services import case_create, case_image_add, case_publish
     from apps.cases.services.findings import case_truth_replace
 
     case = case_create(

@@ -67,6 +67,7 @@ class ReportText:
 @dataclass
 class ImageSource:
     path: Path
+    projection: str = ""  # the view as the dataset names it (Frontal, Lateral, PA, ...)
 
     @property
     def filename(self) -> str:
@@ -80,7 +81,7 @@ class ImageSource:
 class ParsedCase:
     external_id: str
     title: str
-    image: ImageSource | None
+    image: ImageSource | None  # the first view; boxes are on this one
     boxes: list[SourceBox] = field(default_factory=list)
     present: list[str] = field(default_factory=list)  # labels present without a box
     sentences: dict[str, str] = field(default_factory=dict)
@@ -90,6 +91,11 @@ class ParsedCase:
     problems: list[Problem] = field(default_factory=list)
     # Derive a reference text from labels and boxes when the dataset has no report.
     derive_report: bool = False
+    more_views: list[ImageSource] = field(default_factory=list)  # the study's other views, in order
+
+    @property
+    def views(self) -> list[ImageSource]:
+        return [self.image, *self.more_views] if self.image is not None else []
 
     def add_present(self, label: str) -> None:
         if label not in self.present:

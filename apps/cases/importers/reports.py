@@ -5,10 +5,12 @@
   file named like the study (``s50414267.png``/``.jpg``/``.dcm``) or the first image, by name, in
   a folder named like the study (MIMIC-CXR-JPG's layout). A report without a FINDINGS section is
   skipped (the Report exercise compares findings).
-- IU X-ray / Open-i CSV: columns ``uid``, ``indication``, ``findings``, ``impression`` (optional
-  ``MeSH``/``Problems``: exactly "normal" marks a normal study). Images: a projections CSV
-  (``uid``, ``filename``, ``projection``) picks the Frontal image; otherwise ``<uid>.png`` or the
-  first image whose name starts with ``<uid>_``.
+- IU X-ray / Open-i CSV: columns ``uid``, ``indication``, ``comparison``, ``findings``,
+  ``impression`` (optional ``MeSH``/``Problems``: exactly "normal" marks a normal study; a report
+  with only an impression uses it as the reference). Images: Open-i's projections CSV (``uid``,
+  ``filename``, ``projection``) gives each study its views, frontal first, named as in the Kaggle
+  export (``1_IM-0001-4001.dcm.png``) or as Open-i's PNGs (``CXR1_IM-0001-4001.png``); without
+  it, ``<uid>.png`` or every image whose name starts with ``<uid>_`` / ``CXR<uid>_``.
 - ReXGradient-style JSON: a list (or ``{"studies": [...]}``, or an object keyed by id) of studies
   with ``id`` (or ``study_id``), ``PatientAge`` (or ``age``), ``PatientSex`` (or ``sex``),
   ``Indication``, ``Findings``, ``Impression`` (any case) and ``image_path`` / ``ImagePath`` (a
@@ -49,14 +51,17 @@ _INDICATION_NAMES = {
 }
 TERMS = {
     "MIMIC-CXR": "MIMIC-CXR (PhysioNet): credentialed access under the PhysioNet Credentialed Health Data Use Agreement; do not redistribute",
-    "IU X-ray": "IU X-ray / Open-i (Indiana University, NLM): CC BY-NC-ND 4.0 as commonly cited; verify the current terms",
+    "IU X-ray": "CC BY-NC-ND 4.0 (Indiana University Chest X-ray Collection, Open-i): non-commercial use, attribution, unmodified copies only",
     "ReXGradient": "ReXGradient-160K: its own research-use licence; check the current terms before sharing",
 }
 ATTRIBUTIONS = {
     "MIMIC-CXR": "Johnson AEW, Pollard TJ, Berkowitz SJ, et al. MIMIC-CXR, a de-identified publicly available database of chest radiographs with free-text reports. Scientific Data 6, 317 (2019).",
-    "IU X-ray": "Demner-Fushman D, Kohli MD, Rosenman MB, et al. Preparing a collection of radiology examinations for distribution and retrieval. JAMIA 23(2):304-310 (2016).",
+    "IU X-ray": "Images and report from the Indiana University Chest X-ray Collection, distributed by the U.S. National Library of Medicine through Open-i (https://openi.nlm.nih.gov/). Demner-Fushman D, Kohli MD, Rosenman MB, et al. Preparing a collection of radiology examinations for distribution and retrieval. JAMIA 23(2):304-310 (2016).",
     "ReXGradient": "ReXGradient-160K chest X-ray dataset (see its data card for the citation).",
 }
+
+
+IU_REPORT_SOURCE = "IU X-ray / Open-i report (radiologist)"
 
 
 def sections(text: str) -> dict[str, str]:
@@ -136,6 +141,57 @@ def _mimic(folder: Path, text_files: list[Path]) -> ParsedDataset:
     return _dataset("MIMIC-CXR", cases, problems)
 
 
+_PROJECTION_ORDER = {"frontal": 0, "pa": 0, "ap": 0}  # frontal views first, then the rest
+
+
+_OPENI_NAME = re.compile(r"^(?:CXR)?(\d+)(?:_\d+)?_(IM-\d+-\d+)", re.IGNORECASE)
+
+
+def _openi_key(name: str) -> tuple[str, str] | None:
+    """(uid, image id) of an Open-i file name in either published form: the Kaggle export's
+    ``1_IM-0001-3001.dcm.png`` or Open-i's PNG ``CXR1_1_IM-0001-3001.png``."""
+    match = _OPENI_NAME.match(name)
+    return (match.group(1), match.group(2).upper()) if match else None
+
+
+def _iu_views(
+    projection_files: list[Path], images: dict[str, Path], problems: list[Problem]
+) -> dict[str, list[ImageSource]]:
+    """Each uid's views, frontal first, from Open-i's projections list (uid, filename,
+    projection). A listed file may be in the folder under its Kaggle name or its Open-i PNG name
+    (matched on uid and image id);
+    listed files that are absent are counted in one problem line (a partial download is normal)."""
+    by_key = {key: path for name, path in images.items() if (key := _openi_key(name))}
+    listed: dict[str, list[tuple[int, int, ImageSource]]] = {}
+    absent: list[str] = []
+    for path in projection_files:
+        for line, row, _ in read_csv(path, ["uid", "filename", "projection"]):
+            name = row["filename"]
+            key = _openi_key(name)
+            image = images.get(name) or (by_key.get(key) if key else None)
+            if image is None:
+                absent.append(name)
+                continue
+            projection = row["projection"].strip()
+            rank = _PROJECTION_ORDER.get(projection.casefold(), 1)
+            views = listed.setdefault(row["uid"], [])
+            if all(view.path != image for _, _, view in views):
+                views.append((rank, line, ImageSource(image, projection=projection)))
+    if absent:
+        shown = ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else "")
+        problems.append(
+            Problem(
+                projection_files[0].name,
+                None,
+                f"{len(absent)} listed image(s) are not in the folder: {shown}",
+            )
+        )
+    return {
+        uid: [view for _, _, view in sorted(views, key=lambda v: v[:2])]
+        for uid, views in listed.items()
+    }
+
+
 def _iu(folder: Path, csv_files: list[Path]) -> ParsedDataset:
     headers = {
         path: path.open(encoding="utf-8-sig", errors="replace").readline().casefold()
@@ -148,41 +204,50 @@ def _iu(folder: Path, csv_files: list[Path]) -> ParsedDataset:
             "No IU X-ray reports CSV found (columns uid, indication, findings, impression)."
         )
     images = index_files(folder, IMAGE_SUFFIXES)
-    frontal: dict[str, str] = {}
-    for path in projection_files:
-        for _, row, _ in read_csv(path, ["uid", "filename", "projection"]):
-            if row["projection"].casefold().startswith("frontal"):
-                frontal.setdefault(row["uid"], row["filename"])
-    by_prefix: dict[str, Path] = {}
-    for name, image_path in sorted(images.items()):
-        prefix = name.split("_", 1)[0]
-        by_prefix.setdefault(prefix, image_path)
-    cases: list[ParsedCase] = []
     problems: list[Problem] = []
+    listed = _iu_views(projection_files, images, problems)
+    by_prefix: dict[str, list[Path]] = {}
+    for name, image_path in sorted(images.items()):
+        prefix = name.split("_", 1)[0].removeprefix("CXR")
+        if image_path not in by_prefix.setdefault(prefix, []):
+            by_prefix[prefix].append(image_path)
+    cases: list[ParsedCase] = []
     for path in report_files:
         for line, row, _ in read_csv(path, ["uid", "findings"]):
             uid = row["uid"]
-            image = images.get(frontal.get(uid, "")) or images.get(uid) or by_prefix.get(uid)
-            if image is None:
+            views = (
+                listed.get(uid)
+                or ([ImageSource(images[uid])] if uid in images else [])
+                or [ImageSource(p) for p in by_prefix.get(uid, [])]
+            )
+            if not views:
                 problems.append(Problem(path.name, line, f"no image for uid {uid}"))
                 continue
             case = ParsedCase(
                 external_id=uid,
                 title=f"IU X-ray {uid}",
-                image=ImageSource(image),
+                image=views[0],
+                more_views=views[1:],
                 facts={"tags": ["iu-xray"]},
             )
             case.facts["indication"] = row.get("indication", "")[:500]
+            case.facts["comparison"] = row.get("comparison", "")[:500]
             mesh = (row.get("mesh") or row.get("problems") or "").strip().casefold()
             case.is_normal = mesh == "normal"
-            if not row["findings"]:
-                case.problems.append(Problem(path.name, line, "empty findings"))
-            else:
+            findings, impression = row["findings"], row.get("impression", "")
+            if findings:
                 case.report = ReportText(
-                    findings=row["findings"],
-                    impression=row.get("impression", ""),
-                    source="IU X-ray / Open-i report (radiologist)",
+                    findings=findings, impression=impression, source=IU_REPORT_SOURCE
                 )
+            elif impression:
+                # Some radiologists wrote everything in the impression: it is the reference.
+                case.report = ReportText(
+                    findings=impression,
+                    impression=impression,
+                    source=f"{IU_REPORT_SOURCE}; no findings section, the impression is the reference",
+                )
+            else:
+                case.problems.append(Problem(path.name, line, "empty findings and impression"))
             cases.append(case)
     return _dataset("IU X-ray", cases, problems)
 

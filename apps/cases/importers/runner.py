@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -13,12 +14,19 @@ from apps.cases.imaging import ImageRejected, IngestedImage, ingest_image
 from apps.cases.models import Case, CaseImage, CaseSet
 from apps.cases.services.access import can_edit_case
 from apps.cases.services.boxes import MarkedBox, pixel_box
-from apps.cases.services.cases import case_create, case_image_add, case_image_replace, case_publish
+from apps.cases.services.cases import case_create, case_publish
 from apps.cases.services.findings import (
     TruthFinding,
     case_truth_replace,
     report_store,
     truth_from_boxes,
+)
+from apps.cases.services.images import (
+    case_image_add,
+    case_image_projection_set,
+    case_image_remove,
+    case_image_replace,
+    projection_name,
 )
 from apps.cases.services.sets import case_set_case_add
 from apps.cases.services.storage import files_removed_on_error
@@ -26,6 +34,7 @@ from apps.core.exceptions import ApplicationError
 from ml.boxes import BoxError, validate_box
 
 from .base import (
+    ImageSource,
     ImportSummary,
     ParsedCase,
     ParsedDataset,
@@ -39,11 +48,29 @@ from .derived import derived_findings_text, derived_source
 
 logger = logging.getLogger(__name__)
 
-_FACTS = ("title", "patient_age", "patient_sex", "view", "indication", "difficulty", "tags")
+_FACTS = (
+    "title",
+    "patient_age",
+    "patient_sex",
+    "view",
+    "indication",
+    "comparison",
+    "difficulty",
+    "tags",
+)
 
 
 class _Skip(Exception):
     pass
+
+
+@dataclass
+class _View:
+    ingested: IngestedImage | None  # None: the stored image at this position is unchanged
+    data: bytes
+    width: int
+    height: int
+    projection: str  # "" when the dataset does not say (a DICOM header may)
 
 
 def _box_problem(source: SourceBox, problem: str) -> str:
@@ -129,29 +156,44 @@ class CaseWriter:
         self.publish = publish
         self.summary = ImportSummary()
 
-    def _ingest(
-        self, parsed: ParsedCase, existing_image: CaseImage | None
+    def _ingest_view(
+        self, source: ImageSource, existing_image: CaseImage | None
     ) -> tuple[IngestedImage | None, bytes, int, int]:
-        if parsed.image is None:
-            if existing_image is None:
-                raise _Skip("no image for this case")
-            return None, b"", existing_image.width, existing_image.height
+        """The view's new pixels (None when the stored image has the same SHA-256) and its size."""
         try:
-            data = parsed.image.read()
+            data = source.read()
         except OSError:
-            raise _Skip(f"image {parsed.image.filename} could not be read") from None
+            raise _Skip(f"image {source.filename} could not be read") from None
         if existing_image is not None and existing_image.sha256 == sha256_of(data):
             return None, b"", existing_image.width, existing_image.height
         try:
             ingested = ingest_image(
                 data,
-                filename=parsed.image.filename,
+                filename=source.filename,
                 allow_non_chest=self.dataset.allow_non_chest,
                 max_bytes=settings.RADGAME_MAX_UPLOAD_BYTES,
             )
         except ImageRejected as exc:
-            raise _Skip(f"image {parsed.image.filename}: {exc}") from None
+            raise _Skip(f"image {source.filename}: {exc}") from None
         return ingested, data, ingested.width, ingested.height
+
+    def _ingest(self, parsed: ParsedCase, existing_images: list[CaseImage]) -> list[_View]:
+        """Every view of the study, in order; a case without an image keeps its stored views."""
+        if not parsed.views:
+            if not existing_images:
+                raise _Skip("no image for this case")
+            return [
+                _View(None, b"", image.width, image.height, image.projection)
+                for image in existing_images
+            ]
+        views: list[_View] = []
+        for index, source in enumerate(parsed.views):
+            stored = existing_images[index] if index < len(existing_images) else None
+            ingested, data, width, height = self._ingest_view(source, stored)
+            views.append(
+                _View(ingested, data, width, height, projection_name(source.projection) or "")
+            )
+        return views
 
     def _report(
         self, parsed: ParsedCase, findings: list[TruthFinding], view: str
@@ -175,10 +217,10 @@ class CaseWriter:
         )
         if existing is not None and not can_edit_case(self.owner, existing):
             raise _Skip("already imported by another educator")
-        existing_image = existing.images.order_by("position").first() if existing else None
-        ingested, data, width, height = self._ingest(parsed, existing_image)
+        existing_images = list(existing.images.order_by("position")) if existing else []
+        views = self._ingest(parsed, existing_images)
         findings = truth_from_boxes(
-            _normalised(parsed, width, height), parsed.present, parsed.sentences
+            _normalised(parsed, views[0].width, views[0].height), parsed.present, parsed.sentences
         )
         if parsed.is_normal and findings:
             raise _Skip("marked normal but has findings " + ", ".join(f.label for f in findings))
@@ -189,7 +231,11 @@ class CaseWriter:
             "licence": self.dataset.licence[:300],
             "attribution": self.dataset.attribution,
         }
-        if existing is not None and ingested is None:
+        views_unchanged = len(views) == len(existing_images) and all(
+            view.ingested is None and view.projection in ("", stored.projection)
+            for view, stored in zip(views, existing_images, strict=True)
+        )
+        if existing is not None and views_unchanged:
             same = (
                 _truth_key(_stored_truth(existing), existing.is_normal)
                 == _truth_key(findings, parsed.is_normal)
@@ -216,19 +262,33 @@ class CaseWriter:
                 for key, value in {**facts, "title": parsed.title, **provenance}.items():
                     setattr(case, key, value)
                 case.save()
-            if ingested is not None:
-                if existing_image is not None:
-                    case_image_replace(
-                        actor=self.owner, image=existing_image, ingested=ingested, source=data
-                    )
-                else:
-                    case_image_add(actor=self.owner, case=case, ingested=ingested, source=data)
+            self._write_views(case, views, existing_images)
             case_truth_replace(case=case, findings=findings, is_normal=parsed.is_normal)
             if report is not None:
                 report_store(case=case, **report.__dict__)
             # Publishing (and its hooks) and the set membership join the case's transaction:
             # one commit per case.
             self._finish(case, created=existing is None, changed=True)
+
+    def _write_views(self, case: Case, views: list[_View], stored: list[CaseImage]) -> None:
+        for view, image in zip(views, stored, strict=False):
+            if view.ingested is not None:
+                case_image_replace(
+                    actor=self.owner, image=image, ingested=view.ingested, source=view.data
+                )
+            if view.projection and image.projection != view.projection:
+                case_image_projection_set(actor=self.owner, image=image, projection=view.projection)
+        for view in views[len(stored) :]:
+            assert view.ingested is not None  # a view with no stored image was ingested
+            case_image_add(
+                actor=self.owner,
+                case=case,
+                ingested=view.ingested,
+                source=view.data,
+                projection=view.projection,
+            )
+        for image in reversed(stored[len(views) :]):
+            case_image_remove(actor=self.owner, image=image)
 
     def _finish(self, case: Case, *, created: bool, changed: bool) -> None:
         if self.publish and not case.is_published:

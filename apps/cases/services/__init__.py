@@ -2,14 +2,7 @@
 
 from .access import can_edit_case, can_edit_case_set
 from .boxes import MarkedBox, canonical_label, group_reader_boxes, parse_marked_boxes
-from .cases import (
-    case_create,
-    case_image_add,
-    case_image_replace,
-    case_publish,
-    case_unpublish,
-    case_update,
-)
+from .cases import case_create, case_publish, case_unpublish, case_update
 from .findings import (
     TruthFinding,
     case_boxes_set,
@@ -17,6 +10,13 @@ from .findings import (
     case_report_write,
     case_selected_set,
     case_truth_replace,
+)
+from .images import (
+    case_image_add,
+    case_image_move,
+    case_image_projection_set,
+    case_image_remove,
+    case_image_replace,
 )
 from .sets import (
     case_set_assign,
@@ -40,6 +40,9 @@ __all__ = [
     "case_boxes_set",
     "case_create",
     "case_image_add",
+    "case_image_move",
+    "case_image_projection_set",
+    "case_image_remove",
     "case_image_replace",
     "case_normal_set",
     "case_publish",

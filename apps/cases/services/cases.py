@@ -1,20 +1,17 @@
-"""Case writes: create (from an ingested image), update facts, publish and unpublish."""
+"""Case writes: create, update facts, publish and unpublish (the views: ``images``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from apps.cases.imaging import IngestedImage
-from apps.cases.models import Case, CaseImage, CaseStatus, Difficulty, ReferenceReport, Sex
+from apps.cases.models import Case, CaseStatus, Difficulty, ReferenceReport, Sex
 from apps.cases.registry import publish_hooks
 from apps.core.exceptions import ApplicationError
 
 from .access import require_case_editor, require_educator
-from .storage import image_files_delete, image_files_save
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -51,7 +48,16 @@ def clean_tags(tags: Any) -> list[str]:
 
 def _clean_facts(facts: dict[str, Any]) -> dict[str, Any]:
     """Validate the editable facts; unknown keys are a programming error."""
-    allowed = {"title", "patient_age", "patient_sex", "view", "indication", "difficulty", "tags"}
+    allowed = {
+        "title",
+        "patient_age",
+        "patient_sex",
+        "view",
+        "indication",
+        "comparison",
+        "difficulty",
+        "tags",
+    }
     unknown = set(facts) - allowed
     if unknown:
         raise TypeError(f"unknown case fields: {sorted(unknown)}")
@@ -81,6 +87,8 @@ def _clean_facts(facts: dict[str, Any]) -> dict[str, Any]:
         cleaned["view"] = view
     if "indication" in facts:
         cleaned["indication"] = " ".join((facts["indication"] or "").split())[:500]
+    if "comparison" in facts:
+        cleaned["comparison"] = " ".join((facts["comparison"] or "").split())[:500]
     if "difficulty" in facts:
         if facts["difficulty"] not in Difficulty.values:
             raise ApplicationError(
@@ -104,72 +112,6 @@ def case_create(*, actor: Any, title: str, **facts: Any) -> Case:
     }
     cleaned = _clean_facts({"title": title, **facts})
     return Case.objects.create(owner=actor, **cleaned, **provenance)
-
-
-def _prefill_from_header(case: Case, ingested: IngestedImage) -> list[str]:
-    """Facts the (de-identified) DICOM header knows and the educator left empty."""
-    metadata = ingested.metadata or {}
-    changed = []
-    if case.patient_age is None and isinstance(metadata.get("patient_age_years"), int):
-        case.patient_age = metadata["patient_age_years"]
-        changed.append("patient_age")
-    if not case.patient_sex and metadata.get("patient_sex") in ("F", "M", "O"):
-        case.patient_sex = metadata["patient_sex"]
-        changed.append("patient_sex")
-    view = (metadata.get("view_position") or "").upper()
-    if view in ("PA", "AP", "LL", "RL") and case.view != view:
-        case.view = view
-        changed.append("view")
-    return changed
-
-
-@transaction.atomic
-def case_image_add(*, actor: Any, case: Case, ingested: IngestedImage, source: bytes) -> CaseImage:
-    """Store an ingested image (files first, row second: a failed insert removes the files)."""
-    require_case_editor(actor, case)
-    top = case.images.aggregate(top=Max("position"))["top"]
-    position = 0 if top is None else top + 1
-    image = CaseImage(
-        case=case,
-        position=position,
-        kind=ingested.kind,
-        width=ingested.width,
-        height=ingested.height,
-        display_width=ingested.display_width or ingested.width,
-        display_height=ingested.display_height or ingested.height,
-        pixel_spacing_mm=list(ingested.pixel_spacing_mm) if ingested.pixel_spacing_mm else None,
-        window_presets=ingested.window_presets,
-        metadata=ingested.metadata,
-        sha256=ingested.sha256,
-        burned_in_annotation=(ingested.metadata or {}).get("burned_in_annotation") or "",
-    )
-    image_files_save(image, ingested, source)
-    image.save()
-    changed = _prefill_from_header(case, ingested)
-    if changed:
-        case.save(update_fields=[*changed, "updated_at"])
-    return image
-
-
-@transaction.atomic
-def case_image_replace(
-    *, actor: Any, image: CaseImage, ingested: IngestedImage, source: bytes
-) -> CaseImage:
-    require_case_editor(actor, image.case)
-    old = CaseImage(
-        original=image.original.name, display=image.display.name, pixels16=image.pixels16.name
-    )
-    for field in ("kind", "width", "height", "window_presets", "metadata", "sha256"):
-        setattr(image, field, getattr(ingested, field))
-    image.display_width = ingested.display_width or ingested.width
-    image.display_height = ingested.display_height or ingested.height
-    image.pixel_spacing_mm = list(ingested.pixel_spacing_mm) if ingested.pixel_spacing_mm else None
-    image.burned_in_annotation = (ingested.metadata or {}).get("burned_in_annotation") or ""
-    image.pixels16 = ""
-    image_files_save(image, ingested, source)
-    image.save()
-    transaction.on_commit(lambda: image_files_delete(old))
-    return image
 
 
 def case_update(*, actor: Any, case: Case, **facts: Any) -> Case:

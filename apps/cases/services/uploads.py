@@ -22,7 +22,8 @@ from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch, inference_job_progress
 
 from .access import require_educator
-from .cases import case_create, case_image_add
+from .cases import case_create
+from .images import case_image_add
 from .storage import files_removed_on_error, upload_discard, upload_read, upload_save
 
 logger = logging.getLogger(__name__)

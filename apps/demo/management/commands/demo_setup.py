@@ -1,4 +1,4 @@
-"""python manage.py demo_setup [--force]: demo accounts, cohort and the NIH demo case set."""
+"""python manage.py demo_setup [--force]: demo accounts, cohort and the demo case sets."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from apps.demo.setup import DEMO_SET, demo_setup
+from apps.demo.setup import demo_setup
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts, cohort and NIH ChestX-ray14 case set (idempotent)."
+    help = (
+        "Create the demo accounts, cohort and case sets (IU X-ray, NIH ChestX-ray14); idempotent."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -39,20 +41,19 @@ class Command(BaseCommand):
             result = demo_setup(progress=progress)
         finally:
             bar.close()
-        summary = result.summary
-        assert summary is not None
         self.stdout.write("Demo accounts (username / password):")
         for username, role, password, created in result.accounts:
             note = "" if created else "  (already existed; password unchanged)"
             self.stdout.write(f"  {username:<9} / {password:<18} {role}{note}")
-        self.stdout.write(
-            f"Case set '{DEMO_SET}': {summary.created} created, {summary.updated} updated, "
-            f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped "
-            f"({result.seconds:.1f} s)."
-        )
-        for skipped in summary.skipped:
+        for name, summary in result.summaries.items():
             self.stdout.write(
-                self.style.WARNING(f"  skipped {skipped['external_id']}: {skipped['reason']}")
+                f"Case set '{name}': {summary.created} created, {summary.updated} updated, "
+                f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped."
             )
-        for problem in summary.problems:
-            self.stdout.write(self.style.WARNING(f"  {problem}"))
+            for skipped in summary.skipped:
+                self.stdout.write(
+                    self.style.WARNING(f"  skipped {skipped['external_id']}: {skipped['reason']}")
+                )
+            for problem in summary.problems:
+                self.stdout.write(self.style.WARNING(f"  {problem}"))
+        self.stdout.write(f"Done in {result.seconds:.1f} s.")
