@@ -45,6 +45,13 @@ Variables
     Tokens an explanation may generate (default 96, between 8 and 1024).
 ``RADGAME_JUDGE_MAX_NEW_TOKENS``
     Tokens a judge answer may generate (default 1024, between 64 and 8192).
+``RADGAME_EXPLAIN_BATCH_SIZE`` / ``RADGAME_JUDGE_BATCH_SIZE``
+    Most prompts a gpu worker puts in one ``generate()`` call for a local model (default 8 and 4,
+    between 1 and 256). Run the gpu worker with ``--pool threads`` and at least this many threads
+    (``--concurrency``) so that enough jobs are in flight to fill a batch.
+``RADGAME_BATCH_WAIT_MS``
+    How long the first prompt of a batch waits for others to join it (default 20, between 0 and
+    5000): small beside a generation that takes seconds, long enough for concurrent jobs to meet.
 ``RADGAME_VLM_CROP``
     ``true`` (default) sends a magnified crop of the region beside the full image; ``false`` sends
     only the full image, for endpoints that accept a single image per prompt.
@@ -100,6 +107,9 @@ class MLConfig:
     judge_max_new_tokens: int = 1024
     vlm_crop: bool = True
     media_root: Path | None = None
+    explain_batch_size: int = 8
+    judge_batch_size: int = 4
+    batch_wait_ms: float = 20.0
 
     def __post_init__(self) -> None:
         # Validation lives here so configs built in code get the same checks as from_env.
@@ -114,6 +124,9 @@ class MLConfig:
         _check_range("RADGAME_GENERATION_TIMEOUT", self.generation_timeout_s, 1, 3600)
         _check_range("RADGAME_EXPLAIN_MAX_NEW_TOKENS", self.explain_max_new_tokens, 8, 1024)
         _check_range("RADGAME_JUDGE_MAX_NEW_TOKENS", self.judge_max_new_tokens, 64, 8192)
+        _check_range("RADGAME_EXPLAIN_BATCH_SIZE", self.explain_batch_size, 1, 256)
+        _check_range("RADGAME_JUDGE_BATCH_SIZE", self.judge_batch_size, 1, 256)
+        _check_range("RADGAME_BATCH_WAIT_MS", self.batch_wait_ms, 0, 5000)
         if self.explainer == "transformers" and self.vlm_path is None:
             raise ConfigError("RADGAME_VLM_PATH is required when RADGAME_EXPLAINER=transformers")
         if self.judge == "transformers" and self.judge_path is None:
@@ -158,6 +171,9 @@ class MLConfig:
             judge_max_new_tokens=env.integer("RADGAME_JUDGE_MAX_NEW_TOKENS", 1024),
             vlm_crop=env.boolean("RADGAME_VLM_CROP", True),
             media_root=env.path("RADGAME_MEDIA_ROOT"),
+            explain_batch_size=env.integer("RADGAME_EXPLAIN_BATCH_SIZE", 8),
+            judge_batch_size=env.integer("RADGAME_JUDGE_BATCH_SIZE", 4),
+            batch_wait_ms=env.number("RADGAME_BATCH_WAIT_MS", 20.0),
         )
 
 

@@ -65,8 +65,9 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "ml.diagnostics.ping_gpu",
             GPU_QUEUE,
-            "ml.handlers:diagnostics_ping",
-            "Round-trip check of the gpu queue; reports the device the worker would use.",
+            "ml.handlers:diagnostics_ping_gpu",
+            "Round-trip check of the gpu queue; reports the worker's health: the models it "
+            "serves, which are loaded, on which device, with how much memory.",
         ),
     )
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 import time
 from typing import Any
 
@@ -29,6 +30,55 @@ def diagnostics_ping(payload: dict[str, Any]) -> dict[str, Any]:
         "host": platform.node(),
         "pid": os.getpid(),
     }
+
+
+def diagnostics_ping_gpu(payload: dict[str, Any]) -> dict[str, Any]:
+    """Round trip through a gpu worker: the hold runs in the worker's diagnostics batch collector
+    (concurrent pings share one hold, as concurrent model jobs share one generate call), and the
+    answer carries the worker's health: what it serves, what is loaded, on which device, and how
+    much memory that takes."""
+    from .config import MLConfig
+    from .serving.registry import registry_for
+
+    hold = float(payload.get("hold_seconds", 0) or 0)
+    if not 0 <= hold <= MAX_PING_HOLD_SECONDS:
+        raise PermanentJobError(f"hold_seconds must be between 0 and {MAX_PING_HOLD_SECONDS:g}")
+    config = MLConfig.from_env()
+    started = time.monotonic()
+    batch_size = _ping_collector(config).submit(hold).result(timeout=MAX_PING_HOLD_SECONDS + 30)
+    return {
+        "echo": str(payload.get("echo", ""))[:200],
+        "held_seconds": round(time.monotonic() - started, 3),
+        "batch_size": batch_size,
+        "host": platform.node(),
+        "pid": os.getpid(),
+        "health": registry_for(config).health(),
+    }
+
+
+_PING_COLLECTORS: dict[tuple[int, float], Any] = {}
+_PING_LOCK = threading.Lock()
+
+
+def _ping_collector(config: Any) -> Any:
+    from .serving.batching import BatchCollector
+
+    key = (config.explain_batch_size, config.batch_wait_ms)
+    with _PING_LOCK:
+        if key in _PING_COLLECTORS:
+            return _PING_COLLECTORS[key]
+
+        def hold_together(holds: list[float]) -> list[int]:
+            time.sleep(max(holds))
+            return [len(holds)] * len(holds)
+
+        _PING_COLLECTORS[key] = BatchCollector(
+            hold_together,
+            max_batch=config.explain_batch_size,
+            max_wait_s=config.batch_wait_ms / 1000,
+            name="ping",
+        )
+        return _PING_COLLECTORS[key]
 
 
 def localize_score(payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,18 @@
 """Celery app for the ``scoring`` and ``gpu`` queues. Imports no Django.
 
-Run: ``celery -A ml.worker worker -Q scoring`` (CPU) or ``-Q gpu --concurrency 1`` (one per GPU).
+Run: ``celery -A ml.worker worker -Q scoring`` (CPU, prefork) or, one worker per GPU,
+``celery -A ml.worker worker -Q gpu --pool threads --concurrency 16``: the gpu worker runs its
+tasks in threads of one process, so each model is loaded once (``ml.serving.registry``, on the
+first job) and concurrent jobs meet in its batch collector to share one ``generate()`` call.
+``--concurrency`` is how many jobs the worker holds at once; make it at least the batch size.
 
 Every task takes ``(job_id, payload)``, runs the handler named in ``ml.contracts.TASKS`` and sends
-the outcome back by name to the ``web`` queue. Delivery is at-least-once (acks late, reject on worker
-lost); the web side finishes a job only once, so a redelivery never scores twice.
+the outcome back by name to the ``web`` queue. Delivery is at-least-once: messages are acknowledged
+only after the outcome is sent (acks late; a prefork child that dies rejects its message back to
+the queue), a worker process killed outright leaves its messages unacknowledged and the broker
+hands them to another worker after the visibility timeout; the web side finishes a job only once,
+so a redelivery never scores twice. The prefetch multiplier is 1: a worker reserves no more
+messages than it has threads, so the jobs queued behind a busy GPU stay available to the others.
 """
 
 from __future__ import annotations

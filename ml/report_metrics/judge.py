@@ -116,15 +116,12 @@ def judge_report(
 
 
 def judge_chat_model(config: MLConfig) -> ChatModel:
-    if config.judge == "transformers":
-        from ml.vlm.local_models import load_judge_lm
+    """The judge model from the process's registry (loaded on first use, batched when local)."""
+    if config.judge == "none":
+        raise ConfigError("the LLM judge is off (RADGAME_JUDGE=none)")
+    from ml.serving.registry import registry_for
 
-        return load_judge_lm(config)
-    if config.judge == "openai":
-        from ml.vlm.openai_client import OpenAIChatModel
-
-        return OpenAIChatModel.for_judge(config)
-    raise ConfigError("the LLM judge is off (RADGAME_JUDGE=none)")
+    return registry_for(config).chat_model("judge")
 
 
 def run_judge(

@@ -38,25 +38,19 @@ __all__ = [
 
 
 def get_explainer(config: MLConfig) -> Explainer:
-    """The explainer the configuration names; model backends load their model on first call
-    and keep it for the life of the process."""
+    """The explainer the configuration names. Model backends take their model from the process's
+    registry (``ml.serving``): loaded on the first call, kept for the life of the process, and
+    shared by concurrent callers through one batch collector."""
     from ml.vlm.knowledge import KnowledgeExplainer
 
     if config.explainer == "knowledge":
         return KnowledgeExplainer()
+    from ml.serving.registry import registry_for
     from ml.vlm.model_explainer import ModelExplainer
 
     assert config.media_root is not None  # MLConfig refuses model explainers without one
-    if config.explainer == "transformers":
-        from ml.vlm.local_models import load_vlm
-
-        chat_model = load_vlm(config)
-    else:
-        from ml.vlm.openai_client import OpenAIChatModel
-
-        chat_model = OpenAIChatModel.for_explainer(config)
     return ModelExplainer(
-        chat_model,
+        registry_for(config).chat_model("explain"),
         media_root=config.media_root,
         with_crop=config.vlm_crop,
         max_new_tokens=config.explain_max_new_tokens,

@@ -50,3 +50,22 @@ def message_text(message: ChatMessage) -> str:
 
 def has_images(message: ChatMessage) -> bool:
     return any(part.get("type") == "image" for part in message["content"])
+
+
+def complete_all(
+    chat_model: ChatModel, conversations: Sequence[Sequence[ChatMessage]], max_new_tokens: int
+) -> list[str | Exception]:
+    """Answer several conversations: in one batch where the model batches (``complete_many``),
+    one by one otherwise; a failed conversation gets its exception in its place."""
+    if not conversations:
+        return []
+    complete_many = getattr(chat_model, "complete_many", None)
+    if complete_many is not None:
+        return list(complete_many(conversations, max_new_tokens=max_new_tokens))
+    answers: list[str | Exception] = []
+    for messages in conversations:
+        try:
+            answers.append(chat_model.complete(messages, max_new_tokens=max_new_tokens))
+        except Exception as exc:
+            answers.append(exc)
+    return answers

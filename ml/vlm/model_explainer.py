@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ml.vlm.chat import ChatModel
+from ml.vlm.chat import ChatMessage, ChatModel, complete_all
 from ml.vlm.images import ImageLoadError, prepare_images, shows_resident_box
 from ml.vlm.knowledge import KnowledgeExplainer, finding_facts
 from ml.vlm.prompts import PROMPT_VERSION, explain_messages
@@ -29,17 +29,37 @@ class ModelExplainer:
         self._knowledge = KnowledgeExplainer()
 
     def explain(self, request: ExplainRequest) -> Explanation:
-        try:
-            images = prepare_images(request, self.media_root, with_crop=self.with_crop)
-        except ImageLoadError as exc:
-            return self._fallback(request, f"image unavailable: {exc}")
-        messages = explain_messages(
-            request,
-            finding_facts(request),
-            images,
-            shows_resident_box=bool(images) and shows_resident_box(request),
-        )
-        raw = self.chat_model.complete(messages, max_new_tokens=self.max_new_tokens)
+        return self.explain_many([request])[0]
+
+    def explain_many(self, requests: Sequence[ExplainRequest]) -> list[Explanation]:
+        """All of a job's requests go to the model together (one batch on a local model); a
+        transport or generation error of any of them propagates, failing this job only."""
+        answers: list[Explanation | None] = []
+        conversations: list[list[ChatMessage]] = []
+        for request in requests:
+            try:
+                images = prepare_images(request, self.media_root, with_crop=self.with_crop)
+            except ImageLoadError as exc:
+                answers.append(self._fallback(request, f"image unavailable: {exc}"))
+                continue
+            answers.append(None)
+            conversations.append(
+                explain_messages(
+                    request,
+                    finding_facts(request),
+                    images,
+                    shows_resident_box=bool(images) and shows_resident_box(request),
+                )
+            )
+        raw_answers = iter(complete_all(self.chat_model, conversations, self.max_new_tokens))
+        return [
+            answer if answer is not None else self._from_model(request, next(raw_answers))
+            for request, answer in zip(requests, answers, strict=True)
+        ]
+
+    def _from_model(self, request: ExplainRequest, raw: str | Exception) -> Explanation:
+        if isinstance(raw, Exception):
+            raise raw
         text = clean_generated_text(raw, max_sentences=2)
         if text is None:
             return self._fallback(request, "the model's answer was empty or unreadable")
@@ -49,9 +69,6 @@ class ModelExplainer:
             model_id=self.chat_model.model_id,
             prompt_version=PROMPT_VERSION,
         )
-
-    def explain_many(self, requests: Sequence[ExplainRequest]) -> list[Explanation]:
-        return [self.explain(request) for request in requests]
 
     def _fallback(self, request: ExplainRequest, reason: str) -> Explanation:
         explanation = self._knowledge.explain(request)

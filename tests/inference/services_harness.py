@@ -95,7 +95,7 @@ def running(
         proc.wait(timeout=10)
 
 
-def celery(app: str, queue: str, concurrency: int = 1) -> list[str]:
+def celery(app: str, queue: str, concurrency: int = 1, pool: str = "prefork") -> list[str]:
     return [
         str(BIN / "celery"),
         "-A",
@@ -106,7 +106,7 @@ def celery(app: str, queue: str, concurrency: int = 1) -> list[str]:
         "--concurrency",
         str(concurrency),
         "--pool",
-        "prefork",
+        pool,
         "--without-gossip",
         "--without-mingle",
         "--loglevel",

@@ -45,6 +45,9 @@ def test_every_variable_is_read() -> None:
             "RADGAME_JUDGE_MAX_NEW_TOKENS": "512",
             "RADGAME_VLM_CROP": "no",
             "RADGAME_MEDIA_ROOT": "/srv/media",
+            "RADGAME_EXPLAIN_BATCH_SIZE": "32",
+            "RADGAME_JUDGE_BATCH_SIZE": "2",
+            "RADGAME_BATCH_WAIT_MS": "50",
         }
     )
 
@@ -65,6 +68,9 @@ def test_every_variable_is_read() -> None:
     assert config.judge_max_new_tokens == 512
     assert config.vlm_crop is False
     assert config.media_root == Path("/srv/media")
+    assert config.explain_batch_size == 32
+    assert config.judge_batch_size == 2
+    assert config.batch_wait_ms == 50
 
 
 def test_judge_model_defaults_to_the_explainer_model() -> None:
@@ -119,6 +125,9 @@ def test_unreadable_secret_file_names_the_variable(tmp_path: Path) -> None:
         ("RADGAME_EXPLAIN_MAX_NEW_TOKENS", "100000"),
         ("RADGAME_JUDGE_MAX_NEW_TOKENS", "10"),
         ("RADGAME_VLM_CROP", "maybe"),
+        ("RADGAME_EXPLAIN_BATCH_SIZE", "0"),
+        ("RADGAME_JUDGE_BATCH_SIZE", "1000"),
+        ("RADGAME_BATCH_WAIT_MS", "-5"),
         ("RADGAME_OPENAI_BASE_URL", "ftp://host/v1"),
         ("RADGAME_OPENAI_BASE_URL", "vllm:8000"),
         ("RADGAME_OPENAI_BASE_URL", "http://host/v1?key=1"),

@@ -61,3 +61,31 @@ def test_judge_without_a_configured_backend_fails_permanently(
     monkeypatch.setenv("RADGAME_JUDGE", "none")
     with pytest.raises(PermanentJobError):
         handlers.report_judge({"reference": "No effusion.", "candidate": "Small left effusion."})
+
+
+def test_gpu_ping_reports_health_and_concurrent_pings_share_a_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    monkeypatch.setenv("RADGAME_BATCH_WAIT_MS", "300")
+    results: list[dict] = []
+    barrier = threading.Barrier(3)
+
+    def ping() -> None:
+        barrier.wait()
+        results.append(handlers.diagnostics_ping_gpu({"echo": "gpu", "hold_seconds": 0.05}))
+
+    threads = [threading.Thread(target=ping) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [r["batch_size"] for r in results] == [3, 3, 3]
+    health = results[0]["health"]
+    assert [m["kind"] for m in health["models"]] == ["explain", "judge"]
+    assert health["models"][0]["backend"] == "knowledge"
+    assert not any(m["loaded"] for m in health["models"])
+    with pytest.raises(PermanentJobError):
+        handlers.diagnostics_ping_gpu({"hold_seconds": -1})

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from ml.config import ConfigError, MLConfig
+from ml.serving.registry import BatchedChatModel
 from ml.vlm import ExplainRequest, get_explainer
 from ml.vlm.local_models import LocalVLMChatModel, load_vlm, resolve_device, resolve_dtype
 from ml.vlm.model_explainer import ModelExplainer
@@ -49,6 +50,14 @@ def explainer(vlm_config: MLConfig) -> ModelExplainer:
     return built
 
 
+def local_model(explainer: ModelExplainer) -> LocalVLMChatModel:
+    """The local model behind an explainer's batching front."""
+    batched = explainer.chat_model
+    assert isinstance(batched, BatchedChatModel)
+    assert isinstance(batched.inner, LocalVLMChatModel)
+    return batched.inner
+
+
 def record_generate(
     monkeypatch: pytest.MonkeyPatch, chat_model: LocalVLMChatModel, answer: str | None = None
 ) -> list[dict[str, Any]]:
@@ -74,7 +83,7 @@ def test_the_model_is_loaded_once_per_process(vlm_config: MLConfig) -> None:
     second = get_explainer(vlm_config)
 
     assert isinstance(second, ModelExplainer)
-    assert second.chat_model is first
+    assert local_model(second) is first
     assert type(first.model).__name__ == "Gemma3ForConditionalGeneration"
     assert first.model_id == "tiny-medgemma"
 
@@ -82,8 +91,7 @@ def test_the_model_is_loaded_once_per_process(vlm_config: MLConfig) -> None:
 def test_real_generation_sees_both_images_and_the_prompt(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     calls = record_generate(monkeypatch, chat_model)
 
     explanation = explainer.explain(MISSED_NODULE)
@@ -110,8 +118,7 @@ def test_real_generation_sees_both_images_and_the_prompt(
 def test_the_prompt_carries_the_finding_location_and_error(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     calls = record_generate(monkeypatch, chat_model, answer="A clear sentence about it.")
 
     explainer.explain(MISSED_NODULE)
@@ -130,8 +137,7 @@ def test_the_prompt_carries_the_finding_location_and_error(
 def test_a_readable_answer_is_cleaned_and_cut_to_two_sentences(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     answer = (
         "**Look at the right upper zone.** A round opacity sits above the hilum "
         "(see https://example.org). It is about two centimetres across."
@@ -150,8 +156,7 @@ def test_a_readable_answer_is_cleaned_and_cut_to_two_sentences(
 def test_empty_or_garbage_answers_fall_back_to_the_knowledge_base(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch, answer: str
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     record_generate(monkeypatch, chat_model, answer=answer)
 
     explanation = explainer.explain(MISSED_NODULE)
@@ -167,8 +172,7 @@ def test_empty_or_garbage_answers_fall_back_to_the_knowledge_base(
 def test_requests_without_an_image_are_asked_as_text(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     calls = record_generate(monkeypatch, chat_model)
     request = ExplainRequest(label="Emphysema", error="false_positive", marked_label="Emphysema")
 
@@ -180,8 +184,7 @@ def test_requests_without_an_image_are_asked_as_text(
 def test_a_missing_image_falls_back_without_calling_the_model(
     explainer: ModelExplainer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chat_model = explainer.chat_model
-    assert isinstance(chat_model, LocalVLMChatModel)
+    chat_model = local_model(explainer)
     calls = record_generate(monkeypatch, chat_model)
     request = ExplainRequest(label="Nodule", error="missed", image_path="cases/gone.png")
 

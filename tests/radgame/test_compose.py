@@ -65,7 +65,17 @@ def test_gpu_worker_is_isolated_from_the_database() -> None:
     device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
     assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
     assert "-Q" in gpu["command"] and gpu["command"][gpu["command"].index("-Q") + 1] == "gpu"
-    assert gpu["command"][gpu["command"].index("--concurrency") + 1] == "1"
+
+
+
+def test_gpu_worker_runs_one_process_whose_threads_can_fill_a_batch() -> None:
+    gpu = SERVICES["gpu-worker"]
+    command = gpu["command"]
+    assert command[command.index("--pool") + 1] == "threads"
+    threads = int(command[command.index("--concurrency") + 1])
+    for variable in ("RADGAME_EXPLAIN_BATCH_SIZE", "RADGAME_JUDGE_BATCH_SIZE"):
+        default = int(re.fullmatch(r"\$\{\w+:-(\d+)\}", gpu["environment"][variable])[1])
+        assert 1 <= default <= threads, variable
 
 
 def test_scoring_worker_needs_no_database_either() -> None:

@@ -1,0 +1,90 @@
+"""The gpu worker as deployed: a Celery worker process on the gpu queue running its tasks in
+threads, so that concurrent jobs meet in the batch collector. Killed in the middle of a batch, it
+loses no job, and every job is finished exactly once by the web side."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from apps.inference.models import Job, JobStatus
+from apps.inference.services import inference_job_dispatch
+
+from . import services_harness as harness
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+BATCH = 4
+HOLD_SECONDS = 6
+
+
+@pytest.fixture
+def gpu_env(settings: Any) -> dict[str, str]:
+    url = harness.require_services()
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    settings.RADGAME_JOBS = "celery"
+    # A long enough wait that the jobs published together, and redelivered together, meet.
+    return harness.process_env(
+        connection.settings_dict["NAME"],
+        RADGAME_EXPLAIN_BATCH_SIZE=str(BATCH),
+        RADGAME_BATCH_WAIT_MS="1500",
+    )
+
+
+def gpu_worker() -> list[str]:
+    return harness.celery("ml.worker", "gpu", concurrency=BATCH, pool="threads")
+
+
+def test_a_gpu_worker_killed_mid_batch_loses_no_job_and_answers_each_once(
+    gpu_env: dict[str, str], tmp_path: Path
+) -> None:
+    import redis
+
+    broker = redis.Redis.from_url(harness.redis_url())
+    with harness.running(
+        harness.celery("radgame", "web"), gpu_env, tmp_path / "webq.log", "ready."
+    ):
+        with transaction.atomic():
+            jobs = [
+                inference_job_dispatch(
+                    kind="ml.diagnostics.ping_gpu",
+                    payload={"echo": f"job-{n}", "hold_seconds": HOLD_SECONDS},
+                )
+                for n in range(BATCH)
+            ]
+        with harness.running(gpu_worker(), gpu_env, tmp_path / "gpu1.log", "ready.") as first:
+            # Every job has started (counted its delivery) and waits in the one held batch.
+            assert harness.wait_for(
+                lambda: len(broker.keys("radgame:deliveries:*")) == BATCH, timeout=30
+            ), (tmp_path / "gpu1.log").read_text()[-3000:]
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+        assert "ran a batch" not in (tmp_path / "gpu1.log").read_text()  # killed mid-batch
+        assert not any(Job.objects.get(pk=job.pk).is_final for job in jobs)
+        # The next worker gets the unacknowledged messages back once the visibility timeout passes.
+        with harness.running(gpu_worker(), gpu_env, tmp_path / "gpu2.log", "ready."):
+            finished = harness.wait_for(
+                lambda: all(Job.objects.get(pk=job.pk).is_final for job in jobs),
+                timeout=90,
+                interval=0.5,
+            )
+            log = (tmp_path / "gpu2.log").read_text()
+    assert finished, log[-3000:]
+    results = []
+    for job in jobs:
+        job.refresh_from_db()
+        assert job.status == JobStatus.DONE, job.error
+        assert job.attempts == 1  # sent once by the web side; the broker redelivered it
+        results.append(job.result)
+    assert sorted(r["echo"] for r in results) == sorted(f"job-{n}" for n in range(BATCH))
+    assert first.pid not in {r["pid"] for r in results}  # the killed worker answered nothing
+    assert max(r["batch_size"] for r in results) > 1
+    for key in broker.keys("radgame:deliveries:*"):
+        assert int(broker.get(key)) == 2  # delivered twice, finished once
