@@ -67,7 +67,6 @@ def test_gpu_worker_is_isolated_from_the_database() -> None:
     assert "-Q" in gpu["command"] and gpu["command"][gpu["command"].index("-Q") + 1] == "gpu"
 
 
-
 def test_gpu_worker_runs_one_process_whose_threads_can_fill_a_batch() -> None:
     gpu = SERVICES["gpu-worker"]
     command = gpu["command"]
