@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps.cases.marks import NORMAL_CHOICE
 from apps.cases.models import Case, CaseImage, CaseSet
 from apps.progress.selectors import player_stats
 from ml import taxonomy
@@ -18,8 +19,6 @@ from ml import taxonomy
 from . import selectors
 from .feedback import attempt_feedback
 from .models import CaseDelivery, LocalizationAttempt
-
-NORMAL_CHOICE = "No finding"
 
 
 def draw_labels() -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +13,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from apps.cases.marks import NORMAL_CHOICE, marks_parse
 from apps.cases.models import Case, CaseSet, CaseSetMode
 from apps.core.exceptions import ApplicationError
 from apps.progress.services import score_event_record
-from ml.boxes import InputError, Marks, parse_marks, score_localize
+from ml.boxes import Marks, score_localize
 
 from .explanations import localization_attempt_explanations_dispatch
 from .models import CaseDelivery, LocalizationAttempt, Mark
@@ -28,8 +29,6 @@ SCORER_VERSION = "ml.boxes/1"
 # synchronous scorer or the explanation job do unbounded work.
 MAX_BOXES = 60
 MAX_SELECTED = 40
-MAX_MARKS_JSON_CHARS = 64_000
-NORMAL_TICK = "No finding"
 
 
 @dataclass(frozen=True)
@@ -69,37 +68,11 @@ def _key(value: Any) -> uuid.UUID:
         ) from None
 
 
-def _marks_object(marks_json: Any) -> Mapping[str, Any]:
-    if marks_json is None:
-        return {}
-    if isinstance(marks_json, str):
-        if len(marks_json) > MAX_MARKS_JSON_CHARS:
-            raise ApplicationError("Too many marks.", field="marks")
-        if not marks_json.strip():
-            return {}
-        try:
-            marks_json = json.loads(marks_json)
-        except ValueError:
-            raise ApplicationError("The marks are not valid JSON.", field="marks") from None
-    if not isinstance(marks_json, Mapping):
-        raise ApplicationError('The marks must be an object {"boxes": [...]}.', field="marks")
-    return marks_json
-
-
 def localization_marks_parse(*, marks_json: Any, selected: Iterable[Any] | None) -> Marks:
-    """The one parser of an answer, for the form and the API alike (``ml.boxes.parse_marks``)."""
-    data = _marks_object(marks_json)
-    ticked = list(data.get("selected") or []) if isinstance(data.get("selected"), list) else []
-    ticked += list(selected or [])
-    boxes = data.get("boxes") or []
-    if isinstance(boxes, list) and len(boxes) > MAX_BOXES:
-        raise ApplicationError(f"At most {MAX_BOXES} boxes per answer.", field="marks")
-    if len(ticked) > MAX_SELECTED:
-        raise ApplicationError(f"At most {MAX_SELECTED} ticked findings.", field="selected")
-    try:
-        return parse_marks({"boxes": boxes, "selected": ticked})
-    except InputError as error:
-        raise ApplicationError(f"{error.field}: {error.problem}", field=error.field) from None
+    """An answer as the form or the API sends it, read by the one marks parser."""
+    return marks_parse(
+        marks_json, selected=selected, max_boxes=MAX_BOXES, max_selected=MAX_SELECTED
+    )
 
 
 # ---------------------------------------------------------------- submit
@@ -136,7 +109,7 @@ def _mark_rows(attempt: LocalizationAttempt, marks: Marks) -> list[Mark]:
         )
         for j, mark in enumerate(marks.boxes)
     ]
-    ticks = list(marks.selected) + ([NORMAL_TICK] if marks.normal else [])
+    ticks = list(marks.selected) + ([NORMAL_CHOICE] if marks.normal else [])
     rows += [
         Mark(attempt=attempt, index=i, label=label, selected=True) for i, label in enumerate(ticks)
     ]

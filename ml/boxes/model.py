@@ -1,18 +1,24 @@
 """The Localize inputs: a reference (ground truth) and a resident's marks, parsed from JSON.
 
-Shapes (DESIGN.md section 4; extra keys are ignored):
+Shapes (DESIGN.md section 4; extra keys are ignored unless ``parse_marks(strict=True)``):
 
-    reference: {"findings": [{"label": "Effusion", "localizable": true,
+    reference: {"findings": [{"label": "Effusion", "localizable": true, "id": 17,
                               "regions": [[[x1, y1, x2, y2], <another reader's box>], ...]}],
                 "iou_threshold": 0.3}
     marks:     {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4}],
                 "selected": ["Emphysema"]}
 
+``id`` (optional, an integer or a string) is the caller's key for a reference finding; the result
+carries it back beside every region and ticked finding, so nobody has to guess which finding a
+result row is about.
+
 A region may also be written as a single box ``[x1, y1, x2, y2]``. A mark may give its box as the
 viewer writes it, ``"x", "y", "w", "h"`` (normalised), instead of ``"box"``. When ``localizable``
 is left out, a finding with regions is drawn and one without is a select finding (present, not
-localised); the taxonomy's answer mode only decides how the exercise offers a label. "No finding"
-in ``selected`` records the resident's "normal study" answer and is not a finding.
+localised); the taxonomy's answer mode only decides how the exercise offers a label. A finding
+without regions whose label the taxonomy draws (NIH lists image-level labels it never boxed) is
+*presence-only*: scored like a select finding, and reported as such, since no place was graded.
+"No finding" in ``selected`` records the resident's "normal study" answer and is not a finding.
 """
 
 from __future__ import annotations
@@ -25,6 +31,11 @@ from ml import taxonomy
 from ml.boxes.geometry import Coords, InputError, validate_box
 
 DEFAULT_IOU_THRESHOLD: Final = 0.3
+# The only fields a strict parse accepts (the web side refuses anything else; see parse_marks).
+MARKS_FIELDS: Final = frozenset({"boxes", "selected"})
+MARK_FIELDS: Final = frozenset({"label", "box", "confidence", "x", "y", "w", "h"})
+
+FindingId = int | str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,15 @@ class ReferenceFinding:
     label: str
     localizable: bool
     regions: tuple[Region, ...] = ()
+    id: FindingId = None
+
+    @property
+    def presence_only(self) -> bool:
+        """Present without a place although the label is normally drawn: only presence counts."""
+        if self.localizable:
+            return False
+        known = taxonomy.lookup(self.label)
+        return known is not None and known.localizable
 
 
 class DrawnRegion(NamedTuple):
@@ -65,18 +85,26 @@ class Reference:
     regions: tuple[DrawnRegion, ...] = field(init=False, repr=False, compare=False)
     regions_by_label: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     select_labels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Select labels that are presence-only findings, and each select label's finding id.
+    presence_labels: frozenset[str] = field(init=False, repr=False, compare=False)
+    select_ids: dict[str, FindingId] = field(init=False, repr=False, compare=False)
     flat_boxes: tuple[tuple[int, str, Coords], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         regions: list[DrawnRegion] = []
         by_label: dict[str, tuple[int, ...]] = {}
         select: list[str] = []
+        presence: set[str] = set()
+        select_ids: dict[str, FindingId] = {}
         flat: list[tuple[int, str, Coords]] = []
         for finding_index, finding in enumerate(self.findings):
             label = finding.label
             if not finding.localizable:
                 if label not in select:
                     select.append(label)
+                    select_ids[label] = finding.id
+                    if finding.presence_only:
+                        presence.add(label)
                 continue
             for region_index, region in enumerate(finding.regions):
                 r = len(regions)
@@ -86,6 +114,8 @@ class Reference:
         object.__setattr__(self, "regions", tuple(regions))
         object.__setattr__(self, "regions_by_label", by_label)
         object.__setattr__(self, "select_labels", tuple(select))
+        object.__setattr__(self, "presence_labels", frozenset(presence))
+        object.__setattr__(self, "select_ids", select_ids)
         object.__setattr__(self, "flat_boxes", tuple(flat))
 
     @property
@@ -141,7 +171,8 @@ def _fast_finding(value: Any) -> ReferenceFinding | None:
     if type(value) is not dict:
         return None
     known = taxonomy.lookup(value.get("label"))  # None also for "No finding": careful path
-    if known is None:
+    finding_id = value.get("id")
+    if known is None or not (finding_id is None or type(finding_id) in (int, str)):
         return None
     raw_regions = value.get("regions")
     localizable = value.get("localizable")
@@ -149,7 +180,7 @@ def _fast_finding(value: Any) -> ReferenceFinding | None:
         if (raw_regions is None or type(raw_regions) is list) and (
             localizable is None or localizable is False
         ):
-            return ReferenceFinding(known.name, False, ())
+            return ReferenceFinding(known.name, False, (), finding_id)
         return None
     if type(raw_regions) is not list or not (localizable is None or localizable is True):
         return None
@@ -170,11 +201,11 @@ def _fast_finding(value: Any) -> ReferenceFinding | None:
             if box is None:
                 return None
             regions.append(Region((box,)))
-    return ReferenceFinding(known.name, True, tuple(regions))
+    return ReferenceFinding(known.name, True, tuple(regions), finding_id)
 
 
-def _fast_mark(value: Any) -> Mark | None:
-    if type(value) is not dict:
+def _fast_mark(value: Any, strict: bool = False) -> Mark | None:
+    if type(value) is not dict or (strict and not value.keys() <= MARK_FIELDS):
         return None
     known = taxonomy.lookup(value.get("label"))
     box = _fast_box(value.get("box"))
@@ -250,7 +281,12 @@ def _finding(value: Any, field: str) -> ReferenceFinding | None:
         raise InputError(f"{field}.regions", "a localizable finding needs at least one region")
     elif not localizable and regions:
         raise InputError(f"{field}.regions", "a select (non-localizable) finding has no regions")
-    return ReferenceFinding(label, localizable, regions)
+    finding_id = data.get("id")
+    if finding_id is not None and (
+        isinstance(finding_id, bool) or not isinstance(finding_id, int | str)
+    ):
+        raise InputError(f"{field}.id", f"expected an integer or a string, got {finding_id!r}")
+    return ReferenceFinding(label, localizable, regions, finding_id)
 
 
 def parse_reference(data: Mapping[str, Any]) -> Reference:
@@ -299,20 +335,42 @@ def _confidence(value: Any, field: str) -> int | None:
     return value
 
 
-def parse_marks(data: Mapping[str, Any]) -> Marks:
-    """Marks from their JSON shape; InputError naming the field for anything malformed."""
+def _known_fields(data: Mapping[str, Any], allowed: frozenset[str], field: str) -> None:
+    unknown = sorted(str(key) for key in data.keys() - allowed)
+    if unknown:
+        key = unknown[0] if unknown[0].strip() else repr(unknown[0])  # a blank name stays visible
+        name = f"{field}.{key}" if field else key
+        raise InputError(name, f"unknown field (expected {', '.join(sorted(allowed))})")
+
+
+def _mark_label(value: Any, field: str) -> str:
+    if isinstance(value, str) and taxonomy.is_normal(value):
+        raise InputError(field, f"{value!r} means a normal study, not a finding to box")
+    return parse_label(value, field=field)
+
+
+def parse_marks(data: Mapping[str, Any], *, strict: bool = False) -> Marks:
+    """Marks from their JSON shape; InputError naming the field for anything malformed.
+
+    ``strict`` also refuses fields the shape does not have, at the top and in every box (a
+    misspelt ``selcted`` would otherwise be an answer silently dropped). The web side parses
+    strictly; the CLI keeps DESIGN's "extra fields are welcome"."""
     data = _mapping(data, "marks")
+    if strict:
+        _known_fields(data, MARKS_FIELDS, "")
     boxes = []
     for i, raw in enumerate(_optional_list(data, "boxes", "boxes")):
-        fast = _fast_mark(raw)
+        fast = _fast_mark(raw, strict)
         if fast is not None:
             boxes.append(fast)
             continue
         field_name = f"boxes[{i}]"
         mark = _mapping(raw, field_name)
+        if strict:
+            _known_fields(mark, MARK_FIELDS, field_name)
         boxes.append(
             Mark(
-                parse_label(mark.get("label"), field=f"{field_name}.label"),
+                _mark_label(mark.get("label"), f"{field_name}.label"),
                 _mark_box(mark, field_name),
                 _confidence(mark.get("confidence"), f"{field_name}.confidence"),
             )

@@ -12,22 +12,28 @@ Rules:
   (the resident named it; there is no region to check the place against) and is never a false
   positive. A tick for a label the case has as a drawn finding is "not_scored": drawn findings are
   scored by their boxes.
+- Presence-only findings (a label the taxonomy draws, present without any region: NIH's
+  image-level labels) follow the select rules, with ``kind: "presence"`` in hits and misses and
+  ``presence_only: true`` in ``selected``: their place was never graded, and feedback says so.
 - Score = hits / (hits + misses + false positives); nothing to find and nothing marked scores 1.
 
 Result (every list in a fixed order, so re-scoring the same input is identical):
     score, iou_threshold, counts {hits, misses, false_positives, mislabelled}, normal_ticked,
     hits:            {label, kind: "draw", region, mark, iou, confidence}  (region order), then
-                     {label, kind: "select", region: None, mark: <box index or None>, iou: None,
-                      confidence: None}  (reference finding order)
-    misses:          {label, kind: "draw", region}, then {label, kind: "select", region: None}
+                     {label, kind: "select" | "presence", region: None,
+                      mark: <box index or None>, iou: None, confidence: None}
+                     (reference finding order)
+    misses:          {label, kind: "draw", region}, then {label, kind: "select" | "presence",
+                      region: None}
     false_positives: {label, kind: "draw", mark, confidence} (mark order), then
                      {label, kind: "select", mark: None, confidence: None} (tick order)
     mislabelled:     {mark, marked_label, true_label, region, iou} (mark order)
-    regions:         {region, label, finding, index, boxes, best_iou, mark, hit}: every drawn
+    regions:         {region, label, finding, finding_id, index, boxes, best_iou, mark, hit}: every drawn
                      region with its best IoU against any same-label mark and the mark it hit;
                      ``boxes`` are the readers' boxes (tuples in Python, arrays in JSON)
-    selected:        {label, present, ticked, marks, outcome: "hit" | "miss" | "false_positive"
-                      | "not_scored"}
+    selected:        {label, present, presence_only, finding_id, ticked, marks,
+                      outcome: "hit" | "miss" | "false_positive" | "not_scored"}
+``finding_id`` is the reference finding's ``id`` (None when the reference gave none).
 ``region`` indexes ``regions`` (reference finding order, then region order); ``mark`` indexes
 the marks' ``boxes``.
 """
@@ -154,6 +160,7 @@ def score_localize(
                 "region": r,
                 "label": region.label,
                 "finding": region.finding,
+                "finding_id": reference.findings[region.finding].id,
                 "index": region.index,
                 "boxes": region.boxes,
                 "best_iou": best.get(r, 0.0),
@@ -243,6 +250,7 @@ def _score_selected(
     false_positives: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     present = reference.select_labels
+    presence = reference.presence_labels
     ticked = marks.selected
     if not present and not ticked:
         return []
@@ -250,12 +258,13 @@ def _score_selected(
     for label in present:
         boxed = marks_by_label.get(label, [])
         is_ticked = label in ticked
+        kind = "presence" if label in presence else "select"
         if is_ticked or boxed:
             outcome = "hit"
             hits.append(
                 {
                     "label": label,
-                    "kind": "select",
+                    "kind": kind,
                     "region": None,
                     "mark": None if is_ticked else boxed[0],
                     "iou": None,
@@ -264,11 +273,13 @@ def _score_selected(
             )
         else:
             outcome = "miss"
-            misses.append({"label": label, "kind": "select", "region": None})
+            misses.append({"label": label, "kind": kind, "region": None})
         outcomes.append(
             {
                 "label": label,
                 "present": True,
+                "presence_only": kind == "presence",
+                "finding_id": reference.select_ids[label],
                 "ticked": is_ticked,
                 "marks": list(boxed),
                 "outcome": outcome,
@@ -282,6 +293,8 @@ def _score_selected(
                 {
                     "label": label,
                     "present": True,
+                    "presence_only": False,
+                    "finding_id": None,
                     "ticked": True,
                     "marks": [],
                     "outcome": "not_scored",
@@ -293,6 +306,8 @@ def _score_selected(
             {
                 "label": label,
                 "present": False,
+                "presence_only": False,
+                "finding_id": None,
                 "ticked": True,
                 "marks": [],
                 "outcome": "false_positive",

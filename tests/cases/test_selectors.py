@@ -120,15 +120,23 @@ def test_answers_and_reference(world: dict[str, Any]) -> None:
     assert answers.report is not None
     assert selectors.case_answers(case=world["published"], with_report=False).report is None
     reference = selectors.reference_for_scoring(world["published"], 0.5)
+    finding_id = answers.findings[0].id
     assert reference == {
         "findings": [
-            {"label": "Nodule", "localizable": True, "regions": [[[CANARY_BOX, 0.2, 0.4, 0.5]]]}
+            {
+                "id": finding_id,
+                "label": "Nodule",
+                "localizable": True,
+                "regions": [[[CANARY_BOX, 0.2, 0.4, 0.5]]],
+            }
         ],
         "iou_threshold": 0.5,
     }
-    from ml.boxes import parse_reference
+    from ml.boxes import parse_reference, score_localize
 
     assert parse_reference(reference).regions
+    # The scorer hands the Finding key back: nothing has to guess which finding a row is about.
+    assert score_localize(reference, {})["regions"][0]["finding_id"] == finding_id
 
 
 @pytest.mark.parametrize(

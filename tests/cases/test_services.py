@@ -40,12 +40,17 @@ class TestBoxParsing:
         ],
     )
     def test_bad_boxes(self, box: Any) -> None:
-        with pytest.raises(ApplicationError, match="Box"):
+        with pytest.raises(ApplicationError, match=r"boxes\[0\]\.box") as caught:
             services.parse_marked_boxes({"boxes": [_box("Nodule", box)]})
+        assert caught.value.field.startswith("boxes[0].box")
 
     def test_invalid_json_and_shape(self) -> None:
         with pytest.raises(ApplicationError, match="invalid JSON"):
             services.parse_marked_boxes("{nope")
+        with pytest.raises(ApplicationError, match=r"boxes\[0\]\.color: unknown field"):
+            services.parse_marked_boxes(
+                {"boxes": [{**_box("Nodule", [0.1, 0.1, 0.2, 0.2]), "color": 1}]}
+            )
         with pytest.raises(ApplicationError):
             services.parse_marked_boxes({"boxes": {"a": 1}})
         with pytest.raises(ApplicationError, match="normal study"):

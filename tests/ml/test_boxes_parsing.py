@@ -207,3 +207,74 @@ def test_it_takes_the_fast_path_for_plain_input_and_hands_the_rest_over() -> Non
     assert model._fast_finding({"label": "Nodule", "regions": [[0, 0, 1, 1]]}) is None  # ints
     assert model._fast_finding({"label": "No Finding"}) is None
     assert model._fast_mark({"label": "Mass", "box": [0.1, 0.2, 0.3, 0.4], "confidence": 9}) is None
+
+
+def test_it_carries_finding_ids_on_both_paths_and_refuses_odd_ones() -> None:
+    reference = parse_reference(
+        {
+            "findings": [
+                {"label": "Nodule", "regions": [[0.1, 0.2, 0.3, 0.4]], "id": 7},
+                {"label": "Pleural effusion", "localizable": False, "id": "f-8"},  # careful path
+            ]
+        }
+    )
+    assert [f.id for f in reference.findings] == [7, "f-8"]
+    with pytest.raises(InputError, match=r"findings\[0\]\.id"):
+        parse_reference({"findings": [{"label": "Nodule", "localizable": False, "id": [1]}]})
+    with pytest.raises(InputError, match=r"findings\[0\]\.id"):
+        parse_reference({"findings": [{"label": "Nodule", "localizable": False, "id": True}]})
+
+
+def test_presence_only_means_a_drawn_label_recorded_without_a_place() -> None:
+    reference = parse_reference(
+        {
+            "findings": [
+                {"label": "Infiltration", "localizable": False},  # NIH image-level label
+                {"label": "Emphysema", "localizable": False},  # a checklist finding
+                {"label": "Nodule", "regions": [[0.1, 0.2, 0.3, 0.4]]},
+            ]
+        }
+    )
+    assert [f.presence_only for f in reference.findings] == [True, False, False]
+    assert reference.presence_labels == {"Infiltration"}
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "problem"),
+    [
+        ({"boxes": [], "selcted": ["Edema"]}, "selcted", "unknown field"),
+        ({"boxes": [], "selected": "Edema"}, "selected", "expected a list"),
+        ({"selected": ["Edema", 3]}, "selected[1]", "expected a label name"),
+        (
+            {"boxes": [{"label": "Nodule", "box": [0.1, 0.1, 0.2, 0.2], "colour": "red"}]},
+            "boxes[0].colour",
+            "unknown field",
+        ),
+        ({"boxes": [{"label": "Nodule", "box": "0.1,0.1,0.2,0.2"}]}, "boxes[0].box", "list"),
+        ({"boxes": [{"label": 5, "box": [0.1, 0.1, 0.2, 0.2]}]}, "boxes[0].label", "label name"),
+        (
+            {"boxes": [{"label": "No finding", "box": [0.1, 0.1, 0.2, 0.2]}]},
+            "boxes[0].label",
+            "normal study",
+        ),
+        (
+            {"boxes": [{"label": "Nodule", "box": [0.1, 0.1, 0.2, 0.2], "confidence": "4"}]},
+            "boxes[0].confidence",
+            "integer",
+        ),
+    ],
+)
+def test_a_strict_parse_refuses_unknown_and_mistyped_fields_naming_them(
+    data: Any, field: str, problem: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_marks(data, strict=True)
+    assert caught.value.field == field
+    assert problem in caught.value.problem
+
+
+def test_a_lenient_parse_keeps_extra_fields_welcome() -> None:
+    data = {"boxes": [{"label": "Nodule", "box": [0.1, 0.1, 0.2, 0.2], "note": "x"}], "v": 2}
+    assert parse_marks(data).boxes[0].label == "Nodule"
+    with pytest.raises(InputError):
+        parse_marks(data, strict=True)

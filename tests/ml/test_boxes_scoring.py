@@ -206,18 +206,21 @@ def test_it_scores_select_findings_by_presence() -> None:
     assert result["score"] == pytest.approx(1 / 3)
 
 
-def test_it_counts_a_box_named_as_a_present_select_finding_as_ticking_it() -> None:
+def test_it_counts_a_box_named_as_a_present_presence_only_finding_as_ticking_it() -> None:
+    # Cardiomegaly is drawn by default: recorded without a box, it is a presence-only finding.
     result = score(
-        [{"label": "Cardiomegaly", "localizable": False}],
+        [{"label": "Cardiomegaly", "localizable": False, "id": 41}],
         [mark("Cardiomegaly", [0.3, 0.4, 0.7, 0.8]), mark("Cardiomegaly", [0.3, 0.4, 0.7, 0.7])],
     )
     assert result["score"] == 1.0
-    assert result["hits"][0]["kind"] == "select"
+    assert result["hits"][0]["kind"] == "presence"
     assert result["hits"][0]["mark"] == 0
     assert result["false_positives"] == []
     assert result["selected"][0] == {
         "label": "Cardiomegaly",
         "present": True,
+        "presence_only": True,
+        "finding_id": 41,
         "ticked": False,
         "marks": [0, 1],
         "outcome": "hit",
@@ -227,7 +230,15 @@ def test_it_counts_a_box_named_as_a_present_select_finding_as_ticking_it() -> No
 def test_it_does_not_score_a_tick_for_a_drawn_finding() -> None:
     result = score([drawn("Effusion", [0.1, 0.6, 0.3, 0.8])], [], selected=["Pleural effusion"])
     assert result["selected"] == [
-        {"label": "Effusion", "present": True, "ticked": True, "marks": [], "outcome": "not_scored"}
+        {
+            "label": "Effusion",
+            "present": True,
+            "presence_only": False,
+            "finding_id": None,
+            "ticked": True,
+            "marks": [],
+            "outcome": "not_scored",
+        }
     ]
     assert result["counts"] == {"hits": 0, "misses": 1, "false_positives": 0, "mislabelled": 0}
 
@@ -282,3 +293,49 @@ def test_it_gives_the_same_result_for_json_dicts_and_parsed_objects() -> None:
 def test_it_rejects_bad_input_naming_the_field() -> None:
     with pytest.raises(InputError, match=r"^boxes\[0\]\.label: Unknown finding label"):
         score_localize({"findings": []}, {"boxes": [{"label": "Lump", "box": [0, 0, 1, 1]}]})
+
+
+def test_a_presence_only_finding_earns_credit_for_a_tick_and_is_reported_as_such() -> None:
+    findings = [
+        {"label": "Infiltration", "localizable": False, "id": 3},
+        {"label": "Emphysema", "localizable": False, "id": 4},
+    ]
+    ticked = score(findings, [], selected=["Infiltrate"])  # any synonym
+    assert ticked["hits"] == [
+        {
+            "label": "Infiltration",
+            "kind": "presence",
+            "region": None,
+            "mark": None,
+            "iou": None,
+            "confidence": None,
+        }
+    ]
+    assert ticked["misses"] == [{"label": "Emphysema", "kind": "select", "region": None}]
+    assert [(s["label"], s["presence_only"], s["finding_id"]) for s in ticked["selected"]] == [
+        ("Infiltration", True, 3),
+        ("Emphysema", False, 4),
+    ]
+    untouched = score(findings, [])
+    assert [m["kind"] for m in untouched["misses"]] == ["presence", "select"]
+    assert untouched["score"] == 0.0
+
+
+def test_a_tick_of_a_label_the_case_lacks_is_a_false_positive_even_for_drawn_labels() -> None:
+    result = score([drawn("Nodule", [0.6, 0.3, 0.7, 0.4])], [], selected=["Atelectasis"])
+    assert result["false_positives"] == [
+        {"label": "Atelectasis", "kind": "select", "mark": None, "confidence": None}
+    ]
+    assert result["selected"][0]["outcome"] == "false_positive"
+
+
+def test_region_rows_carry_the_reference_finding_id() -> None:
+    result = score(
+        [{"label": "Nodule", "regions": [[0.6, 0.3, 0.7, 0.4], [0.1, 0.1, 0.2, 0.2]], "id": 12}],
+        [mark("Nodule", [0.6, 0.3, 0.7, 0.4])],
+    )
+    assert [(r["finding_id"], r["index"], r["hit"]) for r in result["regions"]] == [
+        (12, 0, True),
+        (12, 1, False),
+    ]
+    assert score([drawn("Nodule", [0.6, 0.3, 0.7, 0.4])], [])["regions"][0]["finding_id"] is None

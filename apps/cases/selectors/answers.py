@@ -136,8 +136,10 @@ def reference_for_scoring(
 ) -> dict[str, Any]:
     """The ``ml.boxes`` reference JSON (DESIGN.md section 4) of a case.
 
-    ``{"findings": [{"label", "localizable", "regions": [[box, alt box, ...], ...]}],
-    "iou_threshold"}``; a finding without boxes is written as a select finding.
+    ``{"findings": [{"id", "label", "localizable", "regions": [[box, alt box, ...], ...]}],
+    "iou_threshold"}``; ``id`` is the Finding row's key (the scorer hands it back beside every
+    result row). A finding without boxes is written as a select finding (presence-only when its
+    label is one the taxonomy draws); several of one label are ticked once, under the first's id.
     """
     answers = (
         case
@@ -151,10 +153,17 @@ def reference_for_scoring(
     for finding in answers.findings:
         if finding.scored_as_drawn:
             findings.append(
-                {"label": finding.label, "localizable": True, "regions": finding.regions}
+                {
+                    "id": finding.id,
+                    "label": finding.label,
+                    "localizable": True,
+                    "regions": finding.regions,
+                }
             )
         elif finding.label not in drawn and finding.label not in ticked:
             # A label is drawn or ticked in one case, never both (the scorer would count it twice).
             ticked.add(finding.label)
-            findings.append({"label": finding.label, "localizable": False, "regions": []})
+            findings.append(
+                {"id": finding.id, "label": finding.label, "localizable": False, "regions": []}
+            )
     return {"findings": findings, "iou_threshold": float(threshold)}

@@ -3,11 +3,11 @@ and the rule that groups several readers' boxes into regions."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from apps.cases.marks import marks_parse
 from apps.core.exceptions import ApplicationError
 from ml import taxonomy
 from ml.boxes import BoxError, Coords, iou, validate_box
@@ -51,28 +51,10 @@ def checked_box(value: Any, *, field: str = "box") -> Coords:
 
 def parse_marked_boxes(data: Any, *, reader: str = "") -> list[MarkedBox]:
     """The viewer's ``{"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence"}]}`` (a JSON
-    string or the parsed object) as canonical, validated boxes. Confidence is ignored: ground
-    truth is certain by definition."""
-    if isinstance(data, str | bytes):
-        try:
-            data = json.loads(data or "{}")
-        except ValueError:
-            raise ApplicationError(
-                "The boxes could not be read (invalid JSON).", field="boxes"
-            ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("boxes", []), list):
-        raise ApplicationError('Expected {"boxes": [...]}.', field="boxes")
-    raw_boxes = data.get("boxes", [])
-    if len(raw_boxes) > MAX_BOXES:
-        raise ApplicationError(f"At most {MAX_BOXES} boxes per case.", field="boxes")
-    marked = []
-    for index, raw in enumerate(raw_boxes):
-        if not isinstance(raw, dict):
-            raise ApplicationError(f"Box {index + 1} is not an object.", field="boxes")
-        label = canonical_label(raw.get("label"), field="boxes")
-        box = checked_box(raw.get("box"), field=f"boxes[{index}].box")
-        marked.append(MarkedBox(label=label, box=box, reader=reader))
-    return marked
+    string or the parsed object) as canonical, validated boxes, read by the one marks parser
+    (``apps.cases.marks``). Confidence is ignored: ground truth is certain by definition."""
+    marks = marks_parse(data, max_boxes=MAX_BOXES, max_selected=0)
+    return [MarkedBox(label=mark.label, box=mark.box, reader=reader) for mark in marks.boxes]
 
 
 def group_reader_boxes(boxes: Sequence[MarkedBox]) -> dict[str, list[list[MarkedBox]]]:

@@ -1,0 +1,83 @@
+"""The one parser of marks: boxes drawn on an image and findings ticked beside it.
+
+The case editor (form and API) and the Localize exercise (form and API) all read the viewer's
+``{"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence"}], "selected": [...]}`` through
+``marks_parse``, so a box means the same thing wherever it is drawn. The shape is checked strictly
+(``ml.boxes.parse_marks(strict=True)``): an unknown or mistyped field is refused with a message
+naming it, never silently dropped. "Normal study" ticked together with boxes or findings is
+refused too: a normal study has nothing to find.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from apps.core.exceptions import ApplicationError
+from ml.boxes import InputError, Marks, parse_marks
+
+MAX_MARKS_JSON_CHARS = 64_000
+NORMAL_CHOICE = "No finding"
+NORMAL_WITH_MARKS = (
+    "'Normal study' means there is nothing to find, so it cannot go with boxes or ticked "
+    "findings: untick it, or remove the boxes and ticks."
+)
+
+
+def _marks_object(data: Any) -> Mapping[str, Any]:
+    if data is None:
+        return {}
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", errors="replace")
+    if isinstance(data, str):
+        if len(data) > MAX_MARKS_JSON_CHARS:
+            raise ApplicationError("Too many marks.", field="marks")
+        if not data.strip():
+            return {}
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ApplicationError(
+                "The marks could not be read (invalid JSON).", field="marks"
+            ) from None
+    if not isinstance(data, Mapping):
+        raise ApplicationError('The marks must be an object {"boxes": [...]}.', field="marks")
+    return data
+
+
+def marks_parse(
+    data: Any,
+    *,
+    selected: Iterable[Any] | None = None,
+    max_boxes: int,
+    max_selected: int,
+) -> Marks:
+    """Marks from a JSON string or its parsed object, plus ticks sent beside it (form checkboxes,
+    the API's ``selected``); ApplicationError naming the field for anything wrong."""
+    obj = _marks_object(data)
+    extra = list(selected or ())
+    if extra:
+        own = obj.get("selected")
+        if own is None or isinstance(own, list):
+            obj = {**obj, "selected": [*(own or []), *extra]}
+        # Anything else is left for the parser, which names the mistyped field.
+    boxes, ticks = obj.get("boxes"), obj.get("selected")
+    if isinstance(boxes, list) and len(boxes) > max_boxes:
+        raise ApplicationError(f"At most {max_boxes} boxes.", field="marks")
+    if isinstance(ticks, list) and len(ticks) > max_selected:
+        message = (
+            f"At most {max_selected} ticked findings."
+            if max_selected
+            else "These marks hold boxes only: tick findings in the checklist."
+        )
+        raise ApplicationError(message, field="selected")
+    try:
+        marks = parse_marks(obj, strict=True)
+    except InputError as error:
+        raise ApplicationError(
+            f"The marks were not understood: {error.field}: {error.problem}.", field=error.field
+        ) from None
+    if marks.normal and (marks.boxes or marks.selected):
+        raise ApplicationError(NORMAL_WITH_MARKS, field="selected")
+    return marks
