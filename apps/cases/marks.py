@@ -10,10 +10,10 @@ refused too: a normal study has nothing to find.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from apps.core.bounded_json import JSONTooDeepError, json_loads_bounded
 from apps.core.exceptions import ApplicationError
 from ml.boxes import InputError, Marks, parse_marks
 
@@ -36,8 +36,11 @@ def _marks_object(data: Any) -> Mapping[str, Any]:
         if not data.strip():
             return {}
         try:
-            data = json.loads(data)
-        except (ValueError, RecursionError):
+            # NaN is let through so the box validator can name the coordinate it sits in.
+            data = json_loads_bounded(data, max_bytes=MAX_MARKS_JSON_CHARS, allow_nan=True)
+        except JSONTooDeepError as exc:
+            raise ApplicationError(f"The marks could not be read: {exc}", field="marks") from None
+        except ValueError:
             raise ApplicationError(
                 "The marks could not be read (invalid JSON).", field="marks"
             ) from None

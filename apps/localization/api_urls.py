@@ -4,11 +4,11 @@ from . import api
 
 urlpatterns = [
     path("sets/", api.SetListApi.as_view(), name="api-localize-sets"),
-    path("sets/<int:set_id>/next/", api.NextCaseApi.as_view(), name="api-localize-next-case"),
+    path("sets/<id:set_id>/next/", api.NextCaseApi.as_view(), name="api-localize-next-case"),
     path(
-        "sets/<int:set_id>/cases/<int:case_id>/attempts/",
+        "sets/<id:set_id>/cases/<id:case_id>/attempts/",
         api.AttemptSubmitApi.as_view(),
         name="api-localize-attempt-submit",
     ),
-    path("attempts/<int:attempt_id>/", api.AttemptDetailApi.as_view(), name="api-localize-attempt"),
+    path("attempts/<id:attempt_id>/", api.AttemptDetailApi.as_view(), name="api-localize-attempt"),
 ]

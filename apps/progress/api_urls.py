@@ -3,5 +3,5 @@ from django.urls import path
 from . import api
 
 urlpatterns = [
-    path("cohorts/<int:cohort_id>/", api.CohortProgressApi.as_view(), name="api-cohort-progress"),
+    path("cohorts/<id:cohort_id>/", api.CohortProgressApi.as_view(), name="api-cohort-progress"),
 ]

@@ -4,24 +4,24 @@ from . import api
 
 urlpatterns = [
     path("sets/", api.ReportSetListApi.as_view(), name="report-api-sets"),
-    path("sets/<int:set_id>/next/", api.ReportNextCaseApi.as_view(), name="report-api-next"),
+    path("sets/<id:set_id>/next/", api.ReportNextCaseApi.as_view(), name="report-api-next"),
     path(
-        "sets/<int:set_id>/cases/<int:case_id>/draft/",
+        "sets/<id:set_id>/cases/<id:case_id>/draft/",
         api.ReportDraftSaveApi.as_view(),
         name="report-api-draft",
     ),
     path(
-        "sets/<int:set_id>/cases/<int:case_id>/attempts/",
+        "sets/<id:set_id>/cases/<id:case_id>/attempts/",
         api.ReportAttemptSubmitApi.as_view(),
         name="report-api-submit",
     ),
     path(
-        "attempts/<int:attempt_id>/",
+        "attempts/<id:attempt_id>/",
         api.ReportAttemptDetailApi.as_view(),
         name="report-api-attempt",
     ),
     path(
-        "attempts/<int:attempt_id>/retry/",
+        "attempts/<id:attempt_id>/retry/",
         api.ReportAttemptRetryApi.as_view(),
         name="report-api-retry",
     ),

@@ -6,11 +6,11 @@ app_name = "reporting"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("sets/<int:set_id>/play/", views.play, name="play"),
-    path("sets/<int:set_id>/cases/<int:case_id>/", views.case_page, name="case"),
-    path("sets/<int:set_id>/cases/<int:case_id>/draft/", views.draft_save, name="draft"),
-    path("sets/<int:set_id>/cases/<int:case_id>/submit/", views.submit, name="submit"),
-    path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
-    path("attempts/<int:attempt_id>/judge/", views.attempt_judge, name="attempt_judge"),
-    path("attempts/<int:attempt_id>/retry/", views.attempt_retry, name="attempt_retry"),
+    path("sets/<id:set_id>/play/", views.play, name="play"),
+    path("sets/<id:set_id>/cases/<id:case_id>/", views.case_page, name="case"),
+    path("sets/<id:set_id>/cases/<id:case_id>/draft/", views.draft_save, name="draft"),
+    path("sets/<id:set_id>/cases/<id:case_id>/submit/", views.submit, name="submit"),
+    path("attempts/<id:attempt_id>/", views.attempt_page, name="attempt"),
+    path("attempts/<id:attempt_id>/judge/", views.attempt_judge, name="attempt_judge"),
+    path("attempts/<id:attempt_id>/retry/", views.attempt_retry, name="attempt_retry"),
 ]

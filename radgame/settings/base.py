@@ -224,6 +224,12 @@ REST_FRAMEWORK = {
     # Session auth only: no Basic auth, which would be a second, unthrottled login path.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON through the one bounded loader (size and nesting), never a bare json.load.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

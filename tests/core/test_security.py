@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +29,7 @@ def _fill(pattern: str) -> str:
 
     def value(match: re.Match[str]) -> str:
         converter = match.group(1) or "str"
-        return {"int": "1", "uuid": str(uuid.UUID(int=1)), "slug": "x", "path": "x"}.get(
+        return {"id": "1", "uuid": str(uuid.UUID(int=1)), "slug": "x", "path": "x"}.get(
             converter, "x"
         )
 
@@ -113,3 +114,60 @@ def test_api_schema_and_docs_need_login(client_for: Any, resident: Any) -> None:
     assert schema.status_code == 200
     assert b"/api/v1/cohorts/" in schema.content
     assert client_for(resident).get("/api/docs/").status_code == 200
+
+
+def _iter_converters(
+    resolver: URLResolver | None = None, prefix: str = ""
+) -> Iterator[tuple[str, str, Any]]:
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        for name, converter in getattr(entry.pattern, "converters", {}).items():
+            yield route, name, converter
+        if isinstance(entry, URLResolver):
+            yield from _iter_converters(entry, route)
+
+
+def test_every_numeric_id_in_a_route_uses_the_id_converter() -> None:
+    from django.urls.converters import IntConverter
+
+    from apps.core.converters import IdConverter
+
+    ids = [(route, name) for route, name, c in _iter_converters() if isinstance(c, IdConverter)]
+    ints = [(route, name) for route, name, c in _iter_converters() if isinstance(c, IntConverter)]
+    assert len(ids) > 20
+    assert ints == [], "use <id:...> so ids past 2**63-1 are a 404, not an OverflowError"
+
+
+def _id_paths(value: str) -> list[str]:
+    """Every route with a numeric id, each id replaced by ``value``."""
+    from apps.core.converters import IdConverter
+
+    paths = set()
+    for route, _, converter in _iter_converters():
+        if isinstance(converter, IdConverter) and not route.startswith("admin/"):
+            filled = re.sub(
+                r"<(?:(\w+):)?\w+>",
+                lambda m: value if m.group(1) == "id" else _fill(m.group(0)),
+                route,
+            )
+            paths.add("/" + filled)
+    return sorted(paths)
+
+
+@pytest.mark.parametrize("huge", [str(2**63), "99999999999999999999", "0"])
+def test_ids_out_of_range_are_a_404_not_a_500(client_for: Any, admin_user: Any, huge: str) -> None:
+    client = client_for(admin_user)
+    paths = _id_paths(huge)
+    assert "/localize/sets/" + huge + "/cases/" + huge + "/" in paths
+    for path in paths:
+        for method in (client.get, client.post):
+            response = method(path)
+            assert response.status_code == 404, f"{path} answered {response.status_code}"
+
+
+def test_the_largest_id_still_resolves() -> None:
+    from django.urls import resolve, reverse
+
+    url = reverse("cohorts:detail", args=[2**63 - 1])
+    assert resolve(url).kwargs == {"cohort_id": 2**63 - 1}

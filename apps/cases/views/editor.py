@@ -16,6 +16,7 @@ from apps.cases.forms import CaseEditForm
 from apps.cases.models import Case
 from apps.cases.services import case_publish, case_unpublish
 from apps.cases.services.editor import case_editor_save
+from apps.core.bounded_json import json_loads_bounded
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
 from ml import taxonomy
@@ -58,7 +59,7 @@ def _editor_context(case: Case, form: CaseEditForm) -> dict[str, Any]:
     image = next(iter(case.images.all()), None)
     marks = form["marks"].value() or json.dumps(_marks(case))
     try:
-        initial_marks = json.loads(marks)
+        initial_marks = json_loads_bounded(marks)
     except ValueError:
         initial_marks = _marks(case)
     return {

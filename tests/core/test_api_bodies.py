@@ -1,0 +1,48 @@
+"""Hostile bodies on the API: deep nesting is a 400, an oversized body a JSON 413, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_deeply_nested_json_is_a_400_with_a_message(client_for: Any, outsider: Any) -> None:
+    body = "[" * 3000 + "]" * 3000  # about 6 KB: enough to exhaust json's recursion
+    response = client_for(outsider).post(
+        reverse("api-cohort-join"), body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested deeper" in response.json()["detail"]
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_oversized_json_body_is_a_json_413(client_for: Any, outsider: Any) -> None:
+    body = json.dumps({"code": "x" * 5000})
+    response = client_for(outsider).post(
+        reverse("api-cohort-join"), body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert "larger than the 4 KB" in response.json()["detail"]
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_oversized_form_body_on_the_api_is_a_json_413(client_for: Any, outsider: Any) -> None:
+    response = client_for(outsider).post(reverse("api-cohort-join"), {"code": "x" * 5000})
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
+def test_json_within_bounds_still_works(client_for: Any, outsider: Any, cohort: Any) -> None:
+    response = client_for(outsider).post(
+        reverse("api-cohort-join"),
+        json.dumps({"code": cohort.join_code}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
