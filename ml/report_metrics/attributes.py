@@ -33,6 +33,22 @@ _SIDED_SYSTEMS = frozenset({"lungs", "pleura", "hila", "bones", "soft_tissues", 
 _ZONED_SYSTEMS = frozenset({"lungs", "pleura"})
 
 
+# "2 cm", "2.1 x 1.5 cm", "15-mm": the largest dimension, in millimetres.
+_SIZE = re.compile(
+    r"\b(\d+(?:\.\d+)?)(?:\s*(?:x|by)\s*(\d+(?:\.\d+)?))?(?:\s*(?:x|by)\s*(\d+(?:\.\d+)?))?"
+    r"\s*-?\s*(mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)\b",
+    re.IGNORECASE,
+)
+_GRADE = SEVERITY_RE.pattern.removeprefix(r"\b(").removesuffix(r")\b")
+# "moderate left and small right": two sides coordinated before one mention, each graded.
+_TWO_SIDES = re.compile(
+    rf"\b(?:({_GRADE})\s+)?(left|right)(?:-sided)?\s*(?:,|and|&)\s*(?:({_GRADE})\s+)?"
+    r"(left|right)(?:-sided)?\b",
+    re.IGNORECASE,
+)
+_WORD_OF_RANK = {rank: word for word, rank in reversed(SEVERITY_RANK.items())}
+
+
 @dataclass(frozen=True, slots=True)
 class Attributes:
     laterality: str | None
@@ -40,6 +56,14 @@ class Attributes:
     severity: str | None
     severity_range: tuple[int, int] | None
     change: str | None
+    size_mm: float | None = None
+    # Two coordinated sides with their own grades: ((side, severity range), ...), else ().
+    instances: tuple[tuple[str, tuple[int, int] | None], ...] = ()
+
+
+def severity_word(rank: int) -> str:
+    """The plain word for a severity rank ("small", "moderate", "large")."""
+    return _WORD_OF_RANK[rank]
 
 
 def clauses(text: str, sentence: Span) -> list[Span]:
@@ -111,7 +135,44 @@ def read_attributes(
     zone_tuple = tuple(zones) if system in _ZONED_SYSTEMS else ()
     severity = max(ranks)[1] if ranks else None
     severity_range = (min(ranks)[0], max(ranks)[0]) if ranks else None
-    return Attributes(laterality, zone_tuple, severity, severity_range, change)
+    instances = _two_sides(text, spans, target) if laterality == "bilateral" else ()
+    return Attributes(
+        laterality, zone_tuple, severity, severity_range, change, _size(text, spans), instances
+    )
+
+
+def _size(text: str, spans: list[Span]) -> float | None:
+    sizes = []
+    for start, end in spans:
+        for match in _SIZE.finditer(text, start, end):
+            value = max(float(group) for group in match.groups()[:3] if group)
+            sizes.append(value * (10.0 if match.group(4).lower().startswith("c") else 1.0))
+    return max(sizes) if sizes else None
+
+
+def _two_sides(
+    text: str, spans: list[Span], target: Span
+) -> tuple[tuple[str, tuple[int, int] | None], ...]:
+    start = min(span_start for span_start, _ in spans)
+    match = _TWO_SIDES.search(text, start, target[0]) if start < target[0] else None
+    if match is not None:
+        first_grade, first_side, second_grade, second_side = match.groups()
+        if first_side.lower() == second_side.lower() or not (first_grade or second_grade):
+            return ()
+        # "small left and right effusions": the grade given once covers both.
+        first_grade, second_grade = first_grade or second_grade, second_grade or first_grade
+        return (
+            (first_side.lower(), _rank_range(first_grade)),
+            (second_side.lower(), _rank_range(second_grade)),
+        )
+    return ()
+
+
+def _rank_range(word: str | None) -> tuple[int, int] | None:
+    if word is None:
+        return None
+    rank = SEVERITY_RANK[SEVERITY_WORDS[word.lower()]]
+    return (rank, rank)
 
 
 def _side(sides: set[str]) -> str | None:

@@ -1,17 +1,19 @@
 """Finding extraction: a findings text to a tuple of ``Finding`` records.
 
-The pipeline, built once per process:
+The pipeline, all our own rules, with no model and no spaCy:
 
-1. ``sentences.split_sentences`` finds sentence spans (our own rules; PyRuSH is slow and logs).
-2. The target rules of ``vocabulary`` find finding mentions; each becomes a spaCy entity on a
-   blank English tokenizer, with our sentence boundaries set on the tokens.
-3. medspaCy's ConText, loaded with only our rule set (``modifiers.CONTEXT_PHRASES``), marks each
-   entity negated, uncertain or hypothetical.
-4. Post-rules ConText cannot express: a differential ("atelectasis or pneumonia") makes every
-   alternative uncertain; a generic "opacity" explained by a specific diagnosis in the same
-   sentence ("left basal opacity, likely atelectasis") is folded into it; hypothetical mentions
-   ("rule out pneumonia") are dropped.
-5. Side, zone, severity and change are read from each mention's clause (``attributes``).
+1. ``sentences.split_sentences`` finds sentence spans.
+2. The target rules of ``vocabulary`` find finding mentions.
+3. ``context.presences`` (the ConText algorithm, with the cue phrases of ``modifiers``) marks
+   each mention present, absent, uncertain or hypothetical; hypothetical mentions ("rule out
+   pneumonia") are dropped.
+4. Post-rules: a differential ("atelectasis or pneumonia") makes every alternative uncertain; a
+   synonym in parentheses ("airspace opacities (infiltration)") is one finding with the
+   parenthesised, more exact name; a generic "opacity" explained by a specific diagnosis in the
+   same sentence ("left basal opacity, likely atelectasis") is folded into it.
+5. Side, zone, severity, size and change are read from each mention's clause (``attributes``).
+   A mention with two coordinated sides ("moderate left and small right effusions") is two
+   findings, one per side, each with its own grade: they are two instances to compare.
 6. Normal statements add an implied absent finding for each finding they cover that the report
    does not mention explicitly.
 
@@ -23,29 +25,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from functools import cache, lru_cache
+from dataclasses import replace
+from functools import lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
 
 from ml import taxonomy
 from ml.report_metrics import attributes as attrs
+from ml.report_metrics.context import presences
 from ml.report_metrics.findings import Finding, Presence, Span
-from ml.report_metrics.modifiers import (
-    CONTEXT_PHRASES,
-    HYPOTHETICAL,
-    NEW_FINDING_OPENERS,
-    TERMINATE,
-)
 from ml.report_metrics.sentences import split_sentences
-from ml.report_metrics.vocabulary import compiled_normal_statements, find_targets
-
-if TYPE_CHECKING:
-    from spacy.language import Language
+from ml.report_metrics.vocabulary import TargetMatch, compiled_normal_statements, find_targets
 
 _GENERIC_LABELS = frozenset({"Lung opacity"})
-# ConText compares every modifier of a sentence with every other, so a crafted run-on sentence
-# ("no no no ... effusion") costs quadratic time; no real sentence is this long.
-MAX_SENTENCE_TOKENS = 120
 # The text between two alternatives: "or", "versus", "vs.", with an unmatched alternative
 # before it ("atelectasis, aspiration or pneumonia") and a few qualifiers after ("or early").
 _DIFFERENTIAL_LINK = re.compile(
@@ -53,6 +44,8 @@ _DIFFERENTIAL_LINK = re.compile(
     re.IGNORECASE,
 )
 _LIST_LINK = re.compile(r"\s*,\s*")
+# "opacities (infiltration)", "enlarged (cardiomegaly)": a name given in parentheses.
+_PARENTHESIS_GAP = re.compile(r"\s*\(\s*")
 # Words that tie a generic opacity to the diagnosis that explains it.
 _EXPLAINS = re.compile(
     r"\b(?:likely|probably|possibly|possible|probable|represent\w*|reflect\w*|suggest\w*"
@@ -62,35 +55,8 @@ _EXPLAINS = re.compile(
 )
 
 
-@cache
-def _pipeline() -> tuple[Language, Any]:
-    """A blank spaCy tokenizer and a ConText loaded with our rules only."""
-    import spacy
-    from medspacy.context import ConText, ConTextRule
-
-    nlp = spacy.blank("en")
-    context = ConText(nlp, rules=None)
-    rules = [
-        ConTextRule(literal, category, direction=direction, max_scope=max_scope)
-        for literal, category, direction, max_scope in CONTEXT_PHRASES
-    ]
-    rules.append(
-        ConTextRule(
-            "comma or 'and' opening a new finding",
-            TERMINATE,
-            direction="TERMINATE",
-            pattern=[
-                {"LOWER": {"IN": [",", "and"]}},
-                {"LOWER": {"IN": list(NEW_FINDING_OPENERS)}},
-            ],
-        )
-    )
-    context.add(rules)
-    return nlp, context
-
-
 def warm_up() -> None:
-    """Build the pipeline and matchers now rather than on the first report."""
+    """Compile the target and cue tables now rather than on the first report."""
     extract_findings("No pneumothorax.")
 
 
@@ -99,8 +65,9 @@ def extract_findings(text: str) -> tuple[Finding, ...]:
     """Every finding statement in ``text``, in reading order (implied negatives last)."""
     sentences = split_sentences(text)
     mentions = _mentions(text, sentences)
+    mentions = _fold_parenthesised_synonyms(text, mentions)
     mentions = _fold_generic_opacities(text, mentions)
-    findings = [_finding(text, mention) for mention in mentions]
+    findings = [finding for mention in mentions for finding in _findings(text, mention)]
     findings.extend(_implied_negatives(text, sentences, findings))
     return tuple(findings)
 
@@ -128,64 +95,23 @@ def _mentions(text: str, sentences: Sequence[Span]) -> list[_Mention]:
     targets = find_targets(text)
     if not targets or not sentences:
         return []
-    nlp, context = _pipeline()
-    doc = nlp.make_doc(text)
     starts = [start for start, _ in sentences]
-    _set_sentence_starts(doc, starts)
-    entities = []
-    last_token_end = 0
+    by_sentence: dict[int, list[TargetMatch]] = {}
     for target in targets:
-        entity = doc.char_span(
-            target.start, target.end, label=target.label, alignment_mode="expand"
-        )
-        # Two mentions inside one token ("PICC-line") would overlap as entities.
-        if entity is None or entity.start < last_token_end:
-            continue
-        entities.append(entity)
-        last_token_end = entity.end
-    if not entities:
-        return []
-    doc.ents = entities
-    context(doc)
+        index = max(0, bisect_right(starts, target.start) - 1)
+        by_sentence.setdefault(index, []).append(target)
     mentions: list[_Mention] = []
-    for entity in entities:
-        modifiers = {modifier.category for modifier in entity._.modifiers}
-        if HYPOTHETICAL in modifiers:
-            continue
-        presence: Presence = "present"
-        if entity._.is_uncertain:
-            presence = "uncertain"
-        elif entity._.is_negated:
-            presence = "absent"
-        start, end = entity.start_char, entity.end_char
-        sentence = sentences[max(0, bisect_right(starts, start) - 1)]
-        mentions.append(_Mention(entity.label_, (start, end), sentence, presence))
+    for index, members in by_sentence.items():
+        sentence = sentences[index]
+        spans = [(target.start, target.end) for target in members]
+        for target, presence in zip(members, presences(text, sentence, spans), strict=True):
+            if presence is not None:  # a hypothetical mention says nothing about the patient
+                mentions.append(
+                    _Mention(target.label, (target.start, target.end), sentence, presence)
+                )
     _mark_differentials(text, mentions)
     _read_attributes(text, mentions)
     return mentions
-
-
-def _set_sentence_starts(doc: Any, starts: list[int]) -> None:
-    # One array write: setting token.is_sent_start one token at a time re-checks the whole
-    # doc's annotation on every call and cost more than the rest of extraction.
-    import numpy as np
-    from spacy.attrs import SENT_START
-
-    flags = np.full((len(doc), 1), -1, dtype=np.int64)
-    pending = iter(starts)
-    next_start = next(pending, None)
-    since_start = 0
-    for token in doc:
-        opens = token.i == 0 or since_start >= MAX_SENTENCE_TOKENS
-        while next_start is not None and token.idx >= next_start:
-            opens = True
-            next_start = next(pending, None)
-        if opens:
-            flags[token.i, 0] = 1
-            since_start = 0
-        since_start += 1
-    # spaCy stores "not a start" as -1 in unsigned form.
-    doc.from_array([SENT_START], flags.astype(np.uint64))
 
 
 def _mark_differentials(text: str, mentions: list[_Mention]) -> None:
@@ -242,12 +168,15 @@ def _inherit_location(
 ) -> attrs.Attributes | None:
     if target is None or source is None:
         return target
-    return attrs.Attributes(
+    return replace(
+        target,
         laterality=target.laterality or source.laterality,
         zones=target.zones or source.zones,
         severity=target.severity or source.severity,
         severity_range=target.severity_range or source.severity_range,
         change=target.change or source.change,
+        size_mm=target.size_mm or source.size_mm,
+        instances=target.instances or source.instances,
     )
 
 
@@ -287,23 +216,61 @@ def _explains(text: str, generic: _Mention, specific: _Mention) -> bool:
     return len(gap) <= 60 and ";" not in gap and _EXPLAINS.search(gap) is not None
 
 
-def _finding(text: str, mention: _Mention) -> Finding:
+def _fold_parenthesised_synonyms(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """ "X (Y)" names one finding: keep Y, the name the writer chose to be exact, with X's span
+    folded in, unless Y is the generic one."""
+    kept: list[_Mention] = []
+    for mention in mentions:
+        previous = kept[-1] if kept else None
+        if (
+            previous is not None
+            and previous.sentence == mention.sentence
+            and _PARENTHESIS_GAP.fullmatch(text[previous.span[1] : mention.span[0]])
+        ):
+            outer, inner = previous, mention
+            keep = outer if inner.label in _GENERIC_LABELS else inner
+            keep.attributes = _inherit_location(
+                keep.attributes, (inner if keep is outer else outer).attributes
+            )
+            keep.presence = outer.presence
+            keep.span = (
+                outer.span[0],
+                inner.span[1] + (1 if text[inner.span[1] : inner.span[1] + 1] == ")" else 0),
+            )
+            kept[-1] = keep
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _findings(text: str, mention: _Mention) -> list[Finding]:
+    """One finding per mention, or one per side when the mention coordinates two sides."""
     attributes = mention.attributes
     assert attributes is not None  # set by _read_attributes for every mention
     start, end = mention.span
-    return Finding(
-        label=mention.label,
-        presence=mention.presence,
-        laterality=attributes.laterality,
-        zone=attributes.zones[0] if attributes.zones else None,
-        severity=attributes.severity,
-        change=attributes.change,
-        span=mention.span,
-        sentence_span=mention.sentence,
-        text=text[start:end],
-        zones=attributes.zones,
-        severity_range=attributes.severity_range,
-    )
+    instances = attributes.instances or ((attributes.laterality, attributes.severity_range),)
+    findings = []
+    for laterality, severity_range in instances:
+        severity = attributes.severity
+        if attributes.instances and severity_range is not None:
+            severity = attrs.severity_word(severity_range[1])
+        findings.append(
+            Finding(
+                label=mention.label,
+                presence=mention.presence,
+                laterality=laterality,
+                zone=attributes.zones[0] if attributes.zones else None,
+                severity=severity,
+                change=attributes.change,
+                span=mention.span,
+                sentence_span=mention.sentence,
+                text=text[start:end],
+                zones=attributes.zones,
+                severity_range=severity_range,
+                size_mm=attributes.size_mm,
+            )
+        )
+    return findings
 
 
 def _implied_negatives(

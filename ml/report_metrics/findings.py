@@ -16,7 +16,8 @@ class Finding:
     ``span`` is the mention itself and ``sentence_span`` the sentence it came from, both as
     ``[start, end)`` character offsets into the original text. ``implied`` marks an absent
     finding that a normal statement ("lungs are clear") stands for rather than names.
-    ``severity_range`` keeps both ends of "mild to moderate" so comparison can be tolerant.
+    ``severity_range`` keeps both ends of "mild to moderate" so comparison can be tolerant;
+    ``size_mm`` is the largest dimension written with a unit ("2.1 x 1.5 cm" is 21 mm).
     """
 
     label: str
@@ -31,6 +32,7 @@ class Finding:
     implied: bool = False
     zones: tuple[str, ...] = ()
     severity_range: tuple[int, int] | None = None
+    size_mm: float | None = None
 
     @property
     def is_positive(self) -> bool:
@@ -50,4 +52,5 @@ class Finding:
             "sentence_span": list(self.sentence_span),
             "text": self.text,
             "implied": self.implied,
+            "size_mm": self.size_mm,
         }

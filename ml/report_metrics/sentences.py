@@ -3,15 +3,18 @@
 A general-purpose splitter breaks radiology text in the wrong places ("approx. 2 cm", "e.g. the
 left base", "1. Small effusion."), and PyRuSH is slow and noisy, so the rules are our own:
 
-- A sentence ends at ``.``, ``?`` or ``!`` followed by whitespace and then an uppercase letter, a
-  list marker, or the end of the text. A period followed by a lowercase word or a digit that does
-  not start a list item ("approx. 2 cm", "2 cm. nodule") does not end a sentence.
+- A sentence ends at ``.``, ``?`` or ``!`` followed by whitespace and then a letter (upper or
+  lower case: "normal chest. large left effusion." is two sentences), a list marker, or the end
+  of the text. A period followed by a digit that does not start a list item ("measures 2. 5 cm")
+  does not end a sentence, nor does a single letter's or a unit's period before a lower-case
+  word ("a 2 cm. nodule").
 - A period inside a token ("2.5", "e.g.") never ends a sentence, because it is not followed by
   whitespace.
 - Abbreviations that never close a sentence ("e.g.", "i.e.", "vs.", "approx.", "Dr.") do not end
   one even before a capital letter ("vs. Pneumonia").
-- A line break ends a sentence when the next line starts a list item or a new capitalised line, or
-  when it is a blank line: dictated reports often have no final periods.
+- A line break ends a sentence unless the line before it ends in a comma, a colon, a hyphen or a
+  joining word ("and", "of", "with"): typed reports often put one statement on each line with
+  no final period.
 - Numbered and bulleted list markers ("1.", "2)", "-", "*") are left out of the sentence span.
 """
 
@@ -24,6 +27,7 @@ from functools import lru_cache
 _NEVER_FINAL = frozenset(
     {"e.g", "i.e", "vs", "approx", "dr", "fig", "cf", "incl", "resp", "ca", "viz"}
 )
+_UNITS = frozenset({"cm", "mm", "in"})
 _LIST_MARKER = re.compile(r"(?:\d{1,2}[.)]|[-*\u2022])\s+")
 _TERMINAL = re.compile(r"[.?!]+(?=\s|$)")
 _LINE_BREAK = re.compile(r"\n\s*")
@@ -31,6 +35,11 @@ _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _FIRST_ITEM = re.compile(r"(?:^|\s)1[.)]\s+[A-Z]")
 _INLINE_ITEM = re.compile(r"(?<=\s)(\d{1,2})[.)]\s+(?=[A-Z])")
 _HEADING = re.compile(r"(?:findings|impression|report|final report)\s*:\s*", re.IGNORECASE)
+# A line that ends like this continues on the next one.
+_CONTINUES = re.compile(
+    r"(?:[,:/(-]|\b(?:and|or|of|with|without|the|a|an|to|in|at|by|for|is|are))\s*$",
+    re.IGNORECASE,
+)
 _ITEM_NUMBER_BEFORE = re.compile(r"(?:^|[\n.?!:;]\s*|^\s*)\d{1,2}$")
 
 
@@ -55,6 +64,9 @@ def _is_sentence_end(text: str, stop: int, after: int) -> bool:
     following = text[after]
     if following.isupper() or following in "\"'([":
         return True
+    if following.isalpha():
+        # "A 2 cm. nodule": a unit's period before a lower-case word is an abbreviation's.
+        return len(word) > 1 and word not in _UNITS
     return bool(_LIST_MARKER.match(text, after))
 
 
@@ -79,12 +91,9 @@ def _boundaries(text: str) -> list[int]:
         if _is_sentence_end(text, match.end(), after):
             cuts.add(match.end())
     for match in _LINE_BREAK.finditer(text):
-        newline_count = text.count("\n", match.start(), match.end())
-        after = match.end()
-        if after >= len(text):
+        if match.end() >= len(text):
             continue
-        next_char = text[after]
-        if newline_count > 1 or next_char.isupper() or _LIST_MARKER.match(text, after):
+        if not _CONTINUES.search(text, max(0, match.start() - 16), match.start()):
             cuts.add(match.start())
     return sorted(cuts)
 
