@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ml.vlm.case_facts import CaseFacts, case_facts
 from ml.vlm.schema import Box, ExplainRequest, Explanation
 from ml.vlm.text import first_sentences, sanitize_untrusted
 
 KNOWLEDGE_MODEL_ID = "knowledge-base"
-KNOWLEDGE_PROMPT_VERSION = "kb-1"
+KNOWLEDGE_PROMPT_VERSION = "kb-2"
 
 # Findings named with a countable noun read better with an article ("a nodule"); the rest are
 # conditions ("cardiomegaly", "pleural effusion") and read better without one.
@@ -38,6 +39,7 @@ class FindingFacts:
     marked_description: str | None
     marked_location: str | None
     sentence: str | None
+    case: CaseFacts  # what this film and this resident's marks add
 
 
 def finding_facts(request: ExplainRequest) -> FindingFacts:
@@ -48,22 +50,30 @@ def finding_facts(request: ExplainRequest) -> FindingFacts:
     return FindingFacts(
         label=label,
         description=description,
-        location=_location_phrase(request.box, request.view),
+        location=location_phrase(request.box, request.view),
         marked_label=marked_label,
         marked_description=marked_description,
-        marked_location=_location_phrase(request.marked_box, request.view),
+        marked_location=location_phrase(request.marked_box, request.view),
         sentence=sanitize_untrusted(request.sentence, max_chars=300) if request.sentence else None,
+        case=case_facts(request),
     )
 
 
 def knowledge_text(request: ExplainRequest) -> str:
-    """One to three sentences: what happened and where, what the finding is, the report's words."""
+    """What happened and where (in the patient's frame), what the resident's marks did or what the
+    wrong mark probably was, what tells the findings apart, and the report's words."""
     facts = finding_facts(request)
     sentences = [_what_happened(request, facts)]
+    if facts.case.resident_did:
+        sentences.append(facts.case.resident_did)
+    if facts.case.probably_saw:
+        sentences.append(facts.case.probably_saw)
     described_label, description = facts.label, facts.description
     if request.error == "false_positive":
         described_label, description = facts.marked_label or facts.label, facts.marked_description
-    if description:
+    if facts.case.distinguish:
+        sentences.append(facts.case.distinguish)
+    elif description:
         sentences.append(_definition(described_label, description))
     if facts.sentence and request.error != "false_positive":
         sentences.append(f'The report reads: "{facts.sentence.rstrip()}"')
@@ -88,24 +98,27 @@ class KnowledgeExplainer:
 
 
 def _what_happened(request: ExplainRequest, facts: FindingFacts) -> str:
-    name = _noun_phrase(facts.label)
+    name = noun_phrase(facts.label)
     where = f" {facts.location}" if facts.location else ""
+    if where and facts.case.frame and request.error != "false_positive":
+        where += f" ({facts.case.frame})"
     if request.error == "missed":
         if request.box is not None:
             return f"You missed {name}{where}."
-        return f"You did not mark {_bare(facts.label)}, which is present on this film."
+        return f"You did not mark {bare(facts.label)}, which is present on this film."
     if request.error == "mislabelled":
-        marked = _noun_phrase(facts.marked_label or "")
+        marked = noun_phrase(facts.marked_label or "")
         return f"You marked the right place{where}, but you called it {marked}; it is {name}."
     if request.error == "false_positive":
         marked_label = facts.marked_label or facts.label
         if facts.marked_location:
+            frame = f" ({facts.case.frame})" if facts.case.frame else ""
             return (
-                f"You marked {_noun_phrase(marked_label)} {facts.marked_location}, but the "
-                f"reference readers found no {_bare(marked_label)} there."
+                f"You marked {noun_phrase(marked_label)} {facts.marked_location}{frame}, but the "
+                f"reference readers found no {bare(marked_label)} there."
             )
         return (
-            f"You ticked {_bare(marked_label)}, but the reference readers did not find it on "
+            f"You ticked {bare(marked_label)}, but the reference readers did not find it on "
             "this film."
         )
     return f"This film shows {name}{where}."
@@ -118,7 +131,7 @@ def _definition(label: str, description: str) -> str:
     # A description that already names the finding stands alone; a bare phrase needs the name.
     if label.lower() in text.lower():
         return text[0].upper() + text[1:]
-    return f"{_capitalised(_noun_phrase(label))} is {text[0].lower() + text[1:]}"
+    return f"{_capitalised(noun_phrase(label))} is {text[0].lower() + text[1:]}"
 
 
 def _describe(name: str) -> tuple[str, str | None]:
@@ -133,7 +146,7 @@ def _describe(name: str) -> tuple[str, str | None]:
     return label.name, (label.description or None)
 
 
-def _location_phrase(box: Box | None, view: str) -> str | None:
+def location_phrase(box: Box | None, view: str) -> str | None:
     if box is None:
         return None
     from ml import anatomy
@@ -157,19 +170,19 @@ def _where(side: str | None, phrase: str) -> str | None:
     return f"in the {phrase}"
 
 
-def _bare(label: str) -> str:
+def bare(label: str) -> str:
     """A label as it reads inside a sentence: lower case unless it is an acronym ("ILD")."""
     if len(label) > 1 and label[1].islower():
         return label[0].lower() + label[1:]
     return label
 
 
-def _noun_phrase(label: str) -> str:
-    bare = _bare(label)
-    last_word = bare.rsplit(" ", 1)[-1].lower()
+def noun_phrase(label: str) -> str:
+    word = bare(label)
+    last_word = word.rsplit(" ", 1)[-1].lower()
     if last_word not in _COUNT_NOUNS:
-        return bare
-    return ("an " if bare[0].lower() in "aeiou" else "a ") + bare
+        return word
+    return ("an " if word[0].lower() in "aeiou" else "a ") + word
 
 
 def _capitalised(text: str) -> str:

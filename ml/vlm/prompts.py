@@ -15,7 +15,7 @@ from ml.vlm.schema import ExplainRequest
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-PROMPT_VERSION = "vlm-1"
+PROMPT_VERSION = "vlm-2"
 
 SYSTEM_PROMPT = (
     "You are a consultant radiologist teaching a resident to read chest radiographs. "
@@ -52,10 +52,19 @@ def explain_user_prompt(
         lines.append(f"Patient: {patient}.")
     described = f" ({facts.description.rstrip('.')})" if facts.description else ""
     lines.append(f"Finding: {facts.label}{described}.")
-    if facts.location:
-        lines.append(f"Where: {facts.location} (left and right are the patient's).")
+    location = facts.marked_location if request.error == "false_positive" else facts.location
+    if location:
+        frame = facts.case.frame or "left and right are the patient's"
+        lines.append(f"Where: {location} ({frame}).")
     if facts.sentence and request.error != "false_positive":
         lines.append(f'Reference report sentence: "{facts.sentence}"')
+    # The same facts the knowledge base writes from: what this resident did on this film.
+    if facts.case.resident_did:
+        lines.append(f"What the resident did: {facts.case.resident_did}")
+    if facts.case.probably_saw:
+        lines.append(f"What the resident probably saw: {facts.case.probably_saw}")
+    if facts.case.distinguish:
+        lines.append(f"What tells them apart: {facts.case.distinguish}")
     lines.append(_task(request, facts))
     return "\n".join(lines)
 

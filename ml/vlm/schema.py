@@ -22,8 +22,23 @@ MAX_PATH_CHARS = 500
 _SEX_ALIASES = {"m": "M", "male": "M", "f": "F", "female": "F", "o": "O", "other": "O"}
 
 
+MAX_CONTEXT_BOXES = 50
+
+
 class ExplainRequestError(ValueError):
     """The request does not satisfy the contract; the message names the field."""
+
+
+@dataclass(frozen=True)
+class LabelledBox:
+    """A resident's mark or a reference finding of the same case: a label and a normalised box,
+    or no box for a ticked (select) mark or a non-localizable finding."""
+
+    label: str
+    box: Box | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "box": list(self.box) if self.box is not None else None}
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,10 @@ class ExplainRequest:
     ``box`` is the reference finding's box (None for select findings and for false positives);
     ``marked_box`` and ``marked_label`` describe what the resident drew or ticked. Boxes are
     normalised ``[x1, y1, x2, y2]``. ``image_path`` is relative to the configured media root.
+
+    The case context lets an explanation describe this case rather than the finding in general:
+    ``marks`` are everything the resident marked on this film (boxes and ticks), ``findings`` the
+    reference findings of the film, ``iou_threshold`` the overlap a box needed to count.
     """
 
     label: str
@@ -45,6 +64,10 @@ class ExplainRequest:
     image_path: str | None = None
     age: int | None = None
     sex: str | None = None
+    # None: the sender gave no case context (an older sender, or a precomputed explanation).
+    marks: tuple[LabelledBox, ...] | None = None
+    findings: tuple[LabelledBox, ...] | None = None
+    iou_threshold: float | None = None
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__  # frozen: normalise in place during construction only
@@ -72,6 +95,16 @@ class ExplainRequest:
             if sex is None:
                 raise ExplainRequestError(f"sex must be M, F, O or null; got {self.sex!r}")
             set_field(self, "sex", sex)
+        set_field(self, "marks", _labelled_boxes("marks", self.marks))
+        set_field(self, "findings", _labelled_boxes("findings", self.findings))
+        if self.iou_threshold is not None and (
+            isinstance(self.iou_threshold, bool)
+            or not isinstance(self.iou_threshold, int | float)
+            or not 0 < self.iou_threshold <= 1
+        ):
+            raise ExplainRequestError(
+                f"iou_threshold must be a number in (0, 1] or null; got {self.iou_threshold!r}"
+            )
         if self.error in ("mislabelled", "false_positive") and self.marked_label is None:
             raise ExplainRequestError(f"marked_label is required when error is {self.error!r}")
 
@@ -86,6 +119,9 @@ class ExplainRequest:
         for key in ("box", "marked_box"):
             if data[key] is not None:
                 data[key] = list(data[key])
+        for key in ("marks", "findings"):
+            items = getattr(self, key)
+            data[key] = None if items is None else [item.to_dict() for item in items]
         return data
 
     @classmethod
@@ -128,6 +164,30 @@ class Explainer(Protocol):
     def explain(self, request: ExplainRequest) -> Explanation: ...
 
     def explain_many(self, requests: Sequence[ExplainRequest]) -> list[Explanation]: ...
+
+
+def _labelled_boxes(name: str, value: object) -> tuple[LabelledBox, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise ExplainRequestError(f"{name} must be a list of {{label, box}} objects")
+    if len(value) > MAX_CONTEXT_BOXES:
+        raise ExplainRequestError(f"{name} holds more than {MAX_CONTEXT_BOXES} items")
+    items = []
+    for index, item in enumerate(value):
+        if isinstance(item, LabelledBox):
+            label, box = item.label, item.box
+        elif isinstance(item, Mapping):
+            label, box = item.get("label"), item.get("box")
+        else:
+            raise ExplainRequestError(f"{name}[{index}] must be an object with a label")
+        items.append(
+            LabelledBox(
+                label=_required_text(f"{name}[{index}].label", label, MAX_LABEL_CHARS),
+                box=_optional_box(f"{name}[{index}].box", box),
+            )
+        )
+    return tuple(items)
 
 
 def _required_text(name: str, value: object, max_chars: int) -> str:

@@ -21,20 +21,24 @@ def test_the_default_explainer_is_the_knowledge_base() -> None:
     assert explainer.name == "knowledge"
     assert explanation.backend == "knowledge"
     assert explanation.model_id == "knowledge-base"
-    assert explanation.prompt_version == "kb-1"
+    assert explanation.prompt_version == "kb-2"
     assert explanation.fallback_reason is None
 
 
 def test_a_box_on_the_image_left_of_a_pa_film_is_the_patients_right() -> None:
     text = explain(label="Nodule", error="missed", box=IMAGE_LEFT_UPPER, view="PA")
 
-    assert text.startswith("You missed a nodule in the right upper zone.")
+    assert text.startswith(
+        "You missed a nodule in the right upper zone (the patient's right, on the left of the image)."
+    )
 
 
 def test_ap_films_use_the_patients_frame_too() -> None:
     text = explain(label="Nodule", error="missed", box=IMAGE_RIGHT_LOWER, view="AP")
 
-    assert text.startswith("You missed a nodule in the left lower zone.")
+    assert text.startswith(
+        "You missed a nodule in the left lower zone (the patient's left, on the right of the image)."
+    )
 
 
 def test_a_lateral_film_has_no_side() -> None:
@@ -54,7 +58,7 @@ def test_missed_finding_uses_the_taxonomy_description_and_the_report_sentence() 
     description = taxonomy.get("Nodule").description
 
     assert text == (
-        "You missed a nodule in the right upper zone. "
+        "You missed a nodule in the right upper zone (the patient's right, on the left of the image). "
         f"A nodule is {description[0].lower()}{description[1:].split('. ')[0].rstrip('.')}. "
         'The report reads: "There is a 2 cm nodule in the right upper zone."'
     )
@@ -70,8 +74,9 @@ def test_mislabelled_says_what_the_resident_called_it_and_what_it_is() -> None:
     )
 
     assert text.startswith(
-        "You marked the right place in the left lower zone, but you called it a nodule; "
-        "it is a mass. A mass is "
+        "You marked the right place in the left lower zone (the patient's left, on the right of the image), but you called "
+        "it a nodule; it is a mass. Size separates them: a nodule is up to 3 cm across, a mass "
+        "is larger."
     )
 
 
@@ -84,8 +89,8 @@ def test_false_positive_box_is_placed_from_the_residents_box() -> None:
     )
 
     assert text.startswith(
-        "You marked effusion in the right upper zone, but the reference readers found no "
-        "effusion there. Effusion is "
+        "You marked effusion in the right upper zone (the patient's right, on the left of the image), but the reference "
+        "readers found no effusion there. Effusion is "
     )
 
 
@@ -109,7 +114,7 @@ def test_unknown_labels_and_views_still_get_an_answer() -> None:
     assert text == "You missed zebra sign."
 
 
-def test_explanations_are_at_most_three_sentences_and_deterministic() -> None:
+def test_explanations_without_case_context_are_deterministic() -> None:
     request = ExplainRequest(
         label="Pneumothorax",
         error="missed",
@@ -124,7 +129,7 @@ def test_explanations_are_at_most_three_sentences_and_deterministic() -> None:
 
     assert texts[0] == texts[1]
     assert texts[0] == (
-        "You missed pneumothorax in the left upper zone. "
+        "You missed pneumothorax in the left upper zone (the patient's left, on the right of the image). "
         f"Pneumothorax is {definition[0].lower()}{definition[1:]} "
         'The report reads: "Large left pneumothorax. Mediastinal shift to the right."'
     )

@@ -110,7 +110,9 @@ def test_real_generation_sees_both_images_and_the_prompt(
         assert explanation.fallback_reason is None
     else:
         assert explanation.backend == "knowledge"
-        assert explanation.text.startswith("You missed a nodule in the right upper zone.")
+        assert explanation.text.startswith(
+            "You missed a nodule in the right upper zone (the patient's right, on the left of the image)."
+        )
         assert explanation.fallback_reason is not None
         assert explanation.fallback_reason.startswith("transformers:tiny-medgemma")
 
@@ -163,7 +165,9 @@ def test_empty_or_garbage_answers_fall_back_to_the_knowledge_base(
 
     assert explanation.backend == "knowledge"
     assert explanation.model_id == "knowledge-base"
-    assert explanation.text.startswith("You missed a nodule in the right upper zone.")
+    assert explanation.text.startswith(
+        "You missed a nodule in the right upper zone (the patient's right, on the left of the image)."
+    )
     assert explanation.fallback_reason == (
         "transformers:tiny-medgemma: the model's answer was empty or unreadable"
     )
