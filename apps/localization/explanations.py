@@ -6,8 +6,10 @@ The web side never imports the model code (ml.vlm): requests are built here as t
 - ``localization.case:<id>:<digest>``, sent when a case is published: one "reference" explanation
   per ground-truth finding, cached per (finding, model id, prompt version). Every player's misses
   are explained from this cache at once.
-- ``localization.attempt:<id>``, sent by the submit: the attempt's false positives and mislabelled
-  marks (which depend on what this player drew), and misses the cache could not answer.
+- ``localization.attempt:<id>``, sent by the submit: the attempt's misses, false positives and
+  mislabelled marks, each with this attempt's context (every mark the player made, the film's
+  reference findings, the IoU threshold) so the words describe what this player did on this film.
+  The case's precomputed words stand in for a miss until the attempt's own arrive.
 
 Payload: ``{"requests": [ExplainRequest dict, ...], "items": [item key, ...]}``; the worker reads
 ``requests`` only, and the completion hook pairs its answers with ``items`` by position.
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 EXPLAIN_TASK = "ml.vlm.explain"
 CASE_SUBJECT = "localization.case:"
 ATTEMPT_SUBJECT = "localization.attempt:"
+MAX_CONTEXT_ITEMS = 50  # ml.vlm.schema.MAX_CONTEXT_BOXES (the web side cannot import ml.vlm)
 
 
 def _case_context(case: Case) -> dict[str, Any]:
@@ -105,21 +108,13 @@ def on_case_published(case: Case) -> None:
     localization_case_explanations_dispatch(case=case)
 
 
-def cached_finding_ids(*, finding_ids: list[int]) -> set[int]:
-    return set(
-        Explanation.objects.filter(attempt__isnull=True, finding_id__in=finding_ids).values_list(
-            "finding_id", flat=True
-        )
-    )
-
-
 # ---------------------------------------------------------------- per attempt
 
 
 def attempt_explain_requests(
     *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Requests for what this attempt got wrong that no cached explanation answers."""
+    """Requests for everything this attempt got wrong, with the attempt's own context."""
     result, snapshot = attempt.result, attempt.reference
     regions = result.get("regions", [])
     # The fields of each request; the case context (which may read the image) is added at the
@@ -156,11 +151,7 @@ def attempt_explain_requests(
             }
         )
         items.append(f"fp:{mark}" if mark is not None else f"fp:select:{entry['label']}")
-    missed = _missed_findings(result, snapshot)
-    cached = cached_finding_ids(finding_ids=[f["finding_id"] for f, _ in missed])
-    for finding, region_index in missed:
-        if finding["finding_id"] in cached:
-            continue
+    for finding, region_index in _missed_findings(result, snapshot):
         requests.append(
             {
                 "label": finding["label"],
@@ -174,8 +165,29 @@ def attempt_explain_requests(
         items.append(f"missed:{finding['finding_id']}")
     if not requests:
         return [], []
-    context = _case_context(attempt.case)
+    context = {**_case_context(attempt.case), **_attempt_context(attempt, boxes)}
     return [_request(context, **fields) for fields in requests], items
+
+
+def _attempt_context(attempt: LocalizationAttempt, boxes: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the player marked and what the film holds (``ml.vlm.ExplainRequest`` caps each list at
+    50; a film or an answer with more is cut, the nearest items come first either way)."""
+    ticks = [{"label": m.label, "box": None} for m in attempt.marks_list() if m.selected]
+    marks = [{"label": b["label"], "box": b["box"]} for b in boxes] + ticks
+    findings: list[dict[str, Any]] = []
+    for finding in attempt.reference:
+        if finding["localizable"]:
+            for index in range(len(finding["regions"])):
+                findings.append(
+                    {"label": finding["label"], "box": first_box(finding["regions"], index)}
+                )
+        else:
+            findings.append({"label": finding["label"], "box": None})
+    return {
+        "marks": marks[:MAX_CONTEXT_ITEMS],
+        "findings": findings[:MAX_CONTEXT_ITEMS],
+        "iou_threshold": attempt.iou_threshold,
+    }
 
 
 def _missed_findings(

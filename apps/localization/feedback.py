@@ -95,10 +95,12 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
         if not words:
             words.append(_explanations(attempt))
         own, cached = words[0]
-        card.explanation = (cached.get(finding_id) if finding_id is not None else None) or own.get(
-            item
+        # The attempt's own words describe what this player did; the case's precomputed words
+        # stand in for a miss while those are being written (or if writing them failed).
+        card.explanation = own.get(item) or (
+            cached.get(finding_id) if finding_id is not None else None
         )
-        card.explanation_pending = card.explanation is None and waiting
+        card.explanation_pending = item not in own and waiting
         return card
 
     mislabelled = {entry["mark"]: entry for entry in result.get("mislabelled", [])}

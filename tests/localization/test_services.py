@@ -88,13 +88,24 @@ def test_misses_and_false_positives_dispatch_one_explanation_job(resident, world
     )
 
 
-def test_cached_reference_explanations_answer_misses(resident, world):
+def test_misses_are_asked_with_this_attempts_context_even_when_the_case_is_cached(
+    resident, world
+):
     finish_reference_jobs()
     assert Explanation.objects.filter(case=world.case, attempt__isnull=True).count() == 3
-    attempt = submit(resident, world, {"boxes": []}).attempt
-    # All three findings missed, all three explained by the cache: nothing to ask a model.
-    assert attempt.result["counts"]["misses"] == 3
-    assert attempt.explain_job is None
+    far_mass = [0.05, 0.7, 0.2, 0.9]
+    attempt = submit(resident, world, {"boxes": [{"label": "Mass", "box": far_mass}]}).attempt
+    # The cached words are generic; the attempt's own say what this player did.
+    job = attempt.explain_job
+    items = job.request["items"]
+    assert {i.split(":")[0] for i in items} == {"fp", "missed"}
+    assert len([i for i in items if i.startswith("missed:")]) == 3
+    request = next(r for r in job.request["requests"] if r["error"] == "missed")
+    assert request["marks"] == [{"label": "Mass", "box": far_mass}]
+    labels = sorted(f["label"] for f in request["findings"])
+    assert labels == ["Effusion", "Emphysema", "Nodule"]
+    assert {"label": "Nodule", "box": NODULE_BOX} in request["findings"]
+    assert request["iou_threshold"] == pytest.approx(0.3)
 
 
 def test_attempt_job_completion_stores_explanations(

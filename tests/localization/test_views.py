@@ -187,6 +187,30 @@ def test_explanations_live_region_updates_and_stops_polling(client_for, resident
     assert "hx-trigger" not in html and "Because fp:0" in html and "the knowledge base" in html
 
 
+def test_a_miss_shows_the_cases_words_until_the_attempts_own_arrive(client_for, resident, world):
+    from apps.inference.services import inference_job_finish
+
+    from .conftest import CANARY_EXPLANATION, finish_reference_jobs
+
+    finish_reference_jobs()
+    client = client_for(resident)
+    play_and_submit(client, world, {"boxes": []}, **HX)
+    attempt = LocalizationAttempt.objects.get()
+    url = reverse("localization:attempt_explanations", kwargs={"attempt_id": attempt.pk})
+    waiting = client.get(url, **HX).content.decode()
+    # The precomputed words stand in, and the region keeps polling for this attempt's own.
+    assert CANARY_EXPLANATION in waiting and 'hx-trigger="every 3s, refresh"' in waiting
+    job = attempt.explain_job
+    explanations = [{"text": f"You made no marks ({i})", "backend": "knowledge",
+                     "model_id": "knowledge-base", "prompt_version": "kb-2"}
+                    for i in job.request["items"]]  # fmt: skip
+    inference_job_finish(
+        job_id=job.pk, status="done", result={"explanations": explanations}, error=""
+    )
+    html = client.get(url, **HX).content.decode()
+    assert "You made no marks (missed:" in html and CANARY_EXPLANATION not in html
+
+
 def test_failed_explanation_job_says_so(client_for, resident, world):
     client = client_for(resident)
     play_and_submit(client, world, {"boxes": [{"label": "Mass", "box": [0.05, 0.7, 0.2, 0.9]}]})
