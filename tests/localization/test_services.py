@@ -88,9 +88,7 @@ def test_misses_and_false_positives_dispatch_one_explanation_job(resident, world
     )
 
 
-def test_misses_are_asked_with_this_attempts_context_even_when_the_case_is_cached(
-    resident, world
-):
+def test_misses_are_asked_with_this_attempts_context_even_when_the_case_is_cached(resident, world):
     finish_reference_jobs()
     assert Explanation.objects.filter(case=world.case, attempt__isnull=True).count() == 3
     far_mass = [0.05, 0.7, 0.2, 0.9]
