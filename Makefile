@@ -31,7 +31,7 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_setup
 	@echo "Serving RadGame on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(BIN)/uvicorn radgame.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/python -m radgame.serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

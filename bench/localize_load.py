@@ -365,7 +365,7 @@ def _run_once(args: argparse.Namespace, jobs: str, pool: bool) -> None:
         data = json.loads(seeded.read_text())
         port = _free_port()
         server = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "radgame.asgi:application", "--host", "127.0.0.1",
+            [PYTHON, "-m", "radgame.serve", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         )  # fmt: skip

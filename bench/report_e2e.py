@@ -368,7 +368,7 @@ def section_e2e(args: argparse.Namespace, corpus: Callable[[int], list[Any]]) ->
     seed = _seed(references, residents=max(levels))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    uvicorn = [str(BIN / "uvicorn"), "radgame.asgi:application", "--host", "127.0.0.1",
+    uvicorn = [str(BIN / "python"), "-m", "radgame.serve", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "info", "--no-access-log"]  # fmt: skip
     try:
         with ExitStack() as stack:

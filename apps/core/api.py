@@ -10,10 +10,13 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle as DRFAnonRateThrottle
+from rest_framework.throttling import UserRateThrottle as DRFUserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .bounded_json import JSONRejectedError, JSONTooLargeError, json_loads_bounded
 from .exceptions import ApplicationError
+from .net import client_ip
 
 
 class RequestTooLarge(APIException):
@@ -40,6 +43,18 @@ class BoundedJSONParser(JSONParser):
             raise RequestTooLarge(_too_large_message()) from None
         except JSONRejectedError as exc:
             raise ParseError(str(exc)) from None
+
+
+class AnonRateThrottle(DRFAnonRateThrottle):
+    """Keyed by ``client_ip``: X-Forwarded-For counts only from a trusted proxy."""
+
+    def get_ident(self, request: Any) -> str:
+        return client_ip(request) or ""
+
+
+class UserRateThrottle(DRFUserRateThrottle):
+    def get_ident(self, request: Any) -> str:
+        return client_ip(request) or ""
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -7,6 +7,7 @@ layer, the cache and the Celery broker to Redis and sends jobs to workers.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from .env import env_bool, env_float, env_int, env_list, env_networks, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("RADGAME_VAR_DIR", str(BASE_DIR / "var")))
@@ -192,7 +193,17 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0, minimum=0)
+# Whose X-Forwarded-For to believe: the one setting for the ASGI server (radgame.serve passes it
+# to uvicorn as forwarded_allow_ips) and for the address axes and the throttles see
+# (apps.core.net.client_ip). Empty, the default, trusts no one: a client's own header is ignored.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+for _retired in ("NUM_PROXIES", "AXES_IPWARE_PROXY_COUNT"):
+    if os.environ.get(_retired):
+        raise ImproperlyConfigured(
+            f"{_retired} is no longer read: list your reverse proxies' addresses in "
+            "TRUSTED_PROXIES instead (docs/deploy.md)."
+        )
+AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
@@ -235,14 +246,16 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.api.AnonRateThrottle",
+        "apps.core.api.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/minute"),
         "user": env_str("API_THROTTLE_USER", "2000/minute"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
+    # The client address comes from apps.core.net.client_ip (TRUSTED_PROXIES), never from DRF
+    # reading X-Forwarded-For itself.
+    "NUM_PROXIES": 0,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -74,3 +75,21 @@ def env_secret(name: str, default: str | None = None) -> str:
     if default is None:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set")
     return default
+
+
+def env_networks(name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or networks (CIDR), normalised; empty by default.
+
+    ``*`` and host names are refused: a proxy allow-list that trusts everyone, or a name that
+    resolves differently tomorrow, lets any client choose the address it is locked out by.
+    """
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} lists IP addresses or networks (e.g. 10.0.0.5,172.18.0.0/16); "
+                f"{item!r} is neither"
+            ) from None
+    return tuple(networks)
