@@ -27,6 +27,28 @@ class UploadForm(forms.Form):
     allow_non_chest = forms.BooleanField(required=False, label="Not a chest film: import anyway")
 
 
+PROJECTION_CHOICES = [
+    ("", "Not named"),
+    ("Frontal", "Frontal"),
+    ("PA", "PA"),
+    ("AP", "AP"),
+    ("Lateral", "Lateral"),
+    ("LL", "Lateral (LL)"),
+    ("RL", "Lateral (RL)"),
+    ("Oblique", "Oblique"),
+]
+
+
+class ViewUploadForm(forms.Form):
+    file = forms.FileField(help_text="A DICOM file, or a PNG/JPEG view of the same study.")
+    projection = forms.ChoiceField(choices=PROJECTION_CHOICES, required=False, label="View")
+    allow_non_chest = forms.BooleanField(required=False, label="Not a chest film: import anyway")
+
+
+class ProjectionForm(forms.Form):
+    projection = forms.ChoiceField(choices=PROJECTION_CHOICES, required=False, label="View")
+
+
 class LibraryFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Title")
     status = forms.ChoiceField(

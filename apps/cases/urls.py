@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import editor, imports, library, media, sets
+from .views import editor, imports, library, media, sets, study_views
 
 app_name = "cases"
 
@@ -11,6 +11,22 @@ urlpatterns = [
     path("<id:case_id>/", editor.case_edit, name="case_edit"),
     path("<id:case_id>/preview/", editor.case_preview, name="case_preview"),
     path("<id:case_id>/publish/", editor.case_publish_view, name="case_publish"),
+    path("<id:case_id>/views/", study_views.view_add, name="case_view_add"),
+    path(
+        "<id:case_id>/views/<id:image_id>/projection/",
+        study_views.view_projection,
+        name="case_view_projection",
+    ),
+    path(
+        "<id:case_id>/views/<id:image_id>/move/<str:direction>/",
+        study_views.view_move,
+        name="case_view_move",
+    ),
+    path(
+        "<id:case_id>/views/<id:image_id>/remove/",
+        study_views.view_remove,
+        name="case_view_remove",
+    ),
     path("sets/", sets.set_list, name="set_list"),
     path("sets/<id:set_id>/", sets.set_detail, name="set_detail"),
     path("sets/<id:set_id>/cases/", sets.set_case_add, name="set_case_add"),

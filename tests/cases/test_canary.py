@@ -53,6 +53,19 @@ def _requests(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
         ],
         "cases:case_preview": [("get", reverse("cases:case_preview", args=[w["case_id"]]))],
         "cases:case_publish": [("post", reverse("cases:case_publish", args=[w["case_id"]]))],
+        "cases:case_view_add": [("post", reverse("cases:case_view_add", args=[w["case_id"]]))],
+        "cases:case_view_projection": [
+            (
+                "post",
+                reverse("cases:case_view_projection", args=[w["case_id"], w["image_id"]]),
+            )
+        ],
+        "cases:case_view_move": [
+            ("post", reverse("cases:case_view_move", args=[w["case_id"], w["image_id"], "up"]))
+        ],
+        "cases:case_view_remove": [
+            ("post", reverse("cases:case_view_remove", args=[w["case_id"], w["image_id"]]))
+        ],
         "cases:set_list": [("get", reverse("cases:set_list"))],
         "cases:set_detail": [("get", reverse("cases:set_detail", args=[w["set_id"]]))],
         "cases:set_case_add": [("post", reverse("cases:set_case_add", args=[w["set_id"]]))],

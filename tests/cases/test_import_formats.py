@@ -291,6 +291,33 @@ class TestReports:
 
 
 class TestDicom:
+    def test_files_of_one_study_become_one_case_with_ordered_views(
+        self, tmp_path: Path, educator: Any
+    ) -> None:
+        from tests.cases.dicom_factory import make_dataset, to_bytes
+
+        folder = tmp_path / "series"
+        folder.mkdir()
+        study = "1.2.826.0.1.3680043.8.498.1"
+
+        def write(name: str, study_uid: str, series: int, instance: int, view: str) -> None:
+            ds = make_dataset(view_position=view)
+            ds.StudyInstanceUID, ds.SeriesNumber, ds.InstanceNumber = study_uid, series, instance
+            (folder / name).write_bytes(to_bytes(ds))
+
+        write("a-lateral.dcm", study, 2, 1, "LL")  # listed first by name, second by series
+        write("b-frontal.dcm", study, 1, 1, "PA")
+        write("c-other.dcm", "1.2.826.0.1.3680043.8.498.2", 1, 1, "AP")
+        summary = import_path("dicom", folder, owner=educator)
+        assert summary.created == 2, summary.as_dict()
+        grouped = Case.objects.get(images__projection="LL")
+        assert [i.projection for i in grouped.images.order_by("position")] == ["PA", "LL"]
+        assert grouped.view == "PA" and study not in grouped.external_id
+        single = Case.objects.exclude(pk=grouped.pk).get()
+        assert [i.projection for i in single.images.all()] == ["AP"]
+        again = import_path("dicom", folder, owner=educator)
+        assert (again.created, again.unchanged) == (0, 2), again.as_dict()
+
     def test_folder_and_zip(self, tmp_path: Path, educator: Any) -> None:
         folder = tmp_path / "dicoms"
         folder.mkdir()

@@ -6,6 +6,8 @@
   and Content-Security-Policy violations in ``page_problems`` and fails the test at teardown if
   any were recorded (a test expecting some can inspect and clear that list).
   ``make_page(**context_options)`` makes more such pages (touch, small screens, ...).
+- ``asgi_server``: the real ASGI application (uvicorn in a thread, websockets included) on the
+  test database, with a temporary MEDIA_ROOT; yields its base URL.
 - ``static_server`` (session): a tiny HTTP server on 127.0.0.1 serving the repository root with
   a strict CSP header; ``mount(prefix, directory)`` serves generated files beside it.
 """
@@ -15,10 +17,13 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import socket
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -154,3 +159,29 @@ def static_server() -> Iterator[StaticServer]:
     server = StaticServer(REPO_ROOT)
     yield server
     server.close()
+
+
+@pytest.fixture
+def asgi_server(transactional_db: object, settings: Any, tmp_path: Path) -> Iterator[str]:
+    import uvicorn
+
+    from radgame.asgi import application
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

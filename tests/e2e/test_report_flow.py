@@ -9,10 +9,8 @@ live region also polls, and the test waits on the region's text, so it holds eit
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,32 +25,6 @@ FINDINGS = (
     "Right lower lobe consolidation. No pleural effusion. No pneumothorax. "
     "Heart size normal. <b>bold?</b>"
 )
-
-
-@pytest.fixture
-def asgi_server(transactional_db: Any, settings: Any, tmp_path: Any) -> Iterator[str]:
-    import uvicorn
-
-    from radgame.asgi import application
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

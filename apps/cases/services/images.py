@@ -184,6 +184,7 @@ def case_image_remove(*, actor: Any, image: CaseImage) -> None:
         raise ApplicationError(
             "The boxes are drawn on the first view: remove them before removing that view."
         )
+    remaining = [view for view in views if view.pk != image.pk]
     image.delete()
-    _renumber(case, [view for view in views if view.pk != image.pk])
+    _renumber(case, remaining)
     transaction.on_commit(lambda: image_files_delete(image))

@@ -1,4 +1,5 @@
-"""Creating a case from an uploaded image: save the upload, then parse it in a job.
+"""Creating a case from an uploaded image, or adding a view to a case: save the upload, then
+parse it in a job.
 
 The view only stores the bytes (in the private upload area) and dispatches
 ``web.cases.ingest_upload``; decoding, de-identification and rendering happen in the job, on the
@@ -21,9 +22,9 @@ from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch, inference_job_progress
 
-from .access import require_educator
+from .access import require_case_editor, require_educator
 from .cases import case_create
-from .images import case_image_add
+from .images import case_image_add, projection_name
 from .storage import files_removed_on_error, upload_discard, upload_read, upload_save
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,21 @@ def check_upload_size(size: int | None) -> None:
 
 
 def case_upload_start(
-    *, actor: Any, uploaded: Any, title: str = "", allow_non_chest: bool = False
+    *,
+    actor: Any,
+    uploaded: Any,
+    title: str = "",
+    allow_non_chest: bool = False,
+    case: Case | None = None,
+    projection: str = "",
 ) -> Job:
-    """Keep the upload and dispatch its parsing; returns the job the educator watches."""
+    """Keep the upload and dispatch its parsing; returns the job the educator watches. With
+    ``case``, the image becomes that case's next view (named ``projection``), not a new case."""
     require_educator(actor)
+    if case is not None:
+        require_case_editor(actor, case)
+    if projection_name(projection) is None:
+        raise ApplicationError("Unknown view name.", field="projection")
     check_upload_size(getattr(uploaded, "size", None))
     title = " ".join((title or "").split())[:200]
     name = upload_save(uploaded)
@@ -67,6 +79,8 @@ def case_upload_start(
                 "title": title,
                 "allow_non_chest": bool(allow_non_chest),
                 "suffix": safe_suffix(getattr(uploaded, "name", "")),
+                "case_id": case.pk if case is not None else None,
+                "projection": projection_name(projection) or "",
             },
             owner=actor,
             subject=f"cases.upload:{name}",
@@ -75,6 +89,30 @@ def case_upload_start(
 
 def _rejected(message: str) -> dict[str, Any]:
     return {"status": "rejected", "message": message}
+
+
+def _view_added(job: Job, ingested: Any, data: bytes) -> dict[str, Any]:
+    """Add the ingested image to the job's case as its next view; a redelivered job (or the same
+    file uploaded twice) finds the view already there."""
+    payload = job.request
+    case = Case.objects.filter(pk=payload["case_id"]).first()
+    if case is None:
+        raise ApplicationError("The case was deleted before the view could be added.")
+    if not case.images.filter(sha256=ingested.sha256).exists():
+        with files_removed_on_error(), transaction.atomic():
+            case_image_add(
+                actor=job.owner,
+                case=case,
+                ingested=ingested,
+                source=data,
+                projection=payload.get("projection", ""),
+            )
+    return {
+        "status": "created",
+        "case_id": case.pk,
+        "view_added": True,
+        "warnings": ingested.warnings[:20],
+    }
 
 
 def ingest_upload_job(job: Job) -> dict[str, Any]:
@@ -94,15 +132,18 @@ def ingest_upload_job(job: Job) -> dict[str, Any]:
             max_bytes=settings.RADGAME_MAX_UPLOAD_BYTES,
         )
         inference_job_progress(job=job, done=1, total=2, message="Storing the case")
-        with files_removed_on_error(), transaction.atomic():
-            case = case_create(
-                actor=job.owner,
-                title=payload.get("title") or f"Uploaded case {job.created_at:%Y-%m-%d %H:%M}",
-                source=UPLOAD_SOURCE,
-                external_id=str(job.pk),
-            )
-            case_image_add(actor=job.owner, case=case, ingested=ingested, source=data)
-        result = {"status": "created", "case_id": case.pk, "warnings": ingested.warnings[:20]}
+        if payload.get("case_id") is not None:
+            result = _view_added(job, ingested, data)
+        else:
+            with files_removed_on_error(), transaction.atomic():
+                case = case_create(
+                    actor=job.owner,
+                    title=payload.get("title") or f"Uploaded case {job.created_at:%Y-%m-%d %H:%M}",
+                    source=UPLOAD_SOURCE,
+                    external_id=str(job.pk),
+                )
+                case_image_add(actor=job.owner, case=case, ingested=ingested, source=data)
+            result = {"status": "created", "case_id": case.pk, "warnings": ingested.warnings[:20]}
     except ImageRejected as exc:
         result = _rejected(str(exc))
     except ApplicationError as exc:

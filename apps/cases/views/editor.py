@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.permissions import educator_required
 from apps.cases import selectors
-from apps.cases.forms import CaseEditForm
+from apps.cases.forms import PROJECTION_CHOICES, CaseEditForm
 from apps.cases.models import Case
 from apps.cases.services import case_publish, case_unpublish
 from apps.cases.services.editor import case_editor_save
@@ -69,6 +69,7 @@ def _editor_context(case: Case, form: CaseEditForm) -> dict[str, Any]:
         "labels": labels,
         "initial_marks": initial_marks,
         "presets": image.window_presets if image else [],
+        "projection_choices": PROJECTION_CHOICES,
         "readers": sorted(
             {b.reader for f in case.findings.all() for b in f.boxes.all() if b.reader}
         ),
@@ -116,7 +117,6 @@ def case_preview(request: HttpRequest, case_id: int) -> HttpResponse:
         "view": managed.view,
         "indication": managed.indication,
         "images": list(managed.images.all()),
-        "presets": managed.images.all()[0].window_presets if managed.images.all() else [],
         "status": managed.get_status_display(),
     }
     return render_page(request, "cases/case_preview.html", context, no_store=True)

@@ -43,7 +43,13 @@
  * N next case, Esc cancel. Mouse: wheel zoom, right-drag window/level, middle-drag or
  * Space+drag pan; a click (no drag) in the draw tool sets one corner and a second click
  * the opposite one. Touch: pinch zoom, one-finger pan in the pan tool.
+ *
+ * A study with several views wraps one <cxr-viewer view-label="Frontal"> per view in a
+ * <cxr-views> element (views.js): a thumbnail strip switches between them ("[" and "]" too),
+ * and each view keeps its own window/level and zoom.
  */
 import { CxrViewer } from "./element.js";
+import { CxrViews } from "./views.js";
 
 if (!customElements.get("cxr-viewer")) customElements.define("cxr-viewer", CxrViewer);
+if (!customElements.get("cxr-views")) customElements.define("cxr-views", CxrViews);
