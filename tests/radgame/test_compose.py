@@ -19,7 +19,7 @@ IMAGE_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "HF_HUB_
 def variables_read_by_the_code() -> set[str]:
     names: set[str] = set()
     pattern = re.compile(
-        r"(?:env_(?:str|bool|int|float|list|secret)|environ\.get|getenv|environ\.setdefault"
+        r"(?:env_(?:str|bool|int|float|list|secret|networks)|environ\.get|getenv|environ\.setdefault"
         r"|env\.(?:choice|path|text|number|integer|boolean))\(\s*\"([A-Z][A-Z0-9_]+)\""
     )
     for folder in ("radgame", "ml"):
