@@ -1,5 +1,7 @@
 """Start the ASGI server (uvicorn) the one way the project runs it: ``python -m radgame.serve``.
 
+It refuses to serve with DEBUG on (the demo's settings) on an address other machines can reach.
+
 ``make demo``, the Docker image and docker-compose all start the web process through here, so the
 server trusts X-Forwarded-For from exactly the proxies in the ``TRUSTED_PROXIES`` setting, the
 same list the login lockout uses (``apps.core.net.client_ip``). uvicorn's own default trusts
@@ -20,7 +22,17 @@ APP = "radgame.asgi:application"
 def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
     """uvicorn's keyword arguments, with proxy trust taken from the Django settings."""
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
+    from radgame.settings.env import is_loopback_host
+
+    if settings.DEBUG and not is_loopback_host(host):
+        raise ImproperlyConfigured(
+            f"DEBUG is on ({os.environ.get('DJANGO_SETTINGS_MODULE', 'the settings')}) and --host {host} can be "
+            "reached from other machines: DEBUG pages show settings, code and data to anyone. "
+            "Serve the demo on 127.0.0.1 (the default), or run a shared server with "
+            "DJANGO_SETTINGS_MODULE=radgame.settings.production (docs/deploy.md)."
+        )
     trusted = list(settings.TRUSTED_PROXIES)
     return {
         "host": host,

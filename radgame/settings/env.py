@@ -93,3 +93,17 @@ def env_networks(name: str) -> tuple[str, ...]:
                 f"{item!r} is neither"
             ) from None
     return tuple(networks)
+
+
+LOOPBACK_NAMES = {"localhost", "testserver"}  # testserver: Django's test client
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and addresses only this machine can reach (DEBUG is allowed there only)."""
+    host = host.strip().strip("[]").lower()
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

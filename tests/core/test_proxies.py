@@ -125,3 +125,43 @@ def test_retired_proxy_counts_stop_start_up(retired: str) -> None:
     )
     assert done.returncode != 0
     assert "TRUSTED_PROXIES" in done.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "radgame.example.org"])
+def test_debug_is_refused_on_a_host_others_can_reach(settings: Any, host: str) -> None:
+    settings.DEBUG = True
+    with pytest.raises(ImproperlyConfigured, match="DEBUG is on"):
+        server_options(host=host, port=8000, workers=1)
+    settings.DEBUG = False
+    assert server_options(host=host, port=8000, workers=1)["host"] == host
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_debug_is_kept_on_loopback(settings: Any, host: str) -> None:
+    settings.DEBUG = True
+    assert server_options(host=host, port=8000, workers=1)["host"] == host
+
+
+def _start(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.pop("DJANGO_SETTINGS_MODULE", None)  # the demo's settings, as `make demo` runs them
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "radgame.serve", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_make_demo_on_a_public_address_stops_with_a_message() -> None:
+    done = _start({}, "--host", "0.0.0.0", "--port", "1")
+    assert done.returncode == 2
+    assert "DEBUG is on (radgame.settings.local) and --host 0.0.0.0" in done.stderr
+
+
+def test_demo_settings_refuse_a_public_allowed_host() -> None:
+    done = _start({"ALLOWED_HOSTS": "127.0.0.1,radgame.example.org"}, "--port", "1")
+    assert done.returncode != 0
+    assert "ALLOWED_HOSTS names radgame.example.org" in done.stderr
