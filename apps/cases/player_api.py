@@ -11,7 +11,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from .models import Case, CaseImage
+from .models import Case, CaseImage, CaseSet
+from .titles import case_title_for
 
 
 class PlayerImageOutput(serializers.Serializer):
@@ -28,7 +29,10 @@ class PlayerImageOutput(serializers.Serializer):
 
 class PlayerCaseOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
+    title = serializers.CharField(
+        help_text='"Case 7 of 44" for residents (a dataset id would give the answers away); '
+        "educators get the case's own title"
+    )
     patient_age = serializers.IntegerField(allow_null=True)
     patient_sex = serializers.CharField(allow_blank=True, help_text="F, M, O or empty")
     view = serializers.CharField(allow_blank=True)
@@ -52,11 +56,12 @@ def player_image_data(image: CaseImage) -> dict[str, Any]:
     }
 
 
-def player_case_data(case: Case) -> dict[str, Any]:
-    """The case as a player sees it; images must be prefetched by the caller's selector."""
+def player_case_data(case: Case, *, user: Any, case_set: CaseSet | None) -> dict[str, Any]:
+    """The case as ``user`` sees it when playing it in ``case_set``; images must be prefetched by
+    the caller's selector."""
     return {
         "id": case.pk,
-        "title": case.title,
+        "title": case_title_for(user=user, case=case, case_set=case_set),
         "patient_age": case.patient_age,
         "patient_sex": case.patient_sex,
         "view": case.view,

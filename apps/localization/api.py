@@ -17,7 +17,11 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
-from apps.cases.selectors import case_set_for_player, case_sets_playable_by
+from apps.cases.selectors import (
+    case_set_for_player,
+    case_set_presence_labels,
+    case_sets_playable_by,
+)
 from apps.inference.public import job_public
 
 from . import selectors
@@ -82,6 +86,11 @@ class DeliveryOutput(serializers.Serializer):
 class LabelsOutput(serializers.Serializer):
     draw = serializers.ListField(child=serializers.CharField())
     select = serializers.ListField(child=serializers.CharField())
+    presence = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Drawn labels that may also be ticked as seen without a place: the set's "
+        "vocabulary, the same on every case of the set",
+    )
     normal = serializers.CharField()
 
 
@@ -111,13 +120,18 @@ class NextCaseApi(APIView):
             "finished": case is None,
             "delivery": None,
             "case": None,
-            "labels": {"draw": draw_labels(), "select": select_labels(), "normal": NORMAL_CHOICE},
+            "labels": {
+                "draw": draw_labels(),
+                "select": select_labels(),
+                "presence": case_set_presence_labels(case_set=case_set),
+                "normal": NORMAL_CHOICE,
+            },
             "submit_url": None,
         }
         if case is not None:
             delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
             data["delivery"] = delivery
-            data["case"] = player_case_data(case)
+            data["case"] = player_case_data(case, user=request.user, case_set=case_set)
             data["submit_url"] = reverse(
                 "api-localize-attempt-submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
             )
@@ -159,12 +173,18 @@ class ExplanationOutput(serializers.Serializer):
 class CardOutput(serializers.Serializer):
     label = serializers.CharField()
     outcome = serializers.ChoiceField(choices=["hit", "miss", "false_positive", "mislabelled"])
-    kind = serializers.ChoiceField(choices=["draw", "select"])
+    kind = serializers.ChoiceField(
+        choices=["draw", "select", "presence"],
+        help_text='"presence": recorded without a place, so only seeing it was graded',
+    )
     iou = serializers.FloatField(allow_null=True)
     sentence = serializers.CharField(allow_blank=True)
     true_label = serializers.CharField(allow_null=True)
     mark = serializers.IntegerField(allow_null=True)
     description = serializers.CharField(allow_blank=True)
+    facts = serializers.CharField(
+        allow_blank=True, help_text="What was graded and what the player drew or ticked, in words"
+    )
     explanation = ExplanationOutput(allow_null=True)
     explanation_pending = serializers.BooleanField()
 

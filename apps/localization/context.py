@@ -11,8 +11,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apps.cases.marks import NORMAL_CHOICE
+from apps.cases.marks import NORMAL_CHOICE, NORMAL_WITH_MARKS
 from apps.cases.models import Case, CaseImage, CaseSet
+from apps.cases.selectors import case_set_presence_labels
 from apps.progress.selectors import player_stats
 from ml import taxonomy
 
@@ -57,7 +58,10 @@ def case_page_context(*, case: Case, case_set: CaseSet, delivery: CaseDelivery) 
         "urls": image_urls(image) if image is not None else None,
         "draw_labels": draw_labels(),
         "select_labels": select_labels(),
+        # The same list on every case of the set (see cases.selectors.vocabulary).
+        "presence_labels": case_set_presence_labels(case_set=case_set),
         "normal_choice": NORMAL_CHOICE,
+        "normal_conflict": NORMAL_WITH_MARKS,
         "submit_url": reverse(
             "localization:submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
         ),

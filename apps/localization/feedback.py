@@ -20,8 +20,9 @@ class Card:
 
     label: str
     outcome: str  # hit | miss | false_positive | mislabelled
-    kind: str  # draw | select
+    kind: str  # draw | select | presence (recorded without a place: no location graded)
     description: str = ""
+    facts: str = ""  # what was graded and what the player did, in words
     iou: float | None = None
     sentence: str = ""
     true_label: str = ""
@@ -82,9 +83,53 @@ def _box(values: Any) -> list[float]:
     return [round(float(v), 6) for v in values]
 
 
+def _facts(card: Card, *, threshold: float, drawn: int, ticked: bool) -> str:
+    """The card's one line of facts, matching what the player actually drew and ticked."""
+    label = card.label
+    if card.kind == "presence":
+        if card.outcome == "hit":
+            return "You named it. It was recorded without a place, so no location was graded."
+        return (
+            "Not ticked or boxed. It was recorded without a place: a tick would have counted, "
+            "and no location was graded."
+        )
+    if card.kind == "select":
+        if card.outcome == "false_positive":
+            return "Ticked, but not present."
+        if card.outcome == "miss":
+            return "Not ticked. A finding without a single place."
+        return "A finding without a single place."
+    if card.outcome == "hit":
+        return f"IoU {card.iou:.2f}"
+    if card.outcome == "mislabelled":
+        return f"IoU {card.iou:.2f} with the {card.true_label} region." if card.iou else ""
+    if card.outcome == "false_positive":
+        return f"This box matched no {label} region."
+    # A missed region.
+    if card.iou and card.iou >= threshold:
+        # The box that covered it hit another region of the label: each box counts once.
+        return f"Your {label} box here was matched to another {label} region; each box counts once."
+    if card.iou:
+        return f"IoU {card.iou:.2f} (below the {threshold:.2f} needed)"
+    if drawn == 1:
+        return f"Your {label} box did not overlap it."
+    if drawn:
+        return f"None of your {drawn} {label} boxes overlapped it."
+    if ticked:
+        return f"You ticked {label} but drew no {label} box: this one has a place, so only a box counts."
+    return f"You drew no {label} box."
+
+
 def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
     result, snapshot = attempt.result, attempt.reference
-    marks = {m.index: m for m in attempt.marks_list() if not m.selected}
+    all_marks = attempt.marks_list()
+    marks = {m.index: m for m in all_marks if not m.selected}
+    ticked = {m.label for m in all_marks if m.selected}
+    drawn: dict[str, int] = {}
+    for m in marks.values():
+        drawn[m.label] = drawn.get(m.label, 0) + 1
+    threshold = attempt.iou_threshold
+    by_id = {f["finding_id"]: f for f in snapshot}
     # Read on the first card that needs words: a clean answer (all hits) asks nothing more.
     words: list[tuple[dict[str, Explanation], dict[int, Explanation]]] = []
     job = attempt.explain_job
@@ -121,6 +166,12 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
             region_note=f"region {region['index'] + 1} of {count}" if count > 1 else "",
             mark=region["mark"],
         )
+        card.facts = _facts(
+            card,
+            threshold=threshold,
+            drawn=drawn.get(card.label, 0),
+            ticked=card.label in ticked,
+        )
         if not hit:
             explain(card, f"missed:{finding['finding_id']}", finding["finding_id"])
         feedback.findings.append(card)
@@ -145,16 +196,20 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
     for outcome in result.get("selected", []):
         if not outcome["present"] or outcome["outcome"] == "not_scored":
             continue
-        finding = next(
-            (f for f in snapshot if f["label"] == outcome["label"] and not f["localizable"]), None
+        finding = by_id.get(outcome.get("finding_id")) or next(
+            # Results scored before the reference carried ids: the label finds it.
+            (f for f in snapshot if f["label"] == outcome["label"] and not f["localizable"]),
+            None,
         )
+        presence = bool(outcome.get("presence_only"))
         card = Card(
             label=outcome["label"],
             outcome="hit" if outcome["outcome"] == "hit" else "miss",
-            kind="select",
+            kind="presence" if presence else "select",
             description=_description(outcome["label"]),
             sentence=finding["sentence"] if finding else "",
         )
+        card.facts = _facts(card, threshold=threshold, drawn=0, ticked=outcome["ticked"])
         if card.outcome == "miss" and finding is not None:
             explain(card, f"missed:{finding['finding_id']}", finding["finding_id"])
         feedback.findings.append(card)
@@ -165,7 +220,9 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
                         "box": _box(marks[j].box),
                         "label": outcome["label"],
                         "kind": "mark",
-                        "caption": "counts as ticked",
+                        "caption": "counts as seen; place not graded"
+                        if presence
+                        else "counts as ticked",
                     }
                 )
     for entry in result.get("false_positives", []):
@@ -180,6 +237,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
             iou=wrong["iou"] if wrong else None,
             mark=j,
         )
+        card.facts = _facts(card, threshold=threshold, drawn=0, ticked=False)
         if j is None:
             explain(card, f"fp:select:{entry['label']}")
         else:
@@ -219,6 +277,7 @@ def card_json(card: Card) -> dict[str, Any]:
         "true_label": card.true_label or None,
         "mark": card.mark,
         "description": card.description,
+        "facts": card.facts,
         "explanation": explanation_json(card.explanation),
         "explanation_pending": card.explanation_pending,
     }

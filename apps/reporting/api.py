@@ -182,7 +182,11 @@ class ReportNextCaseApi(APIView):
         data = {
             "case_set_id": case_set.pk,
             "done": case is None,
-            "case": player_case_data(case) if case is not None else None,
+            "case": (
+                player_case_data(case, user=request.user, case_set=case_set)
+                if case is not None
+                else None
+            ),
             "draft": draft.text if draft is not None else "",
         }
         return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)

@@ -15,6 +15,63 @@
     counter.textContent = `${boxes.length} box${boxes.length === 1 ? "" : "es"}: ${names}.`;
   });
 
+  // "Normal study" means there is nothing to find, so it cannot go with boxes or ticks. The
+  // server refuses that answer; saying so as soon as it happens spares a round trip. The words
+  // come from the server (the form's data-normal-conflict), so both say the same thing.
+  const form = () => document.getElementById("localize-form");
+
+  function normalConflict(f) {
+    const normal = f.querySelector("input[data-normal]");
+    if (!normal || !normal.checked) return false;
+    const ticks = f.querySelectorAll("input[name=selected]:checked:not([data-normal])").length;
+    let boxes = 0;
+    try {
+      boxes = (JSON.parse(f.querySelector("#marks-input").value || "{}").boxes || []).length;
+    } catch (_err) {
+      boxes = 0;
+    }
+    return ticks + boxes > 0;
+  }
+
+  function showConflict(f) {
+    const region = document.getElementById("localize-errors");
+    if (!region) return;
+    const text = f.dataset.normalConflict || "";
+    const shown = region.querySelector("[data-normal-conflict]");
+    if (normalConflict(f)) {
+      if (shown) return;
+      region.replaceChildren();
+      const p = document.createElement("p");
+      p.className = "form-errors";
+      p.dataset.normalConflict = "";
+      p.textContent = text;
+      region.append(p);
+    } else if (shown) {
+      shown.remove();
+    }
+  }
+
+  document.addEventListener("change", (event) => {
+    const f = form();
+    if (f && event.target instanceof HTMLInputElement && event.target.form === f) showConflict(f);
+  });
+  document.addEventListener("cxr-marks-change", () => {
+    const f = form();
+    if (f) showConflict(f);
+  });
+  // Capture phase: runs before htmx's own submit handler on the form, so nothing is sent.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const f = form();
+      if (event.target !== f || !normalConflict(f)) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      showConflict(f);
+    },
+    true,
+  );
+
   // "N" on the image (the viewer's next-case shortcut) follows the page's next-case link.
   document.addEventListener("cxr-next-case", () => {
     const next = document.querySelector("a[data-next-case]");

@@ -257,4 +257,4 @@ def test_review_viewer_draws_every_outcome_kind(client_for, resident, world):
     html = play_and_submit(client_for(resident), world, marks, ["Edema"], **HX).content.decode()
     assert "Mislabelled" in html and ": it is Effusion" in html
     assert "False positive" in html and "Missed" in html and "Hit" in html
-    assert "ticked, not present" in html
+    assert "Ticked, but not present." in html

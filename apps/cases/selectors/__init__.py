@@ -25,6 +25,7 @@ from apps.cases.selectors.play import (
     case_sets_playable_by,
     image_for_viewer,
 )
+from apps.cases.selectors.vocabulary import case_set_presence_labels
 
 __all__ = [
     "AnswerFinding",
@@ -38,6 +39,7 @@ __all__ = [
     "case_set_cases",
     "case_set_for_manager",
     "case_set_for_player",
+    "case_set_presence_labels",
     "case_sets_managed_by",
     "case_sets_playable_by",
     "cases_for_library",
