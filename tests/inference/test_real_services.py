@@ -84,6 +84,7 @@ def test_job_round_trip_is_pushed_to_the_owners_websocket(
 
 def test_foreign_origin_websocket_is_refused(services_env: dict[str, str], tmp_path: Path) -> None:
     import websockets
+    import websockets.exceptions  # a submodule: the package's lazy names do not include it
 
     port = harness.free_port()
     with harness.running(
