@@ -46,6 +46,7 @@ class LibraryCaseOutput(serializers.Serializer):
     patient_sex = serializers.CharField()
     view = serializers.CharField()
     indication = serializers.CharField()
+    comparison = serializers.CharField()
     difficulty = serializers.IntegerField()
     tags = serializers.ListField(child=serializers.CharField())
     source = serializers.CharField()
@@ -93,6 +94,7 @@ class LibraryCaseCreateInput(serializers.Serializer):
     )
     patient_sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     indication = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    comparison = serializers.CharField(required=False, allow_blank=True, max_length=500)
     difficulty = serializers.ChoiceField(choices=Difficulty.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
 

@@ -85,6 +85,12 @@ class CaseEditForm(forms.Form):
     indication = forms.CharField(
         required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
+    comparison = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text='The prior the report compares with: empty if not stated, "None." if there is '
+        "none. Residents never see the prior itself.",
+    )
     difficulty = forms.TypedChoiceField(coerce=int, choices=Difficulty.choices)
     tags = forms.CharField(required=False, help_text="Comma-separated.")
     marks = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"id": "marks-input"}))
@@ -111,6 +117,7 @@ class CaseEditForm(forms.Form):
             "patient_sex": data["patient_sex"],
             "view": data["view"],
             "indication": data["indication"],
+            "comparison": data["comparison"],
             "difficulty": data["difficulty"],
             "tags": data["tags"],
         }

@@ -37,6 +37,11 @@ class PlayerCaseOutput(serializers.Serializer):
     patient_sex = serializers.CharField(allow_blank=True, help_text="F, M, O or empty")
     view = serializers.CharField(allow_blank=True)
     indication = serializers.CharField(allow_blank=True)
+    comparison = serializers.CharField(
+        allow_blank=True,
+        help_text='The prior the report compares with: "" not stated, "None." none; the prior '
+        "itself is never shown",
+    )
     source = serializers.CharField(allow_blank=True)
     images = PlayerImageOutput(many=True, help_text="The study's views, in order")
 
@@ -66,6 +71,7 @@ def player_case_data(case: Case, *, user: Any, case_set: CaseSet | None) -> dict
         "patient_sex": case.patient_sex,
         "view": case.view,
         "indication": case.indication,
+        "comparison": case.comparison,
         "source": case.attribution or case.source,
         "images": [player_image_data(image) for image in case.images.all()],
     }

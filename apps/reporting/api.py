@@ -46,6 +46,10 @@ class ReportNextCaseOutput(serializers.Serializer):
     case_set_id = serializers.IntegerField()
     done = serializers.BooleanField()
     case = PlayerCaseOutput(allow_null=True)
+    reference_kind = serializers.ChoiceField(
+        choices=["radiologist", "label-derived", ""],
+        help_text="What the report is compared with (the reference itself comes after submitting)",
+    )
     draft = serializers.CharField(allow_blank=True)
 
 
@@ -187,6 +191,7 @@ class ReportNextCaseApi(APIView):
                 if case is not None
                 else None
             ),
+            "reference_kind": selectors.report_reference_kind(case=case) if case else "",
             "draft": draft.text if draft is not None else "",
         }
         return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)

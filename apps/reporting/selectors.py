@@ -104,6 +104,15 @@ def next_report_case(*, user: Any, case_set: CaseSet) -> Case | None:
     return next((case for case in cases if case.pk not in done), None)
 
 
+def report_reference_kind(*, case: Case) -> str:
+    """What the case's reference is, "radiologist" or "label-derived" ("" when it has none),
+    never its text: the resident is told before starting."""
+    derived = ReferenceReport.objects.filter(case=case).values_list("is_derived", flat=True).first()
+    if derived is None:
+        return ""
+    return "label-derived" if derived else "radiologist"
+
+
 def report_case_for_player(*, user: Any, case_set: CaseSet, case_id: int) -> Case:
     """A published case of a set the user plays, with a reference report; 404 otherwise.
     Images are prefetched; the answers are not."""

@@ -60,6 +60,7 @@ def _editor_context(
         "case_set": case_set,
         "case": case,
         "images": list(case.images.all()),
+        "reference_kind": selectors.report_reference_kind(case=case),
         "form": form,
         "draft": draft,
         "max_chars": MAX_REPORT_CHARS,

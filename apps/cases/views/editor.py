@@ -30,6 +30,7 @@ def _initial(case: Case) -> dict[str, Any]:
         "patient_sex": case.patient_sex,
         "view": case.view,
         "indication": case.indication,
+        "comparison": case.comparison,
         "difficulty": case.difficulty,
         "tags": ", ".join(case.tags),
         "marks": json.dumps(_marks(case)),
@@ -116,6 +117,7 @@ def case_preview(request: HttpRequest, case_id: int) -> HttpResponse:
         "patient_sex": managed.get_patient_sex_display() if managed.patient_sex else "",
         "view": managed.view,
         "indication": managed.indication,
+        "comparison": managed.comparison,
         "images": list(managed.images.all()),
         "status": managed.get_status_display(),
     }

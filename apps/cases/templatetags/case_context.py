@@ -1,0 +1,59 @@
+"""How the facts of a case read to a resident: de-identification masks shown as "not given", and
+the comparison stated plainly (none, not stated, or a prior that is not shown)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import template
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+# IU X-ray / Open-i write every removed word as "XXXX"; runs such as "XXXX, XXXX" are one gap.
+MASK = re.compile(r"\bX{3,}\b(?:[ ,]+\bX{3,}\b)*")
+NOT_GIVEN = "not given"
+_NO_PRIOR = re.compile(r"^\s*(none|no prior|no prior studies?|no comparison)\.?\s*$", re.IGNORECASE)
+
+
+def _gap() -> SafeString:
+    return format_html(
+        '<span class="masked" title="Removed by de-identification in the source">{}</span>',
+        NOT_GIVEN,
+    )
+
+
+@register.filter
+def unmasked(value: Any) -> SafeString:
+    """A fact, escaped, with each de-identification mask shown as "not given"; a fact that is
+    only masks (or empty) reads "not given"."""
+    text = str(value or "")
+    if not MASK.sub("", text).strip(" ,.;:"):
+        return _gap()
+    return masks_marked(text)
+
+
+@register.filter
+def masks_marked(value: Any) -> SafeString:
+    """Running text (a report, a piece of one), escaped, each mask shown as "not given"."""
+    text = str(value or "")
+    parts: list[str] = []
+    last = 0
+    for match in MASK.finditer(text):
+        parts.append(conditional_escape(text[last : match.start()]))
+        parts.append(_gap())
+        last = match.end()
+    parts.append(conditional_escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every part is escaped or our own markup
+
+
+@register.filter
+def comparison_kind(value: Any) -> str:
+    """The comparison as "" (not stated), "none" (no prior study) or "prior" (a prior exists
+    but is not shown)."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    return "none" if _NO_PRIOR.match(text) else "prior"
