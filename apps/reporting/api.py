@@ -36,7 +36,8 @@ class ReportSetOutput(serializers.Serializer):
     name = serializers.CharField(source="case_set.name")
     total = serializers.IntegerField()
     done = serializers.IntegerField()
-    reference_kind = serializers.ChoiceField(
+    compared_with = serializers.ChoiceField(
+        source="reference_kind",
         choices=["radiologist", "label-derived", "mixed"],
         help_text="Whether the references are radiologists' reports or derived from labels",
     )
@@ -46,9 +47,10 @@ class ReportNextCaseOutput(serializers.Serializer):
     case_set_id = serializers.IntegerField()
     done = serializers.BooleanField()
     case = PlayerCaseOutput(allow_null=True)
-    reference_kind = serializers.ChoiceField(
+    compared_with = serializers.ChoiceField(
         choices=["radiologist", "label-derived", ""],
-        help_text="What the report is compared with (the reference itself comes after submitting)",
+        help_text="What the report is compared with: a radiologist's report or a text derived "
+        "from labels (the text itself comes only after submitting)",
     )
     draft = serializers.CharField(allow_blank=True)
 
@@ -191,7 +193,7 @@ class ReportNextCaseApi(APIView):
                 if case is not None
                 else None
             ),
-            "reference_kind": selectors.report_reference_kind(case=case) if case else "",
+            "compared_with": selectors.report_reference_kind(case=case) if case else "",
             "draft": draft.text if draft is not None else "",
         }
         return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)

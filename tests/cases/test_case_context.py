@@ -89,6 +89,6 @@ class TestReportPage:
         assert "a label-derived reference</strong>" in page
         assert "None: no prior study" in page
         data = client_for(resident).get(f"/api/v1/report/sets/{case_set.pk}/next/").json()
-        assert data["reference_kind"] == "label-derived"
+        assert data["compared_with"] == "label-derived"
         assert data["case"]["comparison"] == "None."
         assert "Effusion" not in str(data)
