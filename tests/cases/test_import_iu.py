@@ -105,7 +105,9 @@ def test_a_view_added_or_dropped_in_the_source_follows_on_reimport(
     )
     second = import_path("reports", root, owner=educator)
     assert second.updated == 1
-    assert any("1 listed image(s) are not in the folder" in p for p in second.problems)
+    # A listed view that is absent loses nothing of what is there: a warning, not a problem.
+    assert not any("listed" in p for p in second.problems) and second.warning_count == 1
+    assert "1 listed image(s) are not in the folder: 7_IM-9999-1001" in second.warnings[0]
     assert [i.projection for i in case.images.order_by("position")] == ["Frontal", "Lateral"]
     frontal_sha = case.images.get(position=0).sha256
 

@@ -165,6 +165,33 @@ def test_small_folder_with_problems(tmp_path: Path, educator: Any) -> None:
     assert Case.objects.filter(owner=educator).count() == 1  # nothing of b.png or c.png was written
 
 
+def test_a_bad_age_keeps_the_case_and_is_a_warning(tmp_path: Path, educator: Any) -> None:
+    # NIH's own metadata has ages such as 412: the image and its labels are still good.
+    root = _nih_folder(
+        tmp_path / "nih",
+        [
+            "a.png,Nodule,0,1,412,M,PA,2500,2048,0.14,0.14",
+            "b.png,Mass,0,2,forty,F,PA,2500,2048,0.14,0.14",
+            "c.png,No Finding,0,3,63,F,PA,2500,2048,0.14,0.14",
+        ],
+        ["a.png,Nodule,10,20,30,40"],
+    )
+    summary = import_path("nih", root, owner=educator)
+    assert (summary.created, summary.skipped, summary.problems) == (3, [], []), summary.as_dict()
+    assert summary.warning_count == 2
+    assert summary.warnings[0] == (
+        "a.png: Data_Entry_2017.csv:2: age '412' is not plausible; imported without an age"
+    )
+    assert "b.png: Data_Entry_2017.csv:3: age 'forty' is not a number" in summary.warnings[1]
+    ages = dict(Case.objects.filter(owner=educator).values_list("external_id", "patient_age"))
+    assert ages == {"a.png": None, "b.png": None, "c.png": 63}
+    a = Case.objects.get(owner=educator, external_id="a.png")
+    assert a.findings.get(label="Nodule").boxes.count() == 1 and a.patient_sex == "M"
+    again = import_path("nih", root, owner=educator)
+    assert (again.unchanged, again.warning_count) == (3, 2)  # still true, still said
+    assert again.as_dict()["warnings"] == summary.warnings
+
+
 def test_reimport_updates_changed_truth(tmp_path: Path, educator: Any, other_educator: Any) -> None:
     entries = ["a.png,Nodule,0,1,58,M,PA,1,1,1,1"]
     root = _nih_folder(tmp_path / "v1", entries, ["a.png,Nodule,10,20,30,40"])

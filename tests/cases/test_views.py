@@ -265,6 +265,44 @@ def test_import_page_flow(
     assert not list((media_root / "uploads").iterdir())
 
 
+def test_import_page_lists_warnings_apart_from_problems(
+    educator: Any, client_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    header = (
+        "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,"
+        "View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]\n"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "Data_Entry_2017.csv",
+            header
+            + "a.png,Nodule,0,1,412,M,PA,100,100,0.1,0.1\n"
+            + "b.png,Glorboma,0,2,40,F,PA,100,100,0.1,0.1\n",
+        )
+        for name in ("a.png", "b.png"):
+            archive.writestr(f"images/{name}", png_bytes(100, 100))
+    client = client_for(educator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("cases:import"),
+            {"format": "nih", "file": SimpleUploadedFile("nih.zip", buffer.getvalue())},
+        )
+    job = Job.objects.get(kind=IMPORT_JOB)
+    job.refresh_from_db()
+    assert job.result["status"] == "done", job.result
+    summary = job.result["summary"]
+    assert (summary["created"], summary["skipped_count"], summary["warning_count"]) == (1, 1, 1)
+    page = client.get(reverse("cases:import_status", args=[job.pk])).content.decode()
+    assert "<strong>1</strong> warning." in page
+    warnings = page.split("<h2>Warnings</h2>")[1].split("</ul>")[0]
+    assert "age &#x27;412&#x27; is not plausible; imported without an age" in warnings
+    assert "Glorboma" not in warnings
+    skipped = page.split("<h2>Skipped</h2>")[1].split("</ul>")[0]
+    assert "Glorboma" in skipped and "412" not in skipped
+    assert Case.objects.get().patient_age is None
+
+
 def test_import_zip_with_traversal_is_refused(
     educator: Any, client_for: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

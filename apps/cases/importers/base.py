@@ -5,6 +5,8 @@ labels and boxes (pixel or normalised), plus problems found while reading. Probl
 file and a line (or a JSON path). ``run_import`` then writes each case in its own transaction:
 
 - a case with any problem is skipped and reported, never written in part;
+- a bad optional fact (an NIH age such as "412") is not a problem: the case is imported with that
+  field blank and the line is reported as a warning, apart from the problems;
 - a case already imported from the same source (``source``, ``external_id``) is updated in place,
   or counted unchanged when nothing differs (re-running an import is safe and cheap: an image
   with the same SHA-256 is not decoded again);
@@ -89,6 +91,7 @@ class ParsedCase:
     facts: dict[str, Any] = field(default_factory=dict)  # patient_age, patient_sex, view, ...
     report: ReportText | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # imported anyway, a field left blank
     # Derive a reference text from labels and boxes when the dataset has no report.
     derive_report: bool = False
     more_views: list[ImageSource] = field(default_factory=list)  # the study's other views, in order
@@ -109,6 +112,7 @@ class ParsedDataset:
     attribution: str
     cases: list[ParsedCase]
     problems: list[Problem] = field(default_factory=list)  # not tied to one case
+    warnings: list[Problem] = field(default_factory=list)  # not tied to one case, nothing lost
     allow_non_chest: bool = False
     short_name: str = ""  # "NIH", for the derived-report source line
 
@@ -125,6 +129,8 @@ class ImportSummary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    warning_count: int = 0
     case_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -136,6 +142,11 @@ class ImportSummary:
         if len(self.problems) < MAX_REPORTED:
             self.problems.append(str(problem))
 
+    def warn(self, warning: Problem | str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_REPORTED:
+            self.warnings.append(str(warning))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
@@ -145,6 +156,8 @@ class ImportSummary:
             "skipped_count": len(self.skipped),
             "problems": self.problems,
             "problem_count": self.problem_count,
+            "warnings": self.warnings,
+            "warning_count": self.warning_count,
             "case_ids": self.case_ids,
             "seconds": round(self.seconds, 2),
         }
@@ -229,6 +242,20 @@ def age_years(value: Any) -> int | None:
     if not 0 <= age <= 130:
         raise ValueError(f"age {value!r} is not plausible")
     return age
+
+
+def age_fact(case: ParsedCase, value: Any, where: Problem) -> None:
+    """The case's age from ``value``; an implausible or unreadable age leaves the age blank and
+    becomes a warning at ``where`` (file, line, and a JSON path as its message, if any): one bad
+    field never costs a case its images."""
+    try:
+        case.facts["patient_age"] = age_years(value)
+    except ValueError as exc:
+        case.facts["patient_age"] = None
+        spot = f"{where.message}: " if where.message else ""
+        case.warnings.append(
+            Problem(where.file, where.line, f"{spot}{exc}; imported without an age")
+        )
 
 
 def sex_code(value: Any) -> str:

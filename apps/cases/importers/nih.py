@@ -24,7 +24,7 @@ from .base import (
     ParsedDataset,
     Problem,
     SourceBox,
-    age_years,
+    age_fact,
     dataset_label,
     index_files,
     number,
@@ -103,9 +103,9 @@ def parse(root: Path) -> ParsedDataset:
         try:
             labels, case.is_normal = _labels(row["finding labels"])
             case.present.extend(labels)
-            case.facts["patient_age"] = age_years(row["patient age"])
         except ValueError as exc:
             case.problems.append(Problem(entry_path.name, line, str(exc)))
+        age_fact(case, row["patient age"], Problem(entry_path.name, line, ""))
         if name in cases:
             problems.append(
                 Problem(entry_path.name, line, f"{name} is listed twice; the first row is used")

@@ -33,7 +33,7 @@ from .base import (
     Problem,
     ReportText,
     SourceBox,
-    age_years,
+    age_fact,
     dataset_label,
     index_files,
     sex_code,
@@ -142,10 +142,7 @@ def _case(study: dict[str, Any], image_id: str, image: Path, file: str, where: s
         image=ImageSource(image),
         facts={"tags": ["padchest-gr"]},
     )
-    try:
-        case.facts["patient_age"] = age_years(study.get("PatientAge"))
-    except ValueError as exc:
-        case.problems.append(Problem(file, None, f"{where}.PatientAge: {exc}"))
+    age_fact(case, study.get("PatientAge"), Problem(file, None, f"{where}.PatientAge"))
     case.facts["patient_sex"] = sex_code(study.get("PatientSex"))
     if study.get("ViewPosition"):
         case.facts["view"] = view_code(study.get("ViewPosition"))

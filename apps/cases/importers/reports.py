@@ -33,7 +33,7 @@ from .base import (
     ParsedDataset,
     Problem,
     ReportText,
-    age_years,
+    age_fact,
     index_files,
     read_csv,
     sex_code,
@@ -155,12 +155,12 @@ def _openi_key(name: str) -> tuple[str, str] | None:
 
 
 def _iu_views(
-    projection_files: list[Path], images: dict[str, Path], problems: list[Problem]
+    projection_files: list[Path], images: dict[str, Path], warnings: list[Problem]
 ) -> dict[str, list[ImageSource]]:
     """Each uid's views, frontal first, from Open-i's projections list (uid, filename,
     projection). A listed file may be in the folder under its Kaggle name or its Open-i PNG name
     (matched on uid and image id);
-    listed files that are absent are counted in one problem line (a partial download is normal)."""
+    listed files that are absent are counted in one warning (a partial download is normal)."""
     by_key = {key: path for name, path in images.items() if (key := _openi_key(name))}
     listed: dict[str, list[tuple[int, int, ImageSource]]] = {}
     absent: list[str] = []
@@ -179,7 +179,7 @@ def _iu_views(
                 views.append((rank, line, ImageSource(image, projection=projection)))
     if absent:
         shown = ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else "")
-        problems.append(
+        warnings.append(
             Problem(
                 projection_files[0].name,
                 None,
@@ -205,7 +205,8 @@ def _iu(folder: Path, csv_files: list[Path]) -> ParsedDataset:
         )
     images = index_files(folder, IMAGE_SUFFIXES)
     problems: list[Problem] = []
-    listed = _iu_views(projection_files, images, problems)
+    warnings: list[Problem] = []
+    listed = _iu_views(projection_files, images, warnings)
     by_prefix: dict[str, list[Path]] = {}
     for name, image_path in sorted(images.items()):
         prefix = name.split("_", 1)[0].removeprefix("CXR")
@@ -249,7 +250,9 @@ def _iu(folder: Path, csv_files: list[Path]) -> ParsedDataset:
             else:
                 case.problems.append(Problem(path.name, line, "empty findings and impression"))
             cases.append(case)
-    return _dataset("IU X-ray", cases, problems)
+    dataset = _dataset("IU X-ray", cases, problems)
+    dataset.warnings = warnings
+    return dataset
 
 
 def _field(study: dict[str, Any], *names: str) -> Any:
@@ -308,10 +311,11 @@ def _rexgradient(folder: Path, json_files: list[Path]) -> ParsedDataset:
                 image=ImageSource(image),
                 facts={"tags": ["rexgradient"]},
             )
-            try:
-                case.facts["patient_age"] = age_years(_field(study, "PatientAge", "age"))
-            except ValueError as exc:
-                case.problems.append(Problem(path.name, None, f"{where}.PatientAge: {exc}"))
+            age_fact(
+                case,
+                _field(study, "PatientAge", "age"),
+                Problem(path.name, None, f"{where}.PatientAge"),
+            )
             case.facts["patient_sex"] = sex_code(_field(study, "PatientSex", "sex"))
             case.facts["indication"] = str(_field(study, "Indication") or "")[:500]
             findings = _field(study, "Findings")

@@ -155,6 +155,7 @@ class CaseWriter:
         self.case_set = case_set
         self.publish = publish
         self.summary = ImportSummary()
+        self._parsed_warnings: list[Problem] = []  # of the case being written
 
     def _ingest_view(
         self, source: ImageSource, existing_image: CaseImage | None
@@ -208,6 +209,7 @@ class CaseWriter:
         return None
 
     def write(self, parsed: ParsedCase) -> None:
+        self._parsed_warnings = parsed.warnings
         if parsed.problems:
             raise _Skip("; ".join(str(p) for p in parsed.problems))
         existing = (
@@ -291,6 +293,8 @@ class CaseWriter:
             case_image_remove(actor=self.owner, image=image)
 
     def _finish(self, case: Case, *, created: bool, changed: bool) -> None:
+        for warning in self._parsed_warnings:
+            self.summary.warn(f"{case.external_id}: {warning}")
         if self.publish and not case.is_published:
             try:
                 with transaction.atomic():
@@ -327,6 +331,8 @@ def run_import(
     writer = CaseWriter(dataset, owner=owner, case_set=case_set, publish=publish)
     for problem in dataset.problems:
         writer.summary.problem(problem)
+    for warning in dataset.warnings:
+        writer.summary.warn(warning)
     total = len(dataset.cases)
     for done, parsed in enumerate(dataset.cases, start=1):
         try:

@@ -90,5 +90,9 @@ class Command(BaseCommand):
         )
         for skipped in summary.skipped:
             self.stdout.write(f"  skipped {skipped['external_id']}: {skipped['reason']}")
+        for warning in summary.warnings:
+            self.stdout.write(f"  warning: {warning}")
+        if summary.warning_count > len(summary.warnings):
+            self.stdout.write(f"  ... {summary.warning_count} warnings in all")
         for problem in summary.problems:
             self.stdout.write(f"  problem: {problem}")

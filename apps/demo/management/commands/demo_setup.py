@@ -54,6 +54,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.WARNING(f"  skipped {skipped['external_id']}: {skipped['reason']}")
                 )
+            for warning in summary.warnings:
+                self.stdout.write(self.style.WARNING(f"  warning: {warning}"))
             for problem in summary.problems:
-                self.stdout.write(self.style.WARNING(f"  {problem}"))
+                self.stdout.write(self.style.WARNING(f"  problem: {problem}"))
         self.stdout.write(f"Done in {result.seconds:.1f} s.")
