@@ -116,6 +116,8 @@ class ReportScorePayload(TypedDict, total=False):
     age: int | None
     indication: str | None
     has_prior: bool
+    # A reference derived from dataset labels: the labels it could name (others are not scored).
+    vocabulary: list[str] | None
 
 
 class ExplainPayload(TypedDict):

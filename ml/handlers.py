@@ -102,6 +102,7 @@ def report_score(payload: dict[str, Any]) -> dict[str, Any]:
             age=payload.get("age"),
             indication=payload.get("indication"),
             has_prior=bool(payload.get("has_prior", False)),
+            vocabulary=payload.get("vocabulary"),
         )
     except (KeyError, ReportInputError) as exc:
         raise PermanentJobError(str(exc)) from exc

@@ -10,7 +10,8 @@ prints the result as indented JSON (``id`` is null). Batch::
     python -m ml score-report --batch pairs.jsonl [--align]
 
 reads one JSON object per line, ``{"id", "reference", "candidate", "age", "indication",
-"has_prior"}`` (``age``, ``indication`` and ``has_prior`` optional; ``-`` reads stdin), checks
+"has_prior", "vocabulary"}`` (all but the first three optional; ``vocabulary`` lists the labels a
+reference derived from dataset labels could name; ``-`` reads stdin), checks
 every line first, and prints one compact JSON line per input, in input order, each carrying its
 ``id``. Any bad input (unreadable file, bad JSON, missing or wrong field, unknown field, repeated
 id) is reported on stderr naming the line and field, nothing is scored, and the exit status is 2.
@@ -29,7 +30,9 @@ from ml.report_metrics import ReportCase, ReportInputError, score_many, score_re
 
 EXIT_INPUT_ERROR = 2
 MAX_REPORTED_ERRORS = 20
-_BATCH_FIELDS = frozenset({"id", "reference", "candidate", "age", "indication", "has_prior"})
+_BATCH_FIELDS = frozenset(
+    {"id", "reference", "candidate", "age", "indication", "has_prior", "vocabulary"}
+)
 
 
 class _InputError(Exception):
@@ -53,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--has-prior",
         action="store_true",
         help="the case has a prior study, so comparisons with it are allowed",
+    )
+    parser.add_argument(
+        "--vocabulary",
+        help="comma-separated labels a reference derived from dataset labels could name; "
+        "candidate findings outside them are not scored",
     )
     parser.add_argument(
         "--align",
@@ -89,6 +97,9 @@ def _run_single(args: argparse.Namespace) -> int:
             indication=args.indication,
             has_prior=args.has_prior,
             align=args.align,
+            vocabulary=[label.strip() for label in args.vocabulary.split(",") if label.strip()]
+            if args.vocabulary
+            else None,
         )
     except ReportInputError as error:
         raise _InputError(str(error)) from error
@@ -105,6 +116,7 @@ def _run_batch(args: argparse.Namespace) -> int:
             ("--age", args.age),
             ("--indication", args.indication),
             ("--has-prior", args.has_prior or None),
+            ("--vocabulary", args.vocabulary),
         )
         if value is not None
     ]
@@ -191,6 +203,7 @@ def _parse_line(line: str) -> tuple[Any, ReportCase]:
             age=record.get("age"),
             indication=record.get("indication"),
             has_prior=record.get("has_prior", False),
+            vocabulary=record.get("vocabulary"),
         )
     except ReportInputError as error:
         message = str(error).removeprefix(f"{error.field}: ")

@@ -1,82 +1,92 @@
 """Clinical comparison of a candidate report with the reference, and the CRIMSON-style score.
 
-Findings are compared per canonical label. All mentions of a label in one report are merged:
-presence is the strongest (present > uncertain > absent), sides are united (left + right =
-bilateral), zones are pooled, severity keeps its full range. A label is *positive* when present
-or uncertain; "absent" and "not mentioned" are the same for scoring (a reader need not list
-every normal).
+Findings are compared as *instances* (``instances``): the positive mentions of a label that
+describe one thing. "Absent" and "not mentioned" are the same for scoring (a reader need not
+list every normal), so normal statements neither help nor hurt. Per label, reference and
+candidate instances are matched one to one by optimal assignment, then compared attribute by
+attribute. Errors, each with the finding's significance weight (``significance``) and what it
+cost:
 
-Errors, each with the finding's significance weight (``significance``) and the score it cost:
+- missed_finding: a reference instance with no candidate instance of its label or a related one.
+- false_finding: a candidate instance with no reference instance of its label or a related one.
+- location: a matched pair on the other side (left vs right; one side of a bilateral finding)
+  or in a zone group the reference does not name (top: apical/upper; middle: mid/perihilar;
+  bottom: lower/basal/retrocardiac/costophrenic). An omitted side or zone is not an error.
+- severity: both graded and the grades do not overlap (small = mild, large = severe), or both
+  measured and the sizes differ by more than a quarter (``attribute`` says "grade" or "size").
+- change (with a prior only): both state a change and they disagree (increased vs stable).
+- unsupported_comparison: without a prior, the candidate compares with one ("unchanged", "new",
+  "compared with", "again seen"): one error for the whole report, whatever the number of words,
+  naming every sentence. The reference's change statements are then not required.
 
-- missed_finding: positive in the reference, not in the candidate.
-- false_finding: positive in the candidate, not in the reference.
-- location: both positive, but on the other side (left vs right, or one side of a bilateral
-  finding) or in a zone group the reference does not name (top: apical/upper; middle:
-  mid/perihilar; bottom: lower/basal/retrocardiac/costophrenic). An omitted side or zone is
-  not an error.
-- severity: both graded, and the grades do not overlap (small = mild, large = severe).
-- unsupported_comparison: the candidate compares with a prior study ("unchanged", "new",
-  "compared with", "again seen") when the case has none; one per sentence.
+A candidate instance of a *related* label (opacity or consolidation for pneumonia, mass for
+nodule, edema for vascular congestion) earns ``RELATED_CREDIT`` of the reference instance, with
+its attribute errors, and is not a false finding; it is listed under ``matched`` with
+``related: true``.
 
-Change (new, increased, stable...) is reported on every finding but not scored against the
-reference: with a prior the resident sees the same prior, and without one any change is
-already an unsupported comparison.
+A label-derived reference (``vocabulary`` given: the labels the reference could have named)
+leaves out of scoring every candidate finding whose label, and every label related to it, lies
+outside that vocabulary (devices, findings the dataset never labels); they are listed under
+``unscored`` with the reason.
 
-A candidate finding of a *related* label (consolidation for pneumonia, mass for nodule, edema
-for vascular congestion) earns half the credit of the reference finding and is not a false
-finding; it is listed under ``matched`` with ``related: true``.
+Score. With ``w`` the adjusted weight of each reference instance (halved when the reference is
+uncertain) and ``W = sum(w)``:
 
-Score. With ``w`` the adjusted weight of each positive reference finding (halved when the
-reference is itself uncertain), ``W = sum(w)``:
-
-- credit ``c = w * certainty * (1 - min(1, location_penalty + severity_penalty))``, where
-  certainty is 0.75 when one report hedges what the other states, else 1; a wrong side costs
-  0.5 (0.25 for one side of a bilateral finding), a wrong zone 0.25 (location at most 0.5 in
-  all), a severity off by one grade 0.25 and by more 0.5;
-- ``F`` = weights of false findings (halved when hedged) + 0.25 per unsupported comparison
-  (at most 0.5 in all);
-- ``raw = (C - F) / W`` when ``W > 0``; a reference with no weighted finding (normal, or only
-  benign findings) counts correct normality as one unit of credit: ``raw = 1 - F``, so a normal
-  report read as normal scores exactly 1 and nothing divides by zero;
+- credit ``c = w * certainty * (1 - min(1, location_cost + severity_cost))``: certainty 0.75
+  when one report hedges what the other states; a wrong side costs 0.5 (0.25 for one side of a
+  bilateral finding), a wrong zone 0.25 (location at most 0.5); a grade off by one 0.25, by more
+  0.5, a size off by 25-50% 0.25 and by more 0.5 (severity at most 0.5); a wrong change 0.25.
+  Every attribute error costs less than missing the finding.
+- ``F`` = the weights of false findings (halved when hedged);
+- ``raw = (C - F) / W`` when ``W > 0``; a reference with no weighted finding counts correct
+  normality as one unit of credit: ``raw = 1 - F``, so a normal report read as normal scores 1;
+- an unsupported comparison then takes ``COMPARISON_PENALTY`` (0.15) off ``raw``: a correct
+  report with a comparison word scores 85%;
 - ``clinical_score = raw`` for ``raw >= 0`` and ``raw / (1 - raw)`` below 0: continuous, strictly
-  increasing, and bounded in (-1, 1];
-- ``clinical_percent = 100 * max(0, clinical_score)``, a non-decreasing map onto 0-100.
+  increasing, and bounded in (-1, 1]; ``clinical_percent = 100 * max(0, clinical_score)``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ml import taxonomy
+from ml.report_metrics import messages as say
+from ml.report_metrics.differences import attribute_cost
 from ml.report_metrics.findings import Finding, Span
-from ml.report_metrics.label_states import LabelState, merge_by_label
-from ml.report_metrics.modifiers import ZONE_GROUPS
+from ml.report_metrics.instances import Instance, assign, group, harmonise
 from ml.report_metrics.significance import MALPOSITION, WeightContext
 
 UNCERTAIN_FACTOR = 0.5
 HEDGE_CREDIT = 0.75
 RELATED_CREDIT = 0.5
-COMPARISON_WEIGHT = 0.25
-COMPARISON_CAP = 0.5
+COMPARISON_PENALTY = 0.15
 
-_RELATED_GROUPS: tuple[frozenset[str], ...] = (
-    frozenset({"Consolidation", "Pneumonia", "Infiltration", "Lung opacity"}),
-    frozenset({"Lung opacity", "Atelectasis"}),
-    frozenset({"Lung opacity", "Edema"}),
-    frozenset({"Nodule", "Mass", "Nodule/Mass", "Lung tumor"}),
-    frozenset({"Effusion", "Costophrenic angle blunting"}),
-    frozenset({"Edema", "Vascular congestion"}),
-    frozenset({"Fibrosis", "Interstitial lung disease", "Fibrotic band"}),
-    frozenset({"Emphysema", "Hyperinflation", "COPD", "Bulla"}),
-    frozenset({"Cardiomegaly", "Enlarged cardiomediastinum"}),
-    frozenset({"Tuberculosis", "Tuberculosis sequelae"}),
-    frozenset(
-        {"Support device"}
-        | {name for name, label in taxonomy.LABELS.items() if label.system == "devices"}
+_RELATED_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("Consolidation", "Pneumonia", "Infiltration", "Lung opacity"),
+    ("Lung opacity", "Atelectasis"),
+    ("Lung opacity", "Edema"),
+    ("Nodule", "Mass", "Nodule/Mass", "Lung tumor", "Granuloma"),
+    ("Effusion", "Costophrenic angle blunting"),
+    ("Edema", "Vascular congestion"),
+    ("Fibrosis", "Interstitial lung disease", "Fibrotic band"),
+    ("Emphysema", "Hyperinflation", "COPD", "Bulla"),
+    ("Cardiomegaly", "Enlarged cardiomediastinum"),
+    ("Tuberculosis", "Tuberculosis sequelae"),
+    ("Aortic atheromatosis", "Calcification", "Aortic elongation"),
+    (
+        "Support device",
+        *sorted(name for name, label in taxonomy.LABELS.items() if label.system == "devices"),
     ),
 )
+_RELATED: dict[str, tuple[str, ...]] = {}
+for _group in _RELATED_GROUPS:
+    for _label in _group:
+        _RELATED[_label] = tuple(
+            dict.fromkeys((*_RELATED.get(_label, ()), *(o for o in _group if o != _label)))
+        )
 
 _COMPARISON_CUE = re.compile(
     r"\b(?:compared\s+(?:to|with)|in\s+comparison|comparison\s+(?:to|with)"
@@ -103,12 +113,16 @@ class Comparison:
     reference_weight: float
     credit: float
     penalty: float
+    comparison_penalty: float = 0.0
+    unscored: list[dict[str, object]] | None = None
 
     @property
     def raw(self) -> float:
         if self.reference_weight <= 0:
-            return 1.0 - self.penalty
-        return min(1.0, (self.credit - self.penalty) / self.reference_weight)
+            raw = 1.0 - self.penalty
+        else:
+            raw = min(1.0, (self.credit - self.penalty) / self.reference_weight)
+        return raw - self.comparison_penalty
 
     @property
     def score(self) -> float:
@@ -120,6 +134,26 @@ class Comparison:
         return round(100.0 * max(0.0, self.score), 1)
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One report: its text, findings and instances."""
+
+    text: str
+    findings: Sequence[Finding]
+    instances: dict[str, list[Instance]]
+
+    def denial(self, label: str) -> Finding | None:
+        """The explicit negation of ``label`` if there is one, else the implying normal statement."""
+        absent = [f for f in self.findings if f.label == label and f.presence == "absent"]
+        explicit = [f for f in absent if not f.implied]
+        return (explicit or absent or [None])[0]
+
+    def where(self, instance: Instance | None) -> tuple[str, Span | None, Span | None]:
+        if instance is None:
+            return (self.text, None, None)
+        return (self.text, instance.span, instance.sentence_span)
+
+
 def compare(
     reference: Sequence[Finding],
     candidate: Sequence[Finding],
@@ -129,228 +163,192 @@ def compare(
     candidate_sentences: Sequence[Span],
     weights: WeightContext,
     has_prior: bool,
+    vocabulary: Collection[str] | None = None,
 ) -> Comparison:
     """Compare candidate findings with the reference's (see the module docstring)."""
-    ref_all = merge_by_label(reference)
-    ref_states = {k: s for k, s in ref_all.items() if s.presence != "absent"}
-    cand_all = merge_by_label(candidate)
-    cand_states = {k: s for k, s in cand_all.items() if s.presence != "absent"}
-    errors: list[dict[str, object]] = []
-    matched: list[dict[str, object]] = []
-    total = credit = penalty = 0.0
+    ref = _Side(reference_text, reference, group(reference))
+    cand = _Side(candidate_text, candidate, group(candidate))
+    unscored: list[dict[str, object]] | None = None
+    if vocabulary is not None:
+        unscored = _set_aside(cand, frozenset(vocabulary))
+    result = Comparison([], [], 0.0, 0.0, 0.0, unscored=unscored)
 
-    def weight_of(state: LabelState, text: str) -> tuple[float, list[str]]:
+    def weight_of(instance: Instance, side: _Side) -> tuple[float, list[str]]:
         malpositioned = any(
-            MALPOSITION.search(text, m.sentence_span[0], m.sentence_span[1]) for m in state.mentions
+            MALPOSITION.search(side.text, *mention.sentence_span) for mention in instance.mentions
         )
-        weight, reasons = weights.weight(state.label, malpositioned=malpositioned)
-        if state.presence == "uncertain":
-            return weight * UNCERTAIN_FACTOR, reasons
-        return weight, reasons
+        weight, reasons = weights.weight(instance.label, malpositioned=malpositioned)
+        return (weight * UNCERTAIN_FACTOR if instance.presence == "uncertain" else weight), reasons
 
-    unmatched_candidates = dict(cand_states)
-    ordered = sorted(ref_states.values(), key=lambda s: -weights.weight(s.label)[0])
-    exact = {s.label for s in ordered if s.label in unmatched_candidates}
-    for label in exact:
-        unmatched_candidates.pop(label)
-    for ref in ordered:
-        weight, reasons = weight_of(ref, reference_text)
-        total += weight
-        cand = cand_states.get(ref.label) if ref.label in exact else None
-        if cand is not None:
-            earned, attribute_errors = _match_credit(ref, cand, weight)
-            credit += earned
-            errors.extend(attribute_errors)
-            matched.append(_match_entry(ref, cand, weight, earned, related=False))
-            continue
-        related = _take_related(ref.label, unmatched_candidates)
+    left_over_ref: list[tuple[Instance, float, list[str]]] = []
+    left_over_cand: dict[str, list[Instance]] = {}
+    for label in dict.fromkeys([*ref.instances, *cand.instances]):
+        refs = harmonise(ref.instances.get(label, []), cand.instances.get(label, []))
+        cands = harmonise(cand.instances.get(label, []), refs)
+        pairs = assign(refs, cands, lambda r, c: attribute_cost(r, c, has_prior)[0])
+        for ref_index, cand_index in pairs:
+            weight, _ = weight_of(refs[ref_index], ref)
+            result.reference_weight += weight
+            _credit_match(result, ref, cand, refs[ref_index], cands[cand_index], weight, has_prior)
+        matched_refs = {r for r, _ in pairs}
+        matched_cands = {c for _, c in pairs}
+        for index, instance in enumerate(refs):
+            if index not in matched_refs:
+                left_over_ref.append((instance, *weight_of(instance, ref)))
+        rest = [instance for index, instance in enumerate(cands) if index not in matched_cands]
+        if rest:
+            left_over_cand[label] = rest
+    for instance, weight, reasons in left_over_ref:
+        result.reference_weight += weight
+        related = _take_related(instance.label, left_over_cand)
         if related is not None:
-            earned = weight * RELATED_CREDIT
-            credit += earned
-            matched.append(_match_entry(ref, related, weight, earned, related=True))
+            _credit_match(
+                result, ref, cand, instance, related, weight, has_prior, factor=RELATED_CREDIT
+            )
             continue
-        errors.append(
-            _error(
+        denial = cand.denial(instance.label)
+        if instance.label in cand.instances:
+            denial = None  # the resident reported this finding elsewhere, not this instance
+        result.errors.append(
+            say.error(
                 "missed_finding",
-                ref.label,
-                weight,
-                weight,
-                ref.span,
-                # Where the candidate denied it, point at the denial too.
-                cand_all[ref.label].span if ref.label in cand_all else None,
-                f"Missed: the reference reports {_describe(ref)}{_because(reasons)}"
-                + (", and you stated it is absent." if ref.label in cand_all else "."),
+                instance.label,
+                weight=weight,
+                penalty=weight,
+                reference=ref.where(instance),
+                candidate=(candidate_text, denial.span, denial.sentence_span) if denial else None,
+                message=f"Missed: the reference reports {say.describe(instance)}"
+                f"{say.because(reasons)}{say.quoted(say.sentence_of(reference_text, instance.sentence_span))}; "
+                + say.denial_clause(denial, candidate_text, who="you")
+                + ".",
             )
         )
-    for cand in unmatched_candidates.values():
-        weight, reasons = weight_of(cand, candidate_text)
-        penalty += weight
-        denied = cand.label in ref_all
-        errors.append(
-            _error(
-                "false_finding",
-                cand.label,
-                weight,
-                weight,
-                ref_all[cand.label].span if denied else None,
-                cand.span,
-                f"You reported {_describe(cand)}{_because(reasons)}, but the reference "
-                + ("states it is absent." if denied else "does not report it."),
+    for instances in left_over_cand.values():
+        for instance in instances:
+            weight, reasons = weight_of(instance, cand)
+            result.penalty += weight
+            denial = None if instance.label in ref.instances else ref.denial(instance.label)
+            result.errors.append(
+                say.error(
+                    "false_finding",
+                    instance.label,
+                    weight=weight,
+                    penalty=weight,
+                    reference=(reference_text, denial.span, denial.sentence_span)
+                    if denial
+                    else None,
+                    candidate=cand.where(instance),
+                    message=f"You reported {say.describe(instance)}{say.because(reasons)}"
+                    f"{say.quoted(say.sentence_of(candidate_text, instance.sentence_span))}, but "
+                    + say.denial_clause(denial, reference_text, who="reference")
+                    + ".",
+                )
             )
-        )
     if not has_prior:
-        comparison_errors = _unsupported_comparisons(candidate_text, candidate_sentences)
-        penalty += min(COMPARISON_CAP, COMPARISON_WEIGHT * len(comparison_errors))
-        errors.extend(comparison_errors)
-    return Comparison(errors, matched, total, credit, penalty)
+        unsupported = _unsupported_comparison(candidate_text, candidate_sentences)
+        if unsupported is not None:
+            result.errors.append(unsupported)
+            result.comparison_penalty = COMPARISON_PENALTY
+    return result
 
 
-def _take_related(label: str, candidates: dict[str, LabelState]) -> LabelState | None:
-    for group in _RELATED_GROUPS:
-        if label not in group:
+def _set_aside(cand: _Side, vocabulary: frozenset[str]) -> list[dict[str, object]]:
+    """Remove the candidate instances a label-derived reference could not have named."""
+    unscored: list[dict[str, object]] = []
+    for label in list(cand.instances):
+        if label in vocabulary or any(other in vocabulary for other in _RELATED.get(label, ())):
             continue
-        for other in group:
-            if other != label and other in candidates:
-                return candidates.pop(other)
+        for instance in cand.instances.pop(label):
+            unscored.append(
+                {
+                    "label": label,
+                    "candidate_span": list(instance.span),
+                    "candidate_sentence": say.sentence_of(cand.text, instance.sentence_span),
+                    "message": f"Not scored: {say.describe(instance)}. The reference was derived "
+                    "from dataset labels that cannot express this finding, so it is neither "
+                    "false nor missed.",
+                }
+            )
+    return unscored
+
+
+def _take_related(label: str, candidates: dict[str, list[Instance]]) -> Instance | None:
+    for other in _RELATED.get(label, ()):
+        if candidates.get(other):
+            instance = candidates[other].pop(0)
+            if not candidates[other]:
+                del candidates[other]
+            return instance
     return None
 
 
-def _match_credit(
-    ref: LabelState, cand: LabelState, weight: float
-) -> tuple[float, list[dict[str, object]]]:
-    errors: list[dict[str, object]] = []
-    location_cost, location_notes = _location_cost(ref, cand)
-    if location_cost:
-        errors.append(
-            _error(
-                "location",
-                ref.label,
-                weight,
-                weight * location_cost,
-                ref.span,
-                cand.span,
-                f"{ref.label}: {'; '.join(location_notes)}.",
+def _credit_match(
+    result: Comparison,
+    ref: _Side,
+    cand: _Side,
+    ref_instance: Instance,
+    cand_instance: Instance,
+    weight: float,
+    has_prior: bool,
+    *,
+    factor: float = 1.0,
+) -> None:
+    cost, problems = attribute_cost(ref_instance, cand_instance, has_prior)
+    certainty = HEDGE_CREDIT if ref_instance.presence != cand_instance.presence else 1.0
+    earned = weight * factor * certainty * (1.0 - cost)
+    result.credit += earned
+    ref_sentence = say.sentence_of(ref.text, ref_instance.sentence_span)
+    cand_sentence = say.sentence_of(cand.text, cand_instance.sentence_span)
+    for category, attribute, part, what in problems:
+        result.errors.append(
+            say.error(
+                category,
+                ref_instance.label,
+                weight=weight,
+                penalty=weight * factor * certainty * part,
+                reference=ref.where(ref_instance),
+                candidate=cand.where(cand_instance),
+                message=f"{ref_instance.label}: {what} (reference{say.quoted(ref_sentence)}; "
+                f"yours{say.quoted(cand_sentence)}).",
+                attribute=attribute,
             )
         )
-    severity_cost = _severity_cost(ref, cand)
-    if severity_cost:
-        errors.append(
-            _error(
-                "severity",
-                ref.label,
-                weight,
-                weight * severity_cost,
-                ref.span,
-                cand.span,
-                f"{ref.label}: the reference grades it {ref.severity}, you graded it "
-                f"{cand.severity}.",
-            )
-        )
-    certainty = HEDGE_CREDIT if ref.presence != cand.presence else 1.0
-    earned = weight * certainty * (1.0 - min(1.0, location_cost + severity_cost))
-    # Attribute errors record what they cost after the certainty factor too.
-    for error in errors:
-        error["penalty"] = round(float(error["penalty"]) * certainty, 4)  # type: ignore[arg-type]
-    return earned, errors
+    result.matched.append(
+        {
+            "label": ref_instance.label,
+            "candidate_label": cand_instance.label,
+            "related": factor < 1.0,
+            "reference_presence": ref_instance.presence,
+            "candidate_presence": cand_instance.presence,
+            "weight": round(weight, 4),
+            "credit": round(earned, 4),
+            "reference_span": list(ref_instance.span),
+            "candidate_span": list(cand_instance.span),
+        }
+    )
 
 
-def _location_cost(ref: LabelState, cand: LabelState) -> tuple[float, list[str]]:
-    cost, notes = 0.0, []
-    if ref.laterality and cand.laterality and ref.laterality != cand.laterality:
-        one_side_of_bilateral = "bilateral" in (ref.laterality, cand.laterality)
-        cost += 0.25 if one_side_of_bilateral else 0.5
-        notes.append(f"the reference places it {ref.laterality}, you placed it {cand.laterality}")
-    ref_groups = {ZONE_GROUPS[z] for z in ref.zones}
-    cand_groups = {ZONE_GROUPS[z] for z in cand.zones}
-    if ref_groups and cand_groups and not ref_groups & cand_groups:
-        cost += 0.25
-        notes.append(
-            f"the reference zone is {', '.join(ref.zones)}, yours is {', '.join(cand.zones)}"
-        )
-    return min(cost, 0.5), notes
-
-
-def _severity_cost(ref: LabelState, cand: LabelState) -> float:
-    if ref.severity_range is None or cand.severity_range is None:
-        return 0.0
-    (ref_low, ref_high), (cand_low, cand_high) = ref.severity_range, cand.severity_range
-    if cand_high < ref_low:
-        gap = ref_low - cand_high
-    elif cand_low > ref_high:
-        gap = cand_low - ref_high
-    else:
-        return 0.0
-    return 0.25 if gap == 1 else 0.5
-
-
-def _unsupported_comparisons(text: str, sentences: Sequence[Span]) -> list[dict[str, object]]:
-    errors: list[dict[str, object]] = []
+def _unsupported_comparison(text: str, sentences: Sequence[Span]) -> dict[str, object] | None:
+    cues: list[tuple[re.Match[str], Span]] = []
     for start, end in sentences:
         if _NO_PRIOR.search(text, start, end):
             continue
         cue = _COMPARISON_CUE.search(text, start, end)
-        if cue is None:
-            continue
-        errors.append(
-            _error(
-                "unsupported_comparison",
-                None,
-                COMPARISON_WEIGHT,
-                COMPARISON_WEIGHT,
-                None,
-                (cue.start(), cue.end()),
-                f'"{cue.group()}" compares with a prior study, but this case has none.',
-            )
-        )
-    return errors
-
-
-def _match_entry(
-    ref: LabelState, cand: LabelState, weight: float, earned: float, *, related: bool
-) -> dict[str, object]:
-    return {
-        "label": ref.label,
-        "candidate_label": cand.label,
-        "related": related,
-        "reference_presence": ref.presence,
-        "candidate_presence": cand.presence,
-        "weight": round(weight, 4),
-        "credit": round(earned, 4),
-        "reference_span": list(ref.span),
-        "candidate_span": list(cand.span),
-    }
-
-
-def _error(
-    category: str,
-    label: str | None,
-    weight: float,
-    penalty: float,
-    reference_span: Span | None,
-    candidate_span: Span | None,
-    message: str,
-) -> dict[str, object]:
-    return {
-        "category": category,
-        "label": label,
-        "weight": round(weight, 4),
-        "penalty": round(penalty, 4),
-        "reference_span": list(reference_span) if reference_span else None,
-        "candidate_span": list(candidate_span) if candidate_span else None,
-        "message": message,
-    }
-
-
-def _describe(state: LabelState) -> str:
-    words = [
-        "possible" if state.presence == "uncertain" else "",
-        state.severity or "",
-        state.laterality or "",
-        state.zones[0] if state.zones else "",
-        state.label.lower(),
-    ]
-    return " ".join(word for word in words if word)
-
-
-def _because(reasons: list[str]) -> str:
-    return f" (weighted up: {'; '.join(reasons)})" if reasons else ""
+        if cue is not None:
+            cues.append((cue, (start, end)))
+    if not cues:
+        return None
+    first, sentence = cues[0]
+    quoted = "; ".join(f'"{text[s:e]}"' for _, (s, e) in cues)
+    words = ", ".join(dict.fromkeys(f'"{cue.group()}"' for cue, _ in cues))
+    return say.error(
+        "unsupported_comparison",
+        None,
+        weight=COMPARISON_PENALTY,
+        penalty=COMPARISON_PENALTY,
+        reference=None,
+        candidate=(text, (first.start(), first.end()), sentence),
+        message=f"{words} compares with a prior study, but this case has none ({quoted}). "
+        "Describe what this film shows.",
+        candidate_spans=[[cue.start(), cue.end()] for cue, _ in cues],
+    )

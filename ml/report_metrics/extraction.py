@@ -37,6 +37,9 @@ from ml.report_metrics.sentences import split_sentences
 from ml.report_metrics.vocabulary import TargetMatch, compiled_normal_statements, find_targets
 
 _GENERIC_LABELS = frozenset({"Lung opacity"})
+# Signs a diagnosis in the same sentence explains ("consolidation, likely pneumonia"); unlike a
+# bare opacity they stay findings when the sentence only lists alternatives ("... or ...").
+_SIGN_LABELS = frozenset({"Lung opacity", "Consolidation", "Infiltration"})
 # The text between two alternatives: "or", "versus", "vs.", with an unmatched alternative
 # before it ("atelectasis, aspiration or pneumonia") and a few qualifiers after ("or early").
 _DIFFERENTIAL_LINK = re.compile(
@@ -51,6 +54,12 @@ _EXPLAINS = re.compile(
     r"\b(?:likely|probably|possibly|possible|probable|represent\w*|reflect\w*|suggest\w*"
     r"|concerning|suspicious|consistent|compatible|keeping|due|secondary|related|favou?r\w*"
     r"|or|versus|vs|may|could|might)\b",
+    re.IGNORECASE,
+)
+_EXPLAINS_SIGN = re.compile(
+    r"\b(?:likely|probably|possibly|possible|probable|represent\w*|reflect\w*|suggest\w*"
+    r"|concerning|suspicious|consistent|compatible|keeping|due|secondary|favou?r\w*"
+    r"|may|could|might)\b",
     re.IGNORECASE,
 )
 
@@ -184,7 +193,7 @@ def _fold_generic_opacities(text: str, mentions: list[_Mention]) -> list[_Mentio
     """Drop an "opacity" that a specific lung diagnosis in its sentence explains."""
     dropped: set[int] = set()
     for index, generic in enumerate(mentions):
-        if generic.label not in _GENERIC_LABELS or generic.presence == "absent":
+        if generic.label not in _SIGN_LABELS or generic.presence == "absent":
             continue
         for other_index, specific in enumerate(mentions):
             if not _explains(text, generic, specific):
@@ -204,16 +213,20 @@ def _explains(text: str, generic: _Mention, specific: _Mention) -> bool:
     if (
         specific is generic
         or specific.sentence != generic.sentence
-        or specific.label in _GENERIC_LABELS
+        or specific.label in _SIGN_LABELS
         or specific.system != "lungs"
         or specific.presence == "absent"
     ):
         return False
     if specific.span[1] <= generic.span[0]:
         # "Consolidative opacity", "atelectatic opacity": the adjective is the diagnosis.
-        return text[specific.span[1] : generic.span[0]].strip() == ""
+        return (
+            generic.label in _GENERIC_LABELS
+            and text[specific.span[1] : generic.span[0]].strip() == ""
+        )
     gap = text[generic.span[1] : specific.span[0]]
-    return len(gap) <= 60 and ";" not in gap and _EXPLAINS.search(gap) is not None
+    explains = _EXPLAINS if generic.label in _GENERIC_LABELS else _EXPLAINS_SIGN
+    return len(gap) <= 60 and ";" not in gap and explains.search(gap) is not None
 
 
 def _fold_parenthesised_synonyms(text: str, mentions: list[_Mention]) -> list[_Mention]:

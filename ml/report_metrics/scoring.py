@@ -3,8 +3,9 @@
 Inputs are checked before anything runs: both texts must be non-empty strings of at most
 ``MAX_REPORT_CHARS`` characters (5,000: a findings section is rarely over 1,500, and the cap
 bounds the work one request can cause); ``age`` an integer from 0 to 130; ``indication`` at most
-``MAX_INDICATION_CHARS`` characters; ``has_prior`` and ``align`` booleans. A bad input raises
-``ReportInputError`` naming the field.
+``MAX_INDICATION_CHARS`` characters; ``has_prior`` and ``align`` booleans; ``vocabulary`` (for a
+reference derived from dataset labels: the labels it could have named) a list of label names the
+taxonomy knows, returned canonical. A bad input raises ``ReportInputError`` naming the field.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SCORER_VERSION = "rules-1.0"
+SCORER_VERSION = "rules-2.0"
 MAX_REPORT_CHARS = 5000
 MAX_INDICATION_CHARS = 1000
 MAX_AGE = 130
@@ -36,6 +37,7 @@ class ReportCase:
     age: int | None = None
     indication: str | None = None
     has_prior: bool = False
+    vocabulary: tuple[str, ...] | None = None
 
 
 def validate(
@@ -45,6 +47,7 @@ def validate(
     age: object = None,
     indication: object = None,
     has_prior: object = False,
+    vocabulary: object = None,
 ) -> ReportCase:
     """Check the inputs (see the module docstring) and return them as a ``ReportCase``."""
     for field, value in (("reference", reference), ("candidate", candidate)):
@@ -75,7 +78,28 @@ def validate(
         age=age,  # type: ignore[arg-type]
         indication=indication or None,  # type: ignore[arg-type]
         has_prior=has_prior,
+        vocabulary=_vocabulary(vocabulary),
     )
+
+
+def _vocabulary(value: object) -> tuple[str, ...] | None:
+    from ml import taxonomy
+
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ReportInputError("vocabulary", "must be a list of finding labels")
+    labels: dict[str, None] = {}
+    for item in value:
+        if not isinstance(item, str):
+            raise ReportInputError("vocabulary", f"must hold label names, not {item!r}")
+        if taxonomy.is_normal(item):
+            continue
+        try:
+            labels[taxonomy.canonical(item)] = None
+        except taxonomy.UnknownLabelError as error:
+            raise ReportInputError("vocabulary", str(error)) from error
+    return tuple(sorted(labels))
 
 
 def score_report(
@@ -86,12 +110,20 @@ def score_report(
     indication: str | None = None,
     has_prior: bool = False,
     align: bool = False,
+    vocabulary: list[str] | tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Score ``candidate`` against ``reference``; see ``comparison`` for the clinical score,
     ``style`` for the style score and DESIGN.md section 4 for the shape."""
     if not isinstance(align, bool):
         raise ReportInputError("align", f"must be true or false, not {align!r}")
-    case = validate(reference, candidate, age=age, indication=indication, has_prior=has_prior)
+    case = validate(
+        reference,
+        candidate,
+        age=age,
+        indication=indication,
+        has_prior=has_prior,
+        vocabulary=vocabulary,
+    )
     return _score(case, align=align, vectors=None)
 
 
@@ -137,6 +169,7 @@ def _score(case: ReportCase, *, align: bool, vectors: Mapping[str, Any] | None) 
         candidate_sentences=candidate_sentences,
         weights=weight_context(age=case.age, indication=case.indication),
         has_prior=case.has_prior,
+        vocabulary=case.vocabulary,
     )
     criteria = style_criteria(
         case.candidate,
@@ -157,6 +190,19 @@ def _score(case: ReportCase, *, align: bool, vectors: Mapping[str, Any] | None) 
         "lexical": lexical_scores(case.reference, case.candidate),
         "scorer_version": SCORER_VERSION,
     }
+    if case.vocabulary is not None:
+        result["vocabulary"] = list(case.vocabulary)
+        result["unscored"] = comparison.unscored or []
+        result["vocabulary_note"] = (
+            "The reference was derived from dataset labels, not written by a radiologist: "
+            "findings it cannot name (devices, normal statements, findings the dataset never "
+            "labels) are neither false nor missed"
+            + (
+                f"; not scored here: {', '.join(sorted({u['label'] for u in result['unscored']}))}."
+                if result["unscored"]
+                else "."
+            )
+        )
     if align:
         from ml.report_metrics.alignment import align as align_sentences
 

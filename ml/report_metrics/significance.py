@@ -24,6 +24,9 @@ age under 18                           Hyperinflation (asthma, bronchiolitis, in
                                        foreign body), Foreign body                       urgent
 age 35 and over                        Nodule, Nodule/Mass (malignancy risk; the         +1 tier
                                        Fleischner criteria start at 35)
+age under 50                           Aortic atheromatosis (premature atherosclerosis   +1 tier
+                                       is a cardiovascular risk to act on; in the old
+                                       it is expected)
 a device described as malpositioned    that device                                       urgent
 (in the reference report)
 =====================================  ================================================  ========
@@ -200,6 +203,14 @@ def weight_context(*, age: int | None, indication: str | None) -> WeightContext:
             rules.append(
                 _Rule(
                     "an inhaled foreign body in a child", frozenset({"Foreign body"}), urgent=True
+                )
+            )
+        if age < 50:
+            rules.append(
+                _Rule(
+                    "atherosclerosis before age 50 is premature",
+                    frozenset({"Aortic atheromatosis"}),
+                    urgent=False,
                 )
             )
         if age >= 35:
