@@ -13,13 +13,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from apps.cases.models import Case, CaseSet
+from apps.cases.models import Case, CaseSet, ReferenceReport
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
 from apps.progress.services import score_event_record
 from ml.config import ConfigError, MLConfig
+from ml.taxonomy import derived_vocabulary
 
 from .models import AttemptStatus, ReportAttempt, ReportDraft, ReportScore, ScoreKind
 from .text import clean_draft_text, clean_report_text
@@ -67,8 +68,8 @@ def _existing(user: Any, key: str, case: Case) -> ReportAttempt | None:
     return attempt
 
 
-def _score_payload(case: Case, reference: str, text: str) -> dict[str, Any]:
-    return {
+def _score_payload(case: Case, reference: str, text: str, *, derived: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {
         "reference": reference,
         "candidate": text,
         "age": case.patient_age,
@@ -76,6 +77,12 @@ def _score_payload(case: Case, reference: str, text: str) -> dict[str, Any]:
         # No case carries a prior study yet: any comparison with one is unsupported.
         "has_prior": False,
     }
+    vocabulary = derived_vocabulary(case.source) if derived else None
+    if vocabulary is not None:
+        # A reference written from dataset labels cannot name a device or a finding the
+        # dataset never labels; the scorer leaves those out rather than calling them false.
+        payload["vocabulary"] = list(vocabulary)
+    return payload
 
 
 def report_attempt_submit(
@@ -111,7 +118,9 @@ def report_attempt_submit(
                 )
                 attempt.job = inference_job_dispatch(
                     kind=SCORE_TASK,
-                    payload=_score_payload(case, reference, cleaned),
+                    payload=_score_payload(
+                        case, reference, cleaned, derived=answers.report.is_derived
+                    ),
                     owner=user,
                     subject=attempt.ref,
                 )
@@ -148,7 +157,14 @@ def report_attempt_retry_scoring(*, attempt: ReportAttempt) -> ReportAttempt:
         attempt.error = ""
         attempt.job = inference_job_dispatch(
             kind=SCORE_TASK,
-            payload=_score_payload(attempt.case, attempt.reference_text, attempt.text),
+            payload=_score_payload(
+                attempt.case,
+                attempt.reference_text,
+                attempt.text,
+                derived=ReferenceReport.objects.filter(
+                    case_id=attempt.case_id, is_derived=True
+                ).exists(),
+            ),
             owner=attempt.user,
             subject=f"{attempt.ref}:run{attempt.scoring_runs}",
         )

@@ -44,7 +44,7 @@ from ml.taxonomy.core import (
     select_labels,
     suggest,
 )
-from ml.taxonomy.datasets import DATASET_VOCABULARIES, map_dataset_label
+from ml.taxonomy.datasets import DATASET_VOCABULARIES, derived_vocabulary, map_dataset_label
 from ml.taxonomy.label import (
     ACTIONABLE,
     BENIGN,
@@ -70,6 +70,7 @@ __all__ = [
     "System",
     "UnknownLabelError",
     "canonical",
+    "derived_vocabulary",
     "draw_labels",
     "get",
     "is_normal",

@@ -124,3 +124,28 @@ def map_dataset_label(dataset: str, name: str) -> str | None:
             raise UnknownLabelError(name, [allowed[k] for k in close])
     override = _OVERRIDES.get((key, normalise(name)))
     return override if override is not None else canonical(name)
+
+
+# The names a case's source gives a dataset, for the datasets whose references are derived.
+_SOURCE_NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        normalise(name): key
+        for key, names in {
+            "nih": ("nih", "NIH ChestX-ray14", "ChestX-ray14", "ChestX-ray8"),
+            "chexpert": ("chexpert", "CheXpert"),
+            "vindr": ("vindr", "VinDr-CXR"),
+        }.items()
+        for name in names
+    }
+)
+
+
+def derived_vocabulary(dataset: str) -> tuple[str, ...] | None:
+    """The canonical labels a reference derived from ``dataset``'s labels can name (sorted), or
+    None for a dataset with an open vocabulary or one we do not know. The report scorer leaves
+    findings outside it unscored (neither false nor missed)."""
+    key = _SOURCE_NAMES.get(normalise(dataset))
+    vocabulary = DATASET_VOCABULARIES.get(key) if key else None
+    if vocabulary is None:
+        return None
+    return tuple(sorted({label for name in vocabulary if (label := map_dataset_label(key, name))}))

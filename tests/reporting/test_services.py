@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from apps.cases.models import Case
 from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job, JobStatus
 from apps.progress.models import ScoreEvent
@@ -122,6 +123,29 @@ def test_submit_creates_attempt_and_job_with_server_side_inputs(
     assert attempt.reference_text == REFERENCE
     # The draft became the attempt.
     assert not ReportDraft.objects.filter(user=resident, case=report_case).exists()
+
+
+def test_a_reference_derived_from_nih_labels_sends_its_vocabulary(
+    resident: Any, report_set: Any, second_case: Any
+) -> None:
+    # An imported NIH case: its reference was written from the NIH labels, so the scorer must
+    # not call a device or a finding NIH never labels false.
+    Case.objects.filter(pk=second_case.pk).update(source="NIH ChestX-ray14")
+    second_case.refresh_from_db()
+    attempt, _ = _submit(resident, second_case, report_set, CANDIDATE)
+
+    vocabulary = Job.objects.get(pk=attempt.job_id).request["vocabulary"]
+    assert "Pneumothorax" in vocabulary and "Infiltration" in vocabulary
+    assert "Endotracheal tube" not in vocabulary
+
+
+def test_a_radiologists_reference_sends_no_vocabulary(
+    resident: Any, report_set: Any, report_case: Any
+) -> None:
+    Case.objects.filter(pk=report_case.pk).update(source="NIH ChestX-ray14")
+    attempt, _ = _submit(resident, report_case, report_set, CANDIDATE)
+
+    assert "vocabulary" not in Job.objects.get(pk=attempt.job_id).request
 
 
 def test_replaying_a_key_returns_the_same_attempt(
