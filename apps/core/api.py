@@ -16,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .bounded_json import JSONRejectedError, JSONTooLargeError, json_loads_bounded
 from .exceptions import ApplicationError
+from .middleware import too_large_message
 from .net import client_ip
 
 
@@ -23,11 +24,6 @@ class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request is too large."
     default_code = "request_too_large"
-
-
-def _too_large_message() -> str:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return f"The request is larger than the {limit // 1024} KB this server accepts."
 
 
 class BoundedJSONParser(JSONParser):
@@ -40,7 +36,7 @@ class BoundedJSONParser(JSONParser):
         try:
             return json_loads_bounded(raw, max_bytes=limit)
         except JSONTooLargeError:
-            raise RequestTooLarge(_too_large_message()) from None
+            raise RequestTooLarge(too_large_message()) from None
         except JSONRejectedError as exc:
             raise ParseError(str(exc)) from None
 
@@ -67,7 +63,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     # Django raises these while DRF reads a form body; left alone they become an HTML 400.
     if isinstance(exc, RequestDataTooBig):
-        return Response({"detail": _too_large_message()}, status=413)
+        return Response({"detail": too_large_message()}, status=413)
     if isinstance(exc, TooManyFieldsSent):
         return Response({"detail": "The request has too many fields."}, status=400)
     return drf_exception_handler(exc, context)

@@ -36,8 +36,9 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        # Clients only listen; anything they send is ignored.
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Clients only listen: whatever they send (JSON or not, text or bytes) is ignored before
+        # any decoding, so a malformed frame cannot raise here and drop the socket.
         return None
 
     async def job_update(self, event: dict[str, Any]) -> None:

@@ -84,6 +84,34 @@
     clearSubmitted(root);
   }
 
+  // A failed autosave must say so: htmx swaps nothing on an error, which looked like a save.
+  function showDraftFailure(event, reason) {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches("textarea[data-report-editor]")) return;
+    const status = document.getElementById("draft-status");
+    if (!status) return;
+    const kept = storage ? " Your text is kept in this browser." : "";
+    const error = document.createElement("span");
+    error.className = "field-error";
+    error.textContent = `Draft not saved: ${reason}${kept}`;
+    status.replaceChildren(error);
+  }
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    const type = (xhr.getResponseHeader("Content-Type") || "").toLowerCase();
+    let reason = `the server answered ${xhr.status}.`;
+    if (xhr.status === 413) {
+      // The server's own sentence says how much it accepts; plain text only, shown as text.
+      const said = type.startsWith("text/plain") ? xhr.responseText.trim().slice(0, 200) : "";
+      reason = `the text is too large to send. ${said}`.trim();
+    }
+    showDraftFailure(event, reason);
+  });
+  document.addEventListener("htmx:sendError", (event) => {
+    showDraftFailure(event, "no connection to the server.");
+  });
+
   document.addEventListener("DOMContentLoaded", () => scan(document));
   document.addEventListener("htmx:load", (event) => {
     const el = event.detail && event.detail.elt;

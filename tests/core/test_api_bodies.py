@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import override_settings
@@ -46,3 +47,29 @@ def test_json_within_bounds_still_works(client_for: Any, outsider: Any, cohort: 
         content_type="application/json",
     )
     assert response.status_code == 200
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_oversized_form_post_to_a_page_is_a_413_with_a_message(
+    client_for: Any, resident: Any
+) -> None:
+    """The report autosave posts a form: it gets a sentence it can show, not an HTML 400."""
+    response = client_for(resident).post(
+        reverse("cohorts:join"),
+        urlencode({"code": "x" * 5000}),  # what htmx sends
+        content_type="application/x-www-form-urlencoded",
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode() == "The request is larger than the 4 KB this server accepts."
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_multipart_uploads_are_left_to_their_own_cap(client_for: Any, resident: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("big.bin", b"x" * 10_000)
+    response = client_for(resident).post(reverse("cohorts:join"), {"code": "ABC", "f": upload})
+    assert response.status_code == 200  # the view ran: the join form answered
+    assert b"No cohort has this join code" in response.content

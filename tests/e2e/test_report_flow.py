@@ -134,3 +134,32 @@ def test_text_typed_while_offline_survives_a_reload(
         assert time.monotonic() < deadline, "the restored draft was not saved"
         page.wait_for_timeout(100)
     page.goto("about:blank")
+
+
+def test_an_autosave_the_server_refuses_tells_the_resident(
+    asgi_server: str,
+    page: Any,
+    page_problems: list[str],
+    report_world: dict[str, Any],
+    settings: Any,
+) -> None:
+    """A body past the server's cap is a 413 with a sentence; the draft status shows it instead of
+    looking saved (htmx swaps nothing on an error)."""
+    from apps.reporting.models import ReportDraft
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    _log_in(page, asgi_server, "resident")
+    page.goto(f"{asgi_server}/report/")
+    page.click("text=Start")
+    editor = page.locator("#report-text")
+    editor.fill("Lungs clear. " * 250)  # about 3 KB form-encoded: over the 2 KB cap
+    editor.blur()
+    status = page.locator("#draft-status .field-error")
+    status.wait_for(timeout=10000)
+    text = status.inner_text()
+    assert "Draft not saved: the text is too large to send." in text
+    assert "larger than the 2 KB this server accepts" in text
+    assert "kept in this browser" in text
+    assert not ReportDraft.objects.exists()
+    page_problems.clear()  # the refused request is logged by the browser, as expected
+    page.goto("about:blank")

@@ -71,3 +71,27 @@ def test_reconnect_gets_a_snapshot_of_recently_finished_jobs(make_user: Any) -> 
         return message
 
     assert async_to_sync(run)() == {"type": "job", "job": str(job.pk), "status": "done"}
+
+
+@pytest.mark.parametrize("frame", ["not json {", "[" * 5000, '{"type": "job"}'])
+def test_anything_a_client_sends_is_ignored_and_the_socket_stays_up(
+    make_user: Any, frame: str
+) -> None:
+    """A non-JSON frame used to raise inside the consumer and kill the socket."""
+    owner = make_user("owner")
+    job = Job.objects.create(owner=owner, kind="ml.diagnostics.ping", request={})
+
+    async def run() -> Any:
+        communicator = await connect(owner)
+        assert (await communicator.connect())[0]
+        await communicator.send_to(text_data=frame)
+        await communicator.send_to(bytes_data=b"\xff\x00binary")
+        frame_out = {"type": "job", "job": str(job.pk), "status": "done"}
+        await get_channel_layer().group_send(
+            f"user-{owner.pk}", {"type": "job.update", "frame": frame_out}
+        )
+        received = await communicator.receive_json_from(timeout=2)
+        await communicator.disconnect()
+        return received
+
+    assert async_to_sync(run)() == {"type": "job", "job": str(job.pk), "status": "done"}
