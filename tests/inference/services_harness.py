@@ -117,9 +117,11 @@ def celery(app: str, queue: str, concurrency: int = 1, pool: str = "prefork") ->
 
 
 def uvicorn(port: int) -> list[str]:
+    """The web process as deployments start it (radgame.serve: no proxy trusted by default)."""
     return [
-        str(BIN / "uvicorn"),
-        "radgame.asgi:application",
+        str(BIN / "python"),
+        "-m",
+        "radgame.serve",
         "--host",
         "127.0.0.1",
         "--port",
