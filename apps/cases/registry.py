@@ -1,7 +1,8 @@
-"""Callbacks run when a case is published, registered by apps above ``cases`` in their ready().
+"""Callbacks run when a case is published or its ground truth is replaced, registered by apps
+above ``cases`` in their ready().
 
-Localization uses it to precompute explanations of every ground-truth finding, so feedback is
-instant.
+Localization uses the first to precompute explanations of every ground-truth finding, so feedback
+is instant, and the second to re-score the attempts residents already made on the case.
 """
 
 from __future__ import annotations
@@ -20,3 +21,18 @@ def on_case_published(hook: PublishHook) -> None:
 
 def publish_hooks() -> list[PublishHook]:
     return list(_publish_hooks)
+
+
+# (case, actor): the actor is the educator who edited, or None for an importer. A hook that starts
+# work the editor should follow (a job with progress) appends it to ``case.followups``.
+TruthHook = Callable[[Any, Any], None]
+_truth_hooks: list[TruthHook] = []
+
+
+def on_truth_changed(hook: TruthHook) -> None:
+    if hook not in _truth_hooks:
+        _truth_hooks.append(hook)
+
+
+def truth_changed_hooks() -> list[TruthHook]:
+    return list(_truth_hooks)

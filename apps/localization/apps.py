@@ -7,11 +7,16 @@ class LocalizationConfig(AppConfig):
     verbose_name = "Localize exercise"
 
     def ready(self) -> None:
-        from apps.cases.registry import on_case_published
-        from apps.inference.registry import on_job_finished
+        from apps.cases.registry import on_case_published, on_truth_changed
+        from apps.inference.registry import on_job_finished, register_web_job
 
         from .explanations import EXPLAIN_TASK, localization_explanations_store
         from .explanations import on_case_published as precompute_explanations
 
         on_case_published(precompute_explanations)
+        from .rescore import RESCORE_JOB, localization_rescore_job
+        from .rescore import on_truth_changed as rescore_attempts
+
         on_job_finished(EXPLAIN_TASK, localization_explanations_store)
+        on_truth_changed(rescore_attempts)
+        register_web_job(RESCORE_JOB, localization_rescore_job)

@@ -88,4 +88,13 @@ def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dic
         "stats": stats,
         "next_url": next_url,
         "score_percent": round(attempt.score * 100),
+        # Set when an educator edited the case's truth after this answer (see rescore.py).
+        "rescored_from_percent": _rescored_from(attempt),
     }
+
+
+def _rescored_from(attempt: Any) -> int | None:
+    rescored = (attempt.result or {}).get("rescored")
+    if not rescored:
+        return None
+    return round(float(rescored["previous_score"]) * 100)

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
+from apps.cases.registry import truth_changed_hooks
 from apps.core.exceptions import ApplicationError
 
 from .access import require_case_editor
@@ -51,8 +52,11 @@ def truth_from_boxes(
     return findings
 
 
-def case_truth_replace(*, case: Case, findings: Sequence[TruthFinding], is_normal: bool) -> None:
-    """Replace every finding of a case (callers check permissions and are atomic)."""
+def case_truth_replace(
+    *, case: Case, findings: Sequence[TruthFinding], is_normal: bool, actor: Any = None
+) -> None:
+    """Replace every finding of a case (callers check permissions and are atomic); the apps that
+    scored answers against the old truth hear of it (``registry.on_truth_changed``)."""
     if is_normal and findings:
         raise ApplicationError("A normal study has no findings.")
     Finding.objects.filter(case=case).delete()
@@ -82,6 +86,12 @@ def case_truth_replace(*, case: Case, findings: Sequence[TruthFinding], is_norma
     if case.is_normal != is_normal:
         case.is_normal = is_normal
         case.save(update_fields=["is_normal", "updated_at"])
+    _truth_changed(case, actor)
+
+
+def _truth_changed(case: Case, actor: Any) -> None:
+    for hook in truth_changed_hooks():
+        hook(case, actor)
 
 
 def _key(label: str, box: Sequence[float]) -> tuple[str, tuple[float, ...]]:
@@ -117,7 +127,9 @@ def case_boxes_set(*, actor: Any, case: Case, marks: Any) -> list[TruthFinding]:
         for m in parse_marked_boxes(marks)
     ]
     findings = truth_from_boxes(boxes, present, sentences)
-    case_truth_replace(case=case, findings=findings, is_normal=case.is_normal and not findings)
+    case_truth_replace(
+        case=case, findings=findings, is_normal=case.is_normal and not findings, actor=actor
+    )
     return findings
 
 
@@ -132,7 +144,9 @@ def case_selected_set(*, actor: Any, case: Case, labels: Sequence[str]) -> list[
             wanted.append(label)
     _, _, sentences = _existing_truth(case)
     findings = _regions_kept(case, wanted, sentences)
-    case_truth_replace(case=case, findings=findings, is_normal=case.is_normal and not findings)
+    case_truth_replace(
+        case=case, findings=findings, is_normal=case.is_normal and not findings, actor=actor
+    )
     return findings
 
 
@@ -167,6 +181,7 @@ def case_normal_set(*, actor: Any, case: Case, is_normal: bool) -> Case:
     if case.is_normal != is_normal:
         case.is_normal = is_normal
         case.save(update_fields=["is_normal", "updated_at"])
+        _truth_changed(case, actor)
     return case
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.permissions import educator_required
@@ -100,6 +102,15 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
             form.add_error(field, exc.message)
         else:
             messages.success(request, "Case saved.")
+            for job in case.__dict__.get("followups", ()):
+                messages.info(
+                    request,
+                    format_html(
+                        "Residents had answered this case: their answers are being re-scored "
+                        'against the new ground truth (<a href="{}">progress</a>).',
+                        reverse("inference:status", kwargs={"job_id": job.pk}),
+                    ),
+                )
             return redirect("cases:case_edit", case_id=case.pk)
     return render_page(request, "cases/case_edit.html", _editor_context(case, form), no_store=True)
 
