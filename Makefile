@@ -37,6 +37,8 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	# Medium severity and up, over the code we ship (check --deploy runs in tests/radgame).
+	$(BIN)/bandit -q -c pyproject.toml -ll -r apps radgame ml
 	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=radgame.settings.test $(BIN)/python manage.py check
 

@@ -192,9 +192,10 @@ class LocalVLMChatModel(_LocalChatModel):
     def load(self) -> LocalVLMChatModel:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True)
+        # B615 (unpinned hub download) does not apply: a local directory, local_files_only=True.
+        self.processor = AutoProcessor.from_pretrained(self.path, local_files_only=True)  # nosec B615
         self.tokenizer = self.processor.tokenizer
-        model = AutoModelForImageTextToText.from_pretrained(
+        model = AutoModelForImageTextToText.from_pretrained(  # nosec B615
             self.path, dtype=self.dtype, local_files_only=True
         )
         self.model = model.to(self.device).eval()
@@ -223,8 +224,9 @@ class LocalCausalLMChatModel(_LocalChatModel):
     def load(self) -> LocalCausalLMChatModel:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(
+        # B615 does not apply: a local directory, local_files_only=True.
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)  # nosec B615
+        model = AutoModelForCausalLM.from_pretrained(  # nosec B615
             self.path, dtype=self.dtype, local_files_only=True
         )
         self.model = model.to(self.device).eval()
