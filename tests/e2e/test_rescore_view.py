@@ -1,0 +1,73 @@
+"""After an educator corrects a case's ground truth, the resident's result page says the answer
+was re-scored, with the old and the new score, and the educator's job page shows the progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from apps.cases.services.editor import case_editor_save
+from apps.inference.models import Job
+from apps.localization.rescore import RESCORE_JOB
+from apps.localization.services import localization_attempt_submit
+from tests.localization.conftest import EFFUSION_BOX, NODULE_BOX, build_case, build_set, truth
+
+from .test_localize_flow import log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+DRAWN = [0.5, 0.1, 0.7, 0.3]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+def test_the_rescored_answer_reads_well(
+    page: Any, live_server: Any, educator: Any, cohort: Any, resident: Any
+) -> None:
+    page.route_web_socket("**/ws/jobs/", lambda ws: None)
+    case = build_case(
+        educator, title="Chest one",
+        findings=[truth("Nodule", [NODULE_BOX]), truth("Effusion", [EFFUSION_BOX])],
+    )  # fmt: skip
+    case_set = build_set(educator, cohort, [case], name="Practice set")
+    attempt = localization_attempt_submit(
+        user=resident, case=case, case_set=case_set, selected=[], idempotency_key=uuid.uuid4(),
+        marks_json=json.dumps({"boxes": [{"label": "Nodule", "box": DRAWN},
+                                         {"label": "Effusion", "box": EFFUSION_BOX}]}),
+    ).attempt  # fmt: skip
+    marks = {
+        "boxes": [{"label": "Nodule", "box": DRAWN}, {"label": "Effusion", "box": EFFUSION_BOX}]
+    }
+    case_editor_save(
+        actor=educator, case=case, facts={}, marks=json.dumps(marks), selected=[],
+        is_normal=False, report_findings="Nodule. Effusion.",
+    )  # fmt: skip
+    job = Job.objects.get(kind=RESCORE_JOB)
+    assert job.status == "done"
+
+    log_in(page, live_server, resident.username)
+    page.goto(f"{live_server.url}/localize/attempts/{attempt.pk}/")
+    note = page.locator(".rescored")
+    assert note.is_visible()
+    assert "scored 33% then, 100% against the corrected truth" in note.inner_text()
+    if os.environ.get("RADGAME_SCREENSHOTS"):  # a folder to look at the page in
+        page.screenshot(path=os.environ["RADGAME_SCREENSHOTS"] + "/rescored-resident.png")
+
+    page.context.clear_cookies()
+    log_in(page, live_server, educator.username)
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    assert page.locator("progress").get_attribute("value") == "1"
+    if os.environ.get("RADGAME_SCREENSHOTS"):
+        page.screenshot(path=os.environ["RADGAME_SCREENSHOTS"] + "/rescored-educator.png")
