@@ -17,3 +17,36 @@ document.addEventListener("change", (event) => {
     box.checked = false;
   }
 });
+
+// Boxes live only in the page until Save: leaving with unsaved changes asks first, and a note by
+// the Save button says there are some. The baseline is the form as loaded, taken again once the
+// viewer has written its boxes into the form (it rewrites them in its own format).
+(() => {
+  const form = document.getElementById("case-form");
+  if (!form) return;
+  const note = document.getElementById("case-unsaved");
+  const snapshot = () => new URLSearchParams(new FormData(form)).toString();
+  let saved = snapshot();
+  let submitting = false;
+  // A save the server refused comes back holding the unsaved edits.
+  const refused = form.hasAttribute("data-unsaved");
+  const dirty = () => !submitting && (refused || snapshot() !== saved);
+  const show = () => {
+    if (note) note.textContent = dirty() ? "Unsaved changes: Save keeps them." : "";
+  };
+  document.addEventListener("cxr-ready", () => {
+    saved = snapshot();
+    show();
+  });
+  document.addEventListener("cxr-marks-change", show);
+  form.addEventListener("input", show);
+  form.addEventListener("change", show);
+  form.addEventListener("submit", () => {
+    submitting = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty()) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers need a value to show their prompt
+  });
+})();

@@ -65,10 +65,30 @@ def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:
     page.mouse.down()
     page.mouse.move(x0 + stage["width"] * 0.15, y0 + stage["height"] * 0.15, steps=8)
     page.mouse.up()
-    page.select_option("cxr-viewer .cxr-label", "Mass")
+    page.select_option("cxr-viewer .cxr-relabel", "Mass")  # name the box just drawn
+    assert len(json.loads(page.input_value("#marks-input"))["boxes"]) == 3
+    # Leaving now would drop the new box: the page says so, and asks before it goes.
+    assert "Unsaved changes" in page.locator("#case-unsaved").inner_text()
+    asked: list[str] = []
+
+    def stay(dialog: Any) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("link", name="Preview as a resident").click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert re.search(rf"/cases/{case.pk}/$", page.url)
     assert len(json.loads(page.input_value("#marks-input"))["boxes"]) == 3
     page.get_by_role("button", name="Save").click()
     page.wait_for_selector("text=Case saved.")
     after = _readers(case)
     assert ("Mass", 0, "educator:educator") in after
     assert [row for row in after if row[0] == "Nodule"] == before
+    # Saved: leaving asks nothing.
+    page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15_000)
+    page.on("dialog", lambda dialog: asked.append(dialog.type) or dialog.dismiss())
+    page.get_by_role("link", name="Preview as a resident").click()
+    page.wait_for_url(re.compile(r".*/preview/$"))
+    assert asked == ["beforeunload"]

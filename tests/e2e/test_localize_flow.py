@@ -32,6 +32,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+# Screenshots to look at (and for CI artefacts): RADGAME_SHOTS, or a folder under /tmp.
+SHOTS = Path(os.environ.get("RADGAME_SHOTS", "/tmp/radgame-shots"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -140,25 +143,44 @@ def test_mouse_flow(browser_page, live_server, resident, practice):
     assert_no_answers(page)
 
     geometry = Geometry(page)
-    page.mouse.move(*geometry.screen(0.14, 0.22))
-    page.mouse.down()
-    page.mouse.move(*geometry.screen(0.38, 0.48), steps=8)
-    page.mouse.up()
-    page.select_option("cxr-viewer .cxr-label", "Nodule")  # names the box just drawn
-    page.check("input[name=selected][value=Emphysema]")
+
+    def drag(a: tuple[float, float], b: tuple[float, float]) -> None:
+        page.mouse.move(*geometry.screen(*a))
+        page.mouse.down()
+        page.mouse.move(*geometry.screen(*b), steps=8)
+        page.mouse.up()
+
+    page.select_option("cxr-viewer .cxr-label", "Nodule")  # the name for the next box
+    drag((0.14, 0.22), (0.38, 0.48))
+    # The box just drawn stays selected; choosing the NEXT box's name must not rename it.
+    page.select_option("cxr-viewer .cxr-label", "Effusion")
+    assert [box["label"] for box in marks(page)["boxes"]] == ["Nodule"]
+    assert page.locator("cxr-viewer .cxr-relabel").input_value() == "Nodule"
+    drag((0.62, 0.62), (0.88, 0.93))
     drawn = marks(page)["boxes"]
-    assert [box["label"] for box in drawn] == ["Nodule"]
-    assert page.locator("#localize-marks-count").inner_text().startswith("1 box")
+    assert [box["label"] for box in drawn] == ["Nodule", "Effusion"]
+    assert page.locator("#localize-marks-count").inner_text().startswith("2 boxes")
+    # "Normal study" with boxes is refused at once, in words, and nothing is sent.
+    page.check("input[data-normal]")
+    assert "nothing to find" in page.locator("#localize-errors").inner_text()
+    page.get_by_role("button", name="Submit answer").click()
+    page.wait_for_timeout(300)
+    assert page.locator("#localize-result").count() == 0
+    page.uncheck("input[data-normal]")
+    assert page.locator("#localize-errors").inner_text().strip() == ""
+    page.screenshot(path=str(SHOTS / "localize-case.png"), full_page=True)
 
     page.get_by_role("button", name="Submit answer").click()
     feedback = assert_feedback(page)
-    assert {"hit", "truth", "miss"} <= {item["kind"] for item in feedback["overlay"]}
+    assert {"hit", "truth"} <= {item["kind"] for item in feedback["overlay"]}
     assert "Hit" in feedback["cards"] and "Emphysema" in feedback["cards"]
-    # The missed effusion is explained at once from the words precomputed at publish time.
-    assert "This film shows" in feedback["cards"] and "effusion" in feedback["cards"]
+    # The emphysema, left unticked, is explained at once from the words precomputed at publish.
+    assert "Not ticked" in feedback["cards"]
     assert CANARY_SENTENCE in page.content()  # the answer, now that the resident has answered
     score = page.locator("[data-score]").get_attribute("data-score")
-    assert score == "67"  # 2 hits (nodule, emphysema) of 3 findings
+    assert score == "67"  # both boxes hit, each with the name the resident meant for it
+    assert "Chest one" not in page.content()  # a neutral title: "Case 1 of 1"
+    page.screenshot(path=str(SHOTS / "localize-result.png"), full_page=True)
 
 
 def test_keyboard_only_flow(browser_page, live_server, resident, practice):
@@ -221,3 +243,47 @@ def test_keyboard_only_flow(browser_page, live_server, resident, practice):
     assert ("Nodule", "miss") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
     # Focus moved to the result, so keyboard and screen-reader users start there.
     assert page.evaluate("() => document.activeElement.id") == "result-title"
+
+
+@pytest.fixture
+def presence_practice(educator: Any, cohort: Any, resident: Any) -> Any:
+    """NIH-style: a boxed nodule, and atelectasis listed for the image but never boxed."""
+    case = build_case(
+        educator,
+        title="NIH 00000013_005",
+        findings=[truth("Nodule", [NODULE_BOX]), truth("Atelectasis", [], "Bibasal atelectasis.")],
+    )
+    case_set = build_set(educator, cohort, [case], name="NIH image-level set")
+    return case_set, case
+
+
+def test_a_presence_only_finding_is_ticked_and_graded_without_a_place(
+    browser_page, live_server, resident, presence_practice
+):
+    page = browser_page
+    case_set, _ = presence_practice
+    log_in(page, live_server, "resident")
+    page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/play/")
+    wait_ready(page)
+    assert "NIH 00000013_005" not in page.content()  # the dataset id would be the answer key
+    assert "Case 1 of 1" in page.locator("#localize-title").inner_text()
+    presence = page.locator("fieldset.localize-presence")
+    assert "Atelectasis" in presence.inner_text() and "Nodule" in presence.inner_text()
+    page.check("fieldset.localize-presence input[value=Atelectasis]")
+    page.select_option("cxr-viewer .cxr-label", "Nodule")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    geometry = Geometry(page)
+    x1, y1, x2, y2 = NODULE_BOX
+    page.mouse.move(*geometry.screen(x1, y1))
+    page.mouse.down()
+    page.mouse.move(*geometry.screen(x2, y2), steps=8)
+    page.mouse.up()
+    assert [box["label"] for box in marks(page)["boxes"]] == ["Nodule"]
+    page.get_by_role("button", name="Submit answer").click()
+    page.wait_for_selector("#localize-result", timeout=15_000)
+    wait_ready(page, "#localize-result cxr-viewer[mode=review]")
+    card = page.locator(".localize-card", has_text="Atelectasis")
+    assert "Hit" in card.inner_text() and "no location was graded" in card.inner_text()
+    assert "place not graded" in card.inner_text()
+    assert page.locator("[data-score]").get_attribute("data-score") == "100"
+    page.screenshot(path=str(SHOTS / "localize-presence-result.png"), full_page=True)

@@ -186,8 +186,8 @@ def test_move_and_resize_with_handles(page, server):
 def test_relabel_confidence_delete_undo_redo(page, server):
     v = open_viewer(page, server, "annotate")
     v.draw((0.1, 0.1), (0.3, 0.3))
-    v.el.locator(".cxr-label").focus()
-    page.select_option(".cxr-label", "Nodule")
+    v.el.locator(".cxr-relabel").focus()
+    page.select_option(".cxr-relabel", "Nodule")
     assert v.boxes()[0]["label"] == "Nodule"
     page.keyboard.press("Escape")  # back from the picker to the image
     assert page.evaluate("document.activeElement.classList.contains('cxr-stage')")
@@ -196,7 +196,8 @@ def test_relabel_confidence_delete_undo_redo(page, server):
     assert "Box 1: Nodule, confidence 3" in v.announced()
     page.select_option(".cxr-confidence", "5")
     assert v.boxes()[0]["confidence"] == 5
-    # The label is sticky: the next box gets Nodule too.
+    # New boxes take the new-box label, which renaming a box leaves alone.
+    page.select_option(".cxr-label", "Nodule")
     v.draw((0.5, 0.5), (0.6, 0.6))
     assert [b["label"] for b in v.boxes()] == ["Nodule", "Nodule"]
     page.keyboard.press("Delete")
@@ -217,8 +218,8 @@ def test_relabel_confidence_delete_undo_redo(page, server):
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
     assert "Box 1: Nodule, confidence 3 selected" in v.announced()
-    page.keyboard.press("l")
-    assert page.evaluate("document.activeElement.classList.contains('cxr-label')")
+    page.keyboard.press("l")  # a box is selected: L names it
+    assert page.evaluate("document.activeElement.classList.contains('cxr-relabel')")
     page.keyboard.press("Escape")
     page.keyboard.press("Backspace")
     assert v.boxes() == []
@@ -382,7 +383,9 @@ def test_draft_restore_and_8_bit_window(page, server):
     assert after < before - 10  # raising the level darkens the image
     page.keyboard.press("v")
     page.mouse.click(*v.screen(0.2, 0.3))
-    assert v.el.locator(".cxr-label").input_value() == "Nodule"
+    # Selecting a box shows its name in the box's own picker; the new-box label stays.
+    assert v.el.locator(".cxr-relabel").input_value() == "Nodule"
+    assert v.el.locator(".cxr-label").input_value() == "Effusion"
     assert v.el.locator(".cxr-confidence").input_value() == "4"
 
 
@@ -542,3 +545,63 @@ def test_view_mode_is_image_only_with_viewing_tools(page, server):
     assert page.evaluate("document.querySelector('cxr-viewer').marks") == {"boxes": []}
     page.keyboard.press("w")
     assert el.locator("[data-action=wl]").get_attribute("aria-pressed") == "true"
+
+
+def test_choosing_the_next_label_never_renames_the_selected_box(page, server):
+    v = open_viewer(page, server, "annotate")
+    v.draw((0.1, 0.1), (0.3, 0.3))  # drawn with the first label, and left selected
+    assert v.el.locator(".cxr-relabel").input_value() == "Atelectasis"
+    page.select_option(".cxr-label", "Nodule")  # the name for the NEXT box
+    assert [b["label"] for b in v.boxes()] == ["Atelectasis"]
+    assert "New boxes: Nodule" in v.announced()
+    v.draw((0.5, 0.5), (0.6, 0.6))
+    assert [b["label"] for b in v.boxes()] == ["Atelectasis", "Nodule"]
+    # Renaming the selected box (the second) changes it alone, and not the new-box label.
+    page.select_option(".cxr-relabel", "Effusion")
+    assert [b["label"] for b in v.boxes()] == ["Atelectasis", "Effusion"]
+    assert v.el.locator(".cxr-label").input_value() == "Nodule"
+    # Nothing selected: nothing to rename, and L goes to the new-box label.
+    v.stage.focus()
+    page.keyboard.press("Escape")
+    assert v.el.locator(".cxr-relabel").is_disabled()
+    page.keyboard.press("l")
+    assert page.evaluate("document.activeElement.classList.contains('cxr-label')")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+z")  # undo takes back the rename only
+    assert [b["label"] for b in v.boxes()] == ["Atelectasis", "Nodule"]
+
+
+def _caption_rects(page) -> list[dict]:
+    return page.evaluate(
+        """() => document.querySelector('cxr-viewer').scene.boxLayer
+            .find('.caption-bg').map((r) => r.getClientRect({skipStroke: true}))"""
+    )
+
+
+def _overlapping(rects: list[dict]) -> list[tuple[int, int]]:
+    pairs = []
+    for i, a in enumerate(rects):
+        for j, b in enumerate(rects[:i]):
+            # Captions may touch (edge to edge), never cover each other; 0.01 px for rounding.
+            if (
+                a["x"] + a["width"] - 0.01 > b["x"]
+                and b["x"] + b["width"] - 0.01 > a["x"]
+                and a["y"] + a["height"] - 0.01 > b["y"]
+                and b["y"] + b["height"] - 0.01 > a["y"]
+            ):
+                pairs.append((j, i))
+    return pairs
+
+
+def test_captions_of_touching_and_overlapping_boxes_never_overlap(page, server):
+    v = open_viewer(page, server, "crowded")
+    rects = _caption_rects(page)
+    assert len(rects) == 7
+    assert _overlapping(rects) == []
+    for _ in range(2):  # captions keep their screen size, so zooming moves them: check again
+        v.el.locator("[data-action=zoomOut]").click()
+        assert _overlapping(_caption_rects(page)) == []
+    v.el.locator("[data-action=reset]").click()
+    page.set_viewport_size({"width": 520, "height": 600})  # a small screen crowds them more
+    v.settle()
+    assert _overlapping(_caption_rects(page)) == []

@@ -119,7 +119,7 @@ export class CxrViewer extends HTMLElement {
   }
 
   _wireToolbar() {
-    const { buttons, labelSelect, confidenceSelect, presetSelect } = this.toolbar;
+    const { buttons, labelSelect, relabelSelect, confidenceSelect, presetSelect } = this.toolbar;
     const on = (name, fn) => buttons[name]?.addEventListener("click", fn);
     for (const tool of ["select", "draw", "pan", "wl"]) on(tool, () => this.setTool(tool, true));
     on("zoomIn", () => this.viewport?.zoomCentre(1.25));
@@ -129,7 +129,8 @@ export class CxrViewer extends HTMLElement {
     on("delete", () => this.deleteSelected());
     on("undo", () => this.undo());
     on("redo", () => this.redo());
-    labelSelect?.addEventListener("change", () => this.setLabel(labelSelect.value));
+    labelSelect?.addEventListener("change", () => this.setNewLabel(labelSelect.value));
+    relabelSelect?.addEventListener("change", () => this.relabelSelected(relabelSelect.value));
     confidenceSelect?.addEventListener("change", () =>
       this.setConfidence(confidenceSelect.value ? Number(confidenceSelect.value) : null),
     );
@@ -308,13 +309,25 @@ export class CxrViewer extends HTMLElement {
     this.announce(`${text} deleted`);
   }
 
-  setLabel(label) {
+  /** The name the next box gets. Never touches a box already drawn, selected or not. */
+  setNewLabel(label) {
     this.currentLabel = label;
+    this.announce(`New boxes: ${label}`);
+    this._syncUi();
+  }
+
+  /** Rename the selected box only; the name for new boxes stays as it was. */
+  relabelSelected(label) {
     const m = this.selectedMark();
-    if (m && m.label !== label) {
-      this.store.update(m.id, { label }, "relabel");
-      this.announce(`${this._describe(m)}, relabelled`);
-    }
+    if (!m || !label || m.label === label) return;
+    this.store.update(m.id, { label }, "relabel");
+    this.announce(`${this._describe(this.selectedMark())}, relabelled`);
+  }
+
+  /** L: the selected box's name when a box is selected, otherwise the name for new boxes. */
+  focusLabelPicker() {
+    const { labelSelect, relabelSelect } = this.toolbar;
+    (this.selectedMark() ? relabelSelect : labelSelect)?.focus();
   }
 
   setConfidence(value) {
@@ -541,7 +554,7 @@ export class CxrViewer extends HTMLElement {
   // ---- toolbar state ---------------------------------------------------------------------------
 
   _syncUi() {
-    const { buttons, labelSelect, confidenceSelect } = this.toolbar;
+    const { buttons, labelSelect, relabelSelect, confidenceSelect } = this.toolbar;
     for (const tool of ["select", "draw", "pan", "wl"]) {
       buttons[tool]?.setAttribute("aria-pressed", String(this.tool === tool));
     }
@@ -551,11 +564,15 @@ export class CxrViewer extends HTMLElement {
       buttons.delete.disabled = !m;
       buttons.undo.disabled = !this.store.past.length;
       buttons.redo.disabled = !this.store.future.length;
-      const label = m ? m.label : this.currentLabel;
-      if (label && ![...labelSelect.options].some((o) => o.value === label)) {
-        labelSelect.append(new Option(label, label));
+      // A stored box may carry a name the list lacks (an imported label): offer it, not lose it.
+      for (const [picker, label] of [[labelSelect, this.currentLabel], [relabelSelect, m && m.label]]) {
+        if (label && ![...picker.options].some((o) => o.value === label)) {
+          picker.append(new Option(label, label));
+        }
       }
-      labelSelect.value = label;
+      labelSelect.value = this.currentLabel;
+      relabelSelect.disabled = !m;
+      relabelSelect.value = m ? m.label : "";
       confidenceSelect.disabled = !m;
       confidenceSelect.value = m && m.confidence ? String(m.confidence) : "";
     }

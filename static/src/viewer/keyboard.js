@@ -35,7 +35,7 @@ export function onKeyDown(v, e) {
   else if (key === "Escape") v.escape();
   else if (v.mode === "annotate" && (key === "Delete" || key === "Backspace")) v.deleteSelected();
   else if (v.mode === "annotate" && key >= "1" && key <= "5") v.setConfidence(Number(key));
-  else if (v.mode === "annotate" && key === "l" && v.toolbar.labelSelect) v.toolbar.labelSelect.focus();
+  else if (v.mode === "annotate" && key === "l" && v.toolbar.labelSelect) v.focusLabelPicker();
   else if (onStage && key === " ") {
     v.spaceDown = true;
   } else if (onStage && key === "Tab") handled = v.cycle(e.shiftKey ? -1 : 1);

@@ -6,6 +6,7 @@ import { Image as KImage } from "konva/lib/shapes/Image";
 import { Rect } from "konva/lib/shapes/Rect";
 import { Text } from "konva/lib/shapes/Text";
 import { HANDLES, handlePoint } from "./geometry.js";
+import { placeLabels } from "./labels.js";
 
 // Sizes on screen, whatever the zoom: they are divided by the stage scale when drawn.
 const HANDLE_PX = 9;
@@ -70,27 +71,33 @@ export class Scene {
           strokeScaleEnabled: false,
         }),
       );
-      if (item.text) this._label(item, s);
     }
+    // Captions after every box, placed together so that none hides another.
+    const labelled = items.filter((item) => item.text);
+    const texts = labelled.map(
+      (item) =>
+        new Text({
+          text: item.text, fontSize: FONT_PX / s, padding: PAD_PX / s, fill: "#fff",
+          fontFamily: "system-ui, sans-serif", name: "caption",
+        }),
+    );
+    const spots = placeLabels(
+      labelled.map((item) => item.box),
+      texts.map((t) => ({ w: t.width(), h: t.height() })),
+      this.w,
+      this.h,
+    );
+    labelled.forEach((item, i) => {
+      const { x, y, w, h } = spots[i];
+      texts[i].position({ x, y });
+      const bg = new Rect({
+        x, y, width: w, height: h, fill: "rgba(0,0,0,0.72)",
+        stroke: item.color, strokeWidth: 1, strokeScaleEnabled: false, name: "caption-bg",
+      });
+      this.boxLayer.add(bg, texts[i]);
+    });
     this.boxLayer.batchDraw();
     this.drawHandles(handlesFor);
-  }
-
-  _label(item, s) {
-    const [x1, y1] = item.box;
-    const text = new Text({
-      text: item.text, fontSize: FONT_PX / s, padding: PAD_PX / s, fill: "#fff",
-      fontFamily: "system-ui, sans-serif",
-    });
-    const th = text.height();
-    // Above the box when there is room inside the image, otherwise just inside it.
-    const y = y1 - th >= 0 ? y1 - th : y1;
-    text.position({ x: x1, y });
-    const bg = new Rect({
-      x: x1, y, width: text.width(), height: th, fill: "rgba(0,0,0,0.72)",
-      stroke: item.color, strokeWidth: 1, strokeScaleEnabled: false,
-    });
-    this.boxLayer.add(bg, text);
   }
 
   drawHandles(box) {

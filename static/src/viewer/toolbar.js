@@ -28,7 +28,7 @@ const KEYS_HELP = [
   ["Click, click", "draw a box from two corners without dragging"],
   ["Tab / Shift+Tab", "next / previous box"],
   ["1-5", "confidence of the selected box"],
-  ["L", "label picker"],
+  ["L", "label picker: the selected box's name, or with none selected, the name for new boxes"],
   ["Delete", "delete the selected box"],
   ["Ctrl+Z / Ctrl+Shift+Z", "undo / redo"],
   ["+ / - / wheel", "zoom; right-drag: window/level; middle-drag or Space+drag: pan"],
@@ -68,6 +68,15 @@ function select(className, label, options) {
   return s;
 }
 
+/** A select with a short visible caption; its accessible name starts with the same words. */
+function field(caption, control) {
+  const wrap = el("label", "cxr-field");
+  const text = el("span", "cxr-field-caption", { "aria-hidden": "true" });
+  text.textContent = caption;
+  wrap.append(text, control);
+  return wrap;
+}
+
 function group(label, ...children) {
   const g = el("div", "cxr-group", { role: "group", "aria-label": label });
   g.append(...children);
@@ -90,16 +99,34 @@ export function buildToolbar(mode, { labels, presets }) {
   presetSelect.options[0].disabled = true;
   root.append(group("Window", presetSelect));
 
+  // Two pickers, never one: the name the next box will get, and the name of the box now
+  // selected. One picker for both renamed the box just drawn whenever the player chose the
+  // name for the next one.
   let labelSelect = null;
+  let relabelSelect = null;
   let confidenceSelect = null;
   if (mode === "annotate") {
-    labelSelect = select("cxr-label", "Finding label", labels.map((l) => [l, l]));
+    labelSelect = select("cxr-label", "New box label: the name the next box you draw gets", labels.map((l) => [l, l]));
     labelSelect.setAttribute("aria-keyshortcuts", "L");
+    relabelSelect = select("cxr-relabel", "Selected box label: rename the selected box", [
+      ["", "no box selected"],
+      ...labels.map((l) => [l, l]),
+    ]);
+    relabelSelect.options[0].disabled = true;
+    relabelSelect.setAttribute("aria-keyshortcuts", "L");
     confidenceSelect = select("cxr-confidence", "Confidence", [
       ["", "Confidence \u2013"],
       ...[1, 2, 3, 4, 5].map((n) => [String(n), `Confidence ${n}`]),
     ]);
-    root.append(group("Box", labelSelect, confidenceSelect, ...EDITS.map((e) => add(e))));
+    root.append(group("New boxes", field("New box label", labelSelect)));
+    root.append(
+      group(
+        "Selected box",
+        field("Selected box label", relabelSelect),
+        confidenceSelect,
+        ...EDITS.map((e) => add(e)),
+      ),
+    );
   }
 
   const help = el("details", "cxr-help");
@@ -126,5 +153,5 @@ export function buildToolbar(mode, { labels, presets }) {
     e.stopPropagation();
   });
 
-  return { root, buttons, labelSelect, confidenceSelect, presetSelect };
+  return { root, buttons, labelSelect, relabelSelect, confidenceSelect, presetSelect };
 }
