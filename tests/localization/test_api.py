@@ -54,6 +54,7 @@ def test_delivery_gives_image_and_labels_but_no_answers(client_for, resident, wo
         "patient_sex",
         "view",
         "indication",
+        "comparison",
         "source",
         "images",
     }
