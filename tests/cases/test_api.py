@@ -144,3 +144,25 @@ def test_other_educator_gets_404(educator: Any, other_educator: Any, client_for:
         == 404
     )
     assert client.get(reverse("api-case-list")).json() == []
+
+
+@pytest.mark.parametrize(
+    ("box", "field"),
+    [
+        ({"label": "Nodule", "box": [0.1, 0.1, 0.2, 0.2], "colour": "red"}, "boxes[0].colour"),
+        ({"label": "Nodule", "box": "0.1,0.1,0.2,0.2"}, "boxes[0].box"),
+        ({"label": 7, "box": [0.1, 0.1, 0.2, 0.2]}, "boxes[0].label"),
+    ],
+)
+def test_truth_boxes_go_through_the_one_strict_marks_parser(
+    educator: Any, resident: Any, client_for: Any, box: dict, field: str
+) -> None:
+    case = make_case(educator)
+    url = reverse("api-case-truth", args=[case.pk])
+    before = list(case.findings.values_list("label", flat=True))
+    refused = client_for(resident).put(url, {"boxes": [box]}, content_type="application/json")
+    assert refused.status_code == 403
+    bad = client_for(educator).put(url, {"boxes": [box]}, content_type="application/json")
+    assert bad.status_code == 400, bad.content
+    assert bad.json()["field"] == field and field in bad.json()["detail"]
+    assert list(case.findings.values_list("label", flat=True)) == before  # nothing lost
