@@ -96,6 +96,7 @@ def test_resident_plays_every_demo_case(
         assert page.status_code == 200 and "/cases/" in path
         case_id = int(path.rstrip("/").split("/")[-1])
         views = CaseImage.objects.filter(case_id=case_id).count()
+        assert b"<strong>Licence:</strong> CC BY-NC-ND 4.0" in page.content
         assert page.content.count(b"<cxr-viewer") == views >= 1
         views_shown += views
         key = KEY.search(page.content).group(1).decode()
