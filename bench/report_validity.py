@@ -453,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--show", choices=sorted(FAMILIES), help="print a family's disagreements")
     parser.add_argument("--show-check", help="print the failing pairs of one check")
+    parser.add_argument(
+        "--extraction-only", action="store_true", help="print the MeSH table and stop"
+    )
     args = parser.parse_args(argv)
     records = load(args.corpus.resolve(), args.limit)
     print(f"corpus: {args.corpus.resolve()} ({len(records)} reports with text)")
@@ -462,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print("\n# Extraction against MeSH (present or uncertain = extracted)")
     extraction_table(records, args.show)
+    if args.extraction_only:
+        return 0
     checks = build(records, random.Random(args.seed))
     results = score_many([case for _, case, _, _ in checks.items])
     passed: Counter[str] = Counter()

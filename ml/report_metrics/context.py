@@ -38,8 +38,8 @@ from ml.report_metrics.modifiers import (
     TERMINATE,
 )
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['/][a-z0-9]+)*|[;,:()]", re.IGNORECASE)
-_LIST_CLOSERS = frozenset({"or", "nor"})
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[;,:()/]", re.IGNORECASE)
+_LIST_CLOSERS = frozenset({"or", "nor", "/"})
 _JOINERS = frozenset({",", "and"})
 
 

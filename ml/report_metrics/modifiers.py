@@ -52,6 +52,8 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "no longer",
         )
     ),
+    # "Lungs are clear airspace disease": dictation drops the "of".
+    ("clear", NEGATED, "FORWARD", 3),
     *(
         (phrase, NEGATED, "BACKWARD", 8)
         for phrase in (
@@ -115,6 +117,15 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "presumed",
             "equivocal",
             "borderline",
+            "question",
+            "may",
+            "might",
+            "could",
+            "consider",
+            "suggest",
+            "suggestion of",
+            "differential",
+            "differential considerations include",
         )
     ),
     # "Granuloma vs. neoplasm": both sides of a differential are uncertain.
@@ -131,9 +142,13 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "is suspected",
             "is questioned",
             "not entirely excluded",
+            "difficult to exclude",
+            "difficult to entirely exclude",
+            "are possible",
+            "also possible",
         )
     ),
-    ("suspected", POSSIBLE, "BIDIRECTIONAL", 3),
+    ("suspected", POSSIBLE, "BIDIRECTIONAL", None),
     *(
         (phrase, HYPOTHETICAL, "FORWARD", None)
         for phrase in (
@@ -143,7 +158,19 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "evaluation for",
             "assess for",
             "to exclude",
+            "if",
+            "history of",
+            "correlation for",
+            "correlate for",
+            "symptoms of",
+            "evaluation of",
+            "could obscure",
+            "may obscure",
         )
+    ),
+    *(
+        (phrase, HYPOTHETICAL, "BACKWARD", 6)
+        for phrase in ("may not be demonstrated", "may not be visible", "may not be seen")
     ),
     *(
         (phrase, PSEUDO, "PSEUDO", None)
@@ -160,6 +187,9 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "no decrease",
             "not only",
             "no longer than",
+            # "No pleural line to suggest pneumothorax": the negation decides, not "suggest".
+            "to suggest",
+            "to indicate",
         )
     ),
     *(

@@ -65,6 +65,25 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     _R("Cardiomegaly", r"(?:cardiac|heart)\s+enlargement", ("enlargement",)),
     _R(
         "Cardiomegaly",
+        r"(?:heart|cardiac\s+(?:silhouette|contour))(?:\s+size)?\s+(?:is\s+|appears\s+)?"
+        r"(?:(?:\w+ly|slightly|xxxx)\s+)*large",
+        ("large",),
+    ),
+    _R(
+        "Cardiomegaly",
+        r"borderline(?:\s+enlarged)?\s+(?:heart(?:\s+size)?|cardiac\s+(?:size|silhouette|contour))"
+        r"|(?:heart|cardiac\s+silhouette)(?:\s+size)?\s+(?:is\s+)?borderline(?:\s+in\s+size)?",
+        ("borderline",),
+    ),
+    _R(
+        "Cardiomegaly",
+        r"enlarged\s+cardiomediastinal\s+(?:silhouette|contours?)"
+        r"|increase\s+in\s+(?:the\s+)?(?:heart|cardiac)\s+(?:size|silhouette)",
+        ("enlarged", "increase"),
+    ),
+    _R("Pericardial effusion", r"pericardial\s+(?:effusions?|fluid)", ("pericardial",)),
+    _R(
+        "Cardiomegaly",
         r"enlargement\s+of\s+the\s+(?:cardiac\s+silhouette|heart)",
         ("enlargement",),
     ),
@@ -104,13 +123,33 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     _R("Lung opacity", r"opacit(?:y|ies)|opacification|haziness", ("opaci", "haziness")),
     _R("Infiltration", r"infiltrat(?:es?|ion|ive)", ("infiltrat",)),
     _R(
+        "Granuloma",
+        r"(?:(?:old|prior|previous|remote|healed)\s+)?granulomatous\s+(?:infection|disease|process)"
+        r"|(?:old|prior|previous|remote|healed)\s+(?:granulomatous\s+)?(?:histoplasm\w*|infection)",
+        ("granulomatous", "histoplasm", "infection"),
+    ),
+    _R(
+        "Tuberculosis sequelae",
+        r"(?:(?:old|prior|previous|remote|healed)\s+)?tubercul(?:ous|osis)\s+infection",
+        ("tubercul",),
+    ),
+    _R(
         "Pneumonia",
         r"(?:broncho)?pneumonias?|pneumonic|infectious\s+process|infection",
         ("pneumoni", "infecti"),
     ),
     _R("Edema", r"(?:pulmonary\s+|interstitial\s+|alveolar\s+)?o?edema", ("edema",)),
     _R("Edema", r"kerley\s+b?[-\s]?lines|fluid\s+overload", ("kerley", "overload")),
-    _R("Nodule", r"nodul(?:e|es|ar\s+(?:opacit(?:y|ies)|densit(?:y|ies)))", ("nodul",)),
+    _R("Nodule", r"nodules?", ("nodul",)),
+    # "Nodular opacity/density" is described, not diagnosed: an opacity (as MeSH indexes it).
+    _R("Lung opacity", r"nodular\s+(?:\w+\s+)?(?:opacit(?:y|ies)|densit(?:y|ies))", ("nodular",)),
+    _R(
+        "Scoliosis",
+        r"(?:dextro|levo)?scolio(?:sis|tic)|(?:dextro|levo)[-\s]?curvature"
+        r"|(?:spine|spinal|s-shaped|thoracolumbar|thoracic|lumbar|xxxx)\s+curvature"
+        r"|curvature\s+(?:of\s+)?the\s+(?:\w+\s+)?spine",
+        ("scolio", "curvature"),
+    ),
     _R("Fibrosis", r"fibrosis|fibrotic(?:\s+changes?)?|honeycombing", ("fibro", "honeycomb")),
     _R("Fracture", r"fractur(?:e|es|ed)|fx", ("fractur", "fx")),
     _R(
@@ -125,6 +164,49 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         r"(?:internal\s+jugular|ij|subclavian)\s+(?:central\s+)?(?:venous\s+)?(?:catheter|line)"
         r"|port-?a-?cath|picc(?:\s+line)?|central\s+(?:venous\s+)?(?:catheter|line)",
         ("jugular", "ij", "subclavian", "port", "picc", "central"),
+    ),
+    _R(
+        "Central venous catheter",
+        r"(?:hemo)?dialysis\s+catheter|medi-?port|porta-?cath(?:eter)?|xxxx-a-xxxx"
+        r"|chest\s+(?:wall\s+)?xxxx(?=\s+(?:catheter|tip|with|is|has))",
+        ("dialysis", "port", "cath", "xxxx"),
+    ),
+    _R(
+        "Pacemaker",
+        r"(?:cardiac\s+)?(?:xxxx\s+)?generator|(?:cardiac\s+)?defibrillator"
+        r"|(?:electronic|dual-?\s*(?:xxxx|chamber|lead))\s+(?:cardiac\s+)?(?:xxxx\s+)?device"
+        r"|cardiac\s+(?:xxxx\s+)?device",
+        ("generator", "defibrillator", "device"),
+    ),
+    _R(
+        "Surgical clips",
+        r"(?:(?:surgical|postsurgical|cholecystectomy|vascular|mediastinal|gallbladder)\s+)?clips?",
+        ("clip",),
+    ),
+    _R(
+        "Prosthetic heart valve",
+        r"(?:prosthetic|mechanical|bioprosthetic)\s+(?:\w+\s+)?valve|valve\s+(?:prosthesis|replacement)",
+        ("valve",),
+    ),
+    _R(
+        "Support device",
+        r"(?:external\s+)?(?:cardiac\s+)?(?:monitor(?:ing)?|ekg|ecg)\s+(?:leads?|device|wires?)"
+        r"|(?:spinal\s+)?stimulator|stents?|(?:ivc|vena\s+cava)\s+filter|closure\s+device"
+        r"|gastrostomy\s+tube|shunt(?:\s+(?:tubing|catheter))?|(?:\w+\s+)?catheters?"
+        r"|prosthe(?:sis|tic)",
+        (
+            "monitor",
+            "ekg",
+            "ecg",
+            "stimulator",
+            "stent",
+            "filter",
+            "device",
+            "tub",
+            "shunt",
+            "catheter",
+            "prosthe",
+        ),
     ),
     _R(
         "Nasogastric tube",
@@ -142,7 +224,7 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
 
 # Taxonomy spellings too generic to read as a finding in running text.
 GENERIC_SPELLINGS: frozenset[str] = frozenset(
-    {"cavity", "tumor", "other abnormality", "other lesions", "clips", "endotracheal"}
+    {"cavity", "tumor", "other abnormality", "other lesions", "endotracheal"}
 )
 # Labels never extracted from free text: catch-alls a report does not name.
 UNEXTRACTED_LABELS: frozenset[str] = frozenset({"Other lesion", "Other disease"})

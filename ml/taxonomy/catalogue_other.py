@@ -14,6 +14,15 @@ from ml.taxonomy.label import (
 
 MEDIASTINUM_LABELS: tuple[Label, ...] = (
     Label(
+        "Pericardial effusion",
+        SELECT,
+        ACTIONABLE,
+        "Fluid around the heart: a globular, 'water-bottle' enlargement of the cardiac "
+        "silhouette; echocardiography confirms it.",
+        "heart_mediastinum",
+        ("pericardial fluid",),
+    ),
+    Label(
         "Cardiomegaly",
         DRAW,
         ACTIONABLE,
