@@ -203,7 +203,10 @@ def load(path: Path, limit: int | None) -> list[dict[str, Any]]:
 
 
 def sentences_of(text: str) -> list[str]:
-    return [text[start:end] for start, end in split_sentences(text)]
+    """Sentences, each closed by a period where the writer left none (so moving one does not
+    run it into the next)."""
+    sentences = [text[start:end] for start, end in split_sentences(text)]
+    return [s if s[-1] in ".?!" else f"{s}." for s in sentences]
 
 
 def positive_sentences(record: dict[str, Any]) -> list[tuple[int, str]]:
@@ -219,10 +222,29 @@ def positive_sentences(record: dict[str, Any]) -> list[tuple[int, str]]:
     return found
 
 
-def _error_on(result: dict[str, Any], family: str, categories: set[str]) -> bool:
+def _error_on(
+    result: dict[str, Any],
+    family: str,
+    categories: set[str],
+    *,
+    ref_range: tuple[int, int] | None = None,
+    cand_range: tuple[int, int] | None = None,
+) -> bool:
+    """An error of ``categories`` on the family's labels, or pointing into the changed
+    sentence (the finding may carry another label there: "calcified nodules" is a granuloma)."""
     labels = FAMILIES[family][1]
+
+    def inside(span: list[int] | None, bounds: tuple[int, int] | None) -> bool:
+        return bool(span and bounds and bounds[0] <= span[0] < bounds[1])
+
     return any(
-        e["category"] in categories and (e["label"] in labels or e["label"] is None)
+        e["category"] in categories
+        and (
+            e["label"] in labels
+            or e["label"] is None
+            or inside(e["reference_span"], ref_range)
+            or inside(e["candidate_span"], cand_range)
+        )
         for e in result["errors"]
     )
 
@@ -242,12 +264,18 @@ class Checks:
         self.items.append((name, case, test, f"{reference}\n  ->  {candidate}"))
 
 
-def _negate(sentence: str) -> str:
+def _negate(sentence: str, family: str) -> str | None:
+    """The sentence stating the finding absent, or None where plain words cannot."""
+    if re.search(r"(?i)\b(?:but|however|although|there (?:has|have) been)\b", sentence):
+        return None
     there = re.match(r"(?i)there (is|are) (?:an? )?", sentence)
     if there:
         return f"There {there.group(1)} no {sentence[there.end() :]}"
     verb = re.search(r"\b(is|are)\b(?! not)", sentence)
-    if verb and verb.start() > 0:
+    if verb:
+        named = _FAMILY_WORDS[family].search(sentence)
+        if verb.start() == 0 or (named and named.start() < verb.start()):
+            return None  # "Cardiomegaly is unchanged": "not unchanged" would say it changed
         return f"{sentence[: verb.end()]} not{sentence[verb.end() :]}"
     return "No " + sentence[:1].lower() + sentence[1:]
 
@@ -274,18 +302,14 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
         text = record["text"]
         sentences = sentences_of(text)
         checks.add("identity", text, text, lambda r: not r["errors"])
+        spans = split_sentences(text)
         if len(sentences) > 1:
             shuffled = sentences[:]
             while shuffled == sentences:
                 rng.shuffle(shuffled)
             checks.add("shuffle", text, " ".join(shuffled), lambda r: not r["errors"])
         positives = positive_sentences(record)
-        counts = Counter(
-            family
-            for family in record["families"]
-            for s in sentences
-            if _FAMILY_WORDS[family].search(s)
-        )
+        counts = _mentions_by_family(text, sentences, record["families"])
         for index, family in positives:
             sentence = sentences[index]
             rest = sentences[:index] + sentences[index + 1 :]
@@ -294,15 +318,20 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
                     "drop",
                     text,
                     " ".join(rest),
-                    lambda r, f=family: _error_on(r, f, {"missed_finding"}),
+                    lambda r, f=family, at=spans[index]: _error_on(
+                        r, f, {"missed_finding"}, ref_range=at
+                    ),
                 )
-            if counts[family] == 1:
-                flipped = [*sentences[:index], _negate(sentence), *sentences[index + 1 :]]
+            negated = _negate(sentence, family)
+            if counts[family] == 1 and negated is not None:
+                flipped = [*sentences[:index], negated, *sentences[index + 1 :]]
                 checks.add(
                     "negation flip",
                     text,
                     " ".join(flipped),
-                    lambda r, f=family: _error_on(r, f, {"missed_finding"}),
+                    lambda r, f=family, at=spans[index]: _error_on(
+                        r, f, {"missed_finding"}, ref_range=at
+                    ),
                 )
             sides = re.findall(r"\b(?:left|right)\b", sentence, re.IGNORECASE)
             if (
@@ -317,8 +346,8 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
                     "side swap",
                     text,
                     " ".join([*sentences[:index], swapped, *sentences[index + 1 :]]),
-                    lambda r, f=family: _error_on(
-                        r, f, {"location", "missed_finding", "false_finding"}
+                    lambda r, f=family, at=spans[index]: _error_on(
+                        r, f, {"location", "missed_finding", "false_finding"}, ref_range=at
                     ),
                 )
             grades = _GRADE_RE.findall(sentence)
@@ -328,7 +357,9 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
                     "severity swap",
                     text,
                     " ".join([*sentences[:index], swapped, *sentences[index + 1 :]]),
-                    lambda r, f=family: _error_on(r, f, {"severity"}),
+                    lambda r, f=family, at=spans[index]: _error_on(
+                        r, f, {"severity"}, ref_range=at
+                    ),
                 )
         for index, sentence in enumerate(sentences):
             flipped_sentence = _affirm(sentence)
@@ -341,12 +372,14 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
             ]
             if families and family_words_once(sentences, families):
                 flipped = [*sentences[:index], flipped_sentence, *sentences[index + 1 :]]
+                start = len(" ".join(sentences[:index])) + (1 if index else 0)
+                at = (start, start + len(flipped_sentence))
                 checks.add(
                     "negation flip",
                     text,
                     " ".join(flipped),
-                    lambda r, fs=tuple(families): any(
-                        _error_on(r, f, {"false_finding"}) for f in fs
+                    lambda r, fs=tuple(families), at=at: any(
+                        _error_on(r, f, {"false_finding"}, cand_range=at) for f in fs
                     ),
                 )
         positive_indexes = {index for index, _ in positives}
@@ -387,6 +420,23 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
             )
     _cross_pairs(records, rng, checks)
     return checks
+
+
+def _mentions_by_family(text: str, sentences: list[str], families: set[str]) -> Counter[str]:
+    """Sentences naming each family, in its words or as the scorer reads them (so a finding
+    stated again in other words elsewhere is not taken for the only mention)."""
+    spans = split_sentences(text)
+    extracted: dict[int, set[str]] = defaultdict(set)
+    for finding in extract_findings(text):
+        index = spans.index(finding.sentence_span) if finding.sentence_span in spans else -1
+        extracted[index].add(finding.label)
+    counts: Counter[str] = Counter()
+    for family in families:
+        labels = FAMILIES[family][1]
+        for index, sentence in enumerate(sentences):
+            if _FAMILY_WORDS[family].search(sentence) or extracted[index] & labels:
+                counts[family] += 1
+    return counts
 
 
 def family_words_once(sentences: list[str], families: list[str]) -> bool:

@@ -28,6 +28,10 @@ from ml.report_metrics.modifiers import (
 _CLAUSE_BREAK = re.compile(
     r"[;,]|\b(?:and(?!/)|but|with|while|whereas|however|although|which)\b", re.IGNORECASE
 )
+# A clause stating something normal or absent describes no finding of its neighbours.
+_NORMAL_CLAUSE = re.compile(
+    r"\b(?:clear|normal|unremarkable|no|not|without|negative|intact)\b", re.IGNORECASE
+)
 # Systems where side and zone mean something for the finding.
 _SIDED_SYSTEMS = frozenset({"lungs", "pleura", "hila", "bones", "soft_tissues", "devices", "other"})
 _ZONED_SYSTEMS = frozenset({"lungs", "pleura"})
@@ -99,6 +103,8 @@ def windows(text: str, sentence: Span, targets: list[Span]) -> list[list[Span]]:
             own[i].append((min(left, targets[i][0]), max(right, targets[i][1])))
         last_owner.append(inside[-1])
     for clause_index, clause in loose:
+        if _NORMAL_CLAUSE.search(text, *clause):
+            continue  # "right lung clear, but left lower lobe atelectasis": not the atelectasis
         before = [owner for owner in last_owner[:clause_index] if owner is not None]
         after = [owner for owner in last_owner[clause_index + 1 :] if owner is not None]
         if before:

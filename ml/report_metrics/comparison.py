@@ -57,7 +57,7 @@ from ml.report_metrics import messages as say
 from ml.report_metrics.differences import attribute_cost
 from ml.report_metrics.findings import Finding, Span
 from ml.report_metrics.instances import Instance, assign, group, harmonise
-from ml.report_metrics.significance import MALPOSITION, WeightContext
+from ml.report_metrics.significance import INCIDENTAL, MALPOSITION, WeightContext
 
 UNCERTAIN_FACTOR = 0.5
 HEDGE_CREDIT = 0.75
@@ -177,7 +177,12 @@ def compare(
         malpositioned = any(
             MALPOSITION.search(side.text, *mention.sentence_span) for mention in instance.mentions
         )
-        weight, reasons = weights.weight(instance.label, malpositioned=malpositioned)
+        incidental = all(
+            INCIDENTAL.search(side.text, *mention.sentence_span) for mention in instance.mentions
+        )
+        weight, reasons = weights.weight(
+            instance.label, malpositioned=malpositioned, incidental=incidental
+        )
         return (weight * UNCERTAIN_FACTOR if instance.presence == "uncertain" else weight), reasons
 
     left_over_ref: list[tuple[Instance, float, list[str]]] = []

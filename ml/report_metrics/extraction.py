@@ -52,7 +52,7 @@ _PARENTHESIS_GAP = re.compile(r"\s*\(\s*")
 # Words that tie a generic opacity to the diagnosis that explains it.
 _EXPLAINS = re.compile(
     r"\b(?:likely|probably|possibly|possible|probable|represent\w*|reflect\w*|suggest\w*"
-    r"|concerning|suspicious|consistent|compatible|keeping|due|secondary|related|favou?r\w*"
+    r"|concerning|suspicious|consistent|compatible|keeping|due|secondary|relat\w*|favou?r\w*"
     r"|or|versus|vs|may|could|might)\b",
     re.IGNORECASE,
 )

@@ -100,9 +100,11 @@ class Instance:
 
 
 def group(findings: Iterable[Finding]) -> dict[str, list[Instance]]:
-    """The positive instances of each label, in order of first mention."""
+    """The positive instances of each label (sided ones first; see ``_grouping_order``)."""
     instances: dict[str, list[Instance]] = {}
-    for finding in findings:
+    # Sided findings first, then bilateral, then unsided: the groups then do not depend on the
+    # order of the sentences (a shuffled report gives the same instances).
+    for finding in sorted((f for f in findings if f.is_positive), key=_grouping_order):
         if not finding.is_positive:
             continue
         new = Instance.of(finding)
@@ -113,6 +115,20 @@ def group(findings: Iterable[Finding]) -> dict[str, list[Instance]]:
         else:
             home.absorb(new)
     return instances
+
+
+def _grouping_order(finding: Finding) -> tuple[object, ...]:
+    side = {"left": 0, "right": 1, "bilateral": 2}.get(finding.laterality or "", 3)
+    return (
+        finding.label,
+        side,
+        finding.zones,
+        -(finding.size_mm or 0.0),
+        finding.severity_range or (9, 9),
+        finding.presence != "present",
+        finding.text.lower(),
+        finding.span,
+    )
 
 
 def harmonise(mine: list[Instance], theirs: list[Instance]) -> list[Instance]:

@@ -52,8 +52,6 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "no longer",
         )
     ),
-    # "Lungs are clear airspace disease": dictation drops the "of".
-    ("clear", NEGATED, "FORWARD", 3),
     *(
         (phrase, NEGATED, "BACKWARD", 8)
         for phrase in (

@@ -29,6 +29,9 @@ age under 50                           Aortic atheromatosis (premature atheroscl
                                        it is expected)
 a device described as malpositioned    that device                                       urgent
 (in the reference report)
+a fracture described as old, healed,   Fracture (an incidental finding)                  benign
+remote or chronic
+external monitor leads or wires        Support device (outside the patient)              benign
 =====================================  ================================================  ========
 """
 
@@ -77,6 +80,13 @@ MALPOSITION = re.compile(
     re.IGNORECASE,
 )
 
+# Described as old or healed ("old healed rib fractures") or outside the patient ("external
+# monitor leads"), these findings are incidental: a reader may leave them out.
+INCIDENTAL = re.compile(
+    r"\b(?:old|healed|remote|chronic|external|monitor(?:ing)?\s+leads?|ekg|ecg)\b", re.IGNORECASE
+)
+_INCIDENTAL_WHEN_DESCRIBED: Final = frozenset({"Fracture", "Support device"})
+
 _DEVICE_LABELS: Final = frozenset(
     name for name, label in taxonomy.LABELS.items() if label.system == "devices"
 )
@@ -96,9 +106,13 @@ class WeightContext:
 
     rules: tuple[_Rule, ...] = field(default=())
 
-    def weight(self, label: str, *, malpositioned: bool = False) -> tuple[float, list[str]]:
+    def weight(
+        self, label: str, *, malpositioned: bool = False, incidental: bool = False
+    ) -> tuple[float, list[str]]:
         """The adjusted weight of ``label`` and the reasons for any change."""
         base = taxonomy.LABELS[label].weight
+        if incidental and label in _INCIDENTAL_WHEN_DESCRIBED:
+            return 0.0, []
         weight, reasons = base, []
         if malpositioned and label in _DEVICE_LABELS and weight < URGENT:
             weight, reasons = URGENT, ["the device is malpositioned"]

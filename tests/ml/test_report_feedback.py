@@ -190,3 +190,39 @@ def test_a_finding_inside_the_vocabulary_is_still_false() -> None:
 def test_an_unknown_vocabulary_label_is_an_input_error() -> None:
     with pytest.raises(ValueError, match="vocabulary"):
         score_report("Normal.", "Normal.", vocabulary=["Not a finding at all"])
+
+
+# ------------------------------------------------------------------------ order and incidentals
+
+
+def test_shuffled_sentences_give_the_same_instances() -> None:
+    reference = (
+        "Multiple nodules in both lungs. A 9 mm nodule in the left lower lobe. "
+        "A 2 cm nodule near the right hilum."
+    )
+    shuffled = (
+        "A 2 cm nodule near the right hilum. Multiple nodules in both lungs. "
+        "A 9 mm nodule in the left lower lobe."
+    )
+
+    assert score_report(reference, shuffled)["errors"] == []
+
+
+def test_a_normal_clause_lends_no_side_to_the_next_finding() -> None:
+    reference = "Right lung clear. Left lower lobe atelectasis."
+
+    assert (
+        score_report(reference, "Right lung clear, but left lower lobe atelectasis.")["errors"]
+        == []
+    )
+
+
+def test_old_healed_fractures_and_monitor_leads_weigh_nothing() -> None:
+    result = score_report(
+        "Old healed right rib fractures. External monitor leads overlie the chest. Lungs clear.",
+        "The lungs are clear.",
+    )
+
+    assert {e["label"] for e in result["errors"]} == {"Fracture", "Support device"}
+    assert all(e["weight"] == 0 for e in result["errors"])
+    assert result["clinical_percent"] == 100.0
