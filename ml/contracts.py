@@ -19,6 +19,14 @@ SWEEP_TASK = "radgame.inference.sweep"
 # Jobs that need Django (imports, upload parsing) run on the web queue by this task.
 WEB_JOB_TASK = "radgame.inference.run_web_job"
 
+# The model tasks, by name: callers use these constants, never the strings.
+LOCALIZE_SCORE_TASK = "ml.localize.score"
+VLM_EXPLAIN_TASK = "ml.vlm.explain"
+REPORT_SCORE_TASK = "ml.report.score"
+REPORT_JUDGE_TASK = "ml.report.judge"
+PING_TASK = "ml.diagnostics.ping"
+PING_GPU_TASK = "ml.diagnostics.ping_gpu"
+
 Queue = Literal["scoring", "gpu"]
 
 
@@ -33,37 +41,37 @@ TASKS: dict[str, TaskSpec] = {
     spec.name: spec
     for spec in (
         TaskSpec(
-            "ml.localize.score",
+            LOCALIZE_SCORE_TASK,
             SCORING_QUEUE,
             "ml.handlers:localize_score",
             "Score localize marks against a reference (batch re-scoring).",
         ),
         TaskSpec(
-            "ml.vlm.explain",
+            VLM_EXPLAIN_TASK,
             GPU_QUEUE,
             "ml.handlers:vlm_explain",
             "Explain findings (missed, false positive, mislabelled, reference) in words.",
         ),
         TaskSpec(
-            "ml.report.score",
+            REPORT_SCORE_TASK,
             SCORING_QUEUE,
             "ml.handlers:report_score",
             "Score a findings text against the reference report.",
         ),
         TaskSpec(
-            "ml.report.judge",
+            REPORT_JUDGE_TASK,
             GPU_QUEUE,
             "ml.handlers:report_judge",
             "Itemised LLM-judge review of a findings text (optional backend).",
         ),
         TaskSpec(
-            "ml.diagnostics.ping",
+            PING_TASK,
             SCORING_QUEUE,
             "ml.handlers:diagnostics_ping",
             "Round-trip check of the job pipeline; optionally holds the worker for a few seconds.",
         ),
         TaskSpec(
-            "ml.diagnostics.ping_gpu",
+            PING_GPU_TASK,
             GPU_QUEUE,
             "ml.handlers:diagnostics_ping_gpu",
             "Round-trip check of the gpu queue; reports the worker's health: the models it "

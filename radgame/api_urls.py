@@ -10,4 +10,5 @@ urlpatterns = [
     path("localize/", include("apps.localization.api_urls")),
     path("report/", include("apps.reporting.api_urls")),
     path("progress/", include("apps.progress.api_urls")),
+    path("exercises/", include("apps.exercises.api_urls")),
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("localize/", include("apps.localization.urls")),
     path("report/", include("apps.reporting.urls")),
     path("progress/", include("apps.progress.urls")),
+    path("exercises/", include("apps.exercises.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("radgame.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

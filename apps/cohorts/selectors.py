@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from apps.accounts.models import Role
 from apps.accounts.permissions import is_admin, is_educator
 
 from .models import Cohort, Invitation, MemberRole, Membership
@@ -14,7 +15,13 @@ from .models import Cohort, Invitation, MemberRole, Membership
 
 def cohorts_managed_by(*, actor: Any) -> QuerySet[Cohort]:
     queryset = Cohort.objects.annotate(
-        resident_count=Count("memberships", filter=Q(memberships__role=MemberRole.RESIDENT))
+        # Residents by account as well as by membership: an educator or admin who joined a cohort
+        # is not counted as one of its residents.
+        resident_count=Count(
+            "memberships",
+            filter=Q(memberships__role=MemberRole.RESIDENT, memberships__user__role=Role.RESIDENT),
+            distinct=True,
+        )
     ).select_related("owner")
     if is_admin(actor):
         return queryset

@@ -50,6 +50,6 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     def _snapshot(self, user_id: int) -> list[JobFrame]:
         since = timezone.now() - SNAPSHOT_WINDOW
         jobs = Job.objects.filter(
-            owner_id=user_id, updated_at__gte=since, status__in=FINAL_STATUSES
+            owner_id=user_id, sealed=False, updated_at__gte=since, status__in=FINAL_STATUSES
         ).only(*PUBLIC_MODEL_FIELDS)
         return [job_frame(job_public(job, include_result=False)) for job in jobs]

@@ -40,6 +40,9 @@ class Job(TimeStampedModel):
     # Web jobs (imports, upload parsing) report progress here: {"done": n, "total": m, "message": "..."}
     progress = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Held back from its owner (an answer of an open assessment): neither the job API nor the
+    # websocket shows it until the exercise lifecycle unseals it.
+    sealed = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,7 +19,7 @@ from apps.core.exceptions import ApplicationError
 from ml.contracts import WEB_JOB_TASK, WEB_QUEUE, PermanentJobError, UnknownTaskError, spec_for
 
 from .models import FINAL_STATUSES, Job, JobStatus
-from .public import job_frame, job_public
+from .public import PUBLIC_MODEL_FIELDS, job_frame, job_public
 from .registry import WEB_KIND_PREFIX, hooks_for, web_handler_for
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def inference_job_dispatch(
     owner: Any = None,
     subject: str = "",
     subject_is_new: bool = False,
+    sealed: bool = False,
 ) -> Job:
     """Record a job in the caller's transaction and send it once that transaction commits.
 
@@ -47,6 +48,7 @@ def inference_job_dispatch(
     sends it later. A second dispatch for the same (kind, subject) returns the first job.
     ``subject_is_new=True`` says the subject names a row the caller created in this transaction,
     so no job can have it yet and the look-up is skipped (the unique constraint still stands).
+    ``sealed=True`` holds the job back from its owner until ``inference_jobs_unseal``.
     """
     if kind.startswith(WEB_KIND_PREFIX):
         if web_handler_for(kind) is None:
@@ -60,7 +62,9 @@ def inference_job_dispatch(
         existing = Job.objects.filter(kind=kind, subject=subject).first()
         if existing is not None:
             return existing
-    job = Job.objects.create(owner=owner, kind=kind, subject=subject, request=payload)
+    job = Job.objects.create(
+        owner=owner, kind=kind, subject=subject, request=payload, sealed=sealed
+    )
     transaction.on_commit(partial(job_send, job.pk), robust=True)
     return job
 
@@ -170,12 +174,25 @@ def inference_job_finish(
     return job
 
 
+def inference_jobs_unseal(*, job_ids: list[Any]) -> None:
+    """Show held-back jobs to their owners, and tell their open pages about the finished ones."""
+    if not job_ids:
+        return
+    jobs = list(Job.objects.filter(pk__in=job_ids, sealed=True).only(*PUBLIC_MODEL_FIELDS, "owner"))
+    Job.objects.filter(pk__in=[job.pk for job in jobs]).update(sealed=False)
+    for job in jobs:
+        job.sealed = False
+        if job.status in FINAL_STATUSES:
+            transaction.on_commit(partial(push_job_update, job))
+
+
 def push_job_update(job: Job) -> None:
     """Tell the owner's open pages; a hint only (the pages also poll), so failures are logged.
 
-    The frame is built from the job's public view, so nothing of its request can ride along.
+    The frame is built from the job's public view, so nothing of its request can ride along. A
+    sealed job (an answer of an open assessment) is not announced at all.
     """
-    if job.owner_id is None:
+    if job.owner_id is None or job.sealed:
         return
     layer = get_channel_layer()
     if layer is None:

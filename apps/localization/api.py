@@ -22,6 +22,7 @@ from apps.cases.selectors import (
     case_set_presence_labels,
     case_sets_playable_by,
 )
+from apps.exercises.selectors import assessment_released, case_revealed
 from apps.inference.public import job_public
 
 from . import selectors
@@ -59,7 +60,7 @@ class SetListApi(APIView):
         rows = []
         for case_set in case_sets:
             p = progress[case_set.pk]
-            hidden = case_set.mode == "assessment" and not p.finished
+            hidden = not assessment_released(user=request.user, case_set=case_set)
             rows.append(
                 {
                     "id": case_set.pk,
@@ -100,6 +101,10 @@ class NextCaseOutput(serializers.Serializer):
     case = PlayerCaseOutput(allow_null=True)
     labels = LabelsOutput()
     submit_url = serializers.CharField(allow_null=True)
+    revealed = serializers.BooleanField(
+        help_text="This case's answer was shown to you before (in either exercise): an attempt "
+        "now is after the reveal (no accuracy credit, replay XP only)"
+    )
 
 
 class NextCaseApi(APIView):
@@ -127,8 +132,10 @@ class NextCaseApi(APIView):
                 "normal": NORMAL_CHOICE,
             },
             "submit_url": None,
+            "revealed": False,
         }
         if case is not None:
+            data["revealed"] = case_revealed(user=request.user, case_id=case.pk)
             delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
             data["delivery"] = delivery
             data["case"] = player_case_data(case, user=request.user, case_set=case_set)

@@ -8,15 +8,25 @@ class LocalizationConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.cases.registry import on_case_published, on_truth_changed
+        from apps.exercises.registry import ExerciseSpec, exercise_register
         from apps.inference.registry import on_job_finished, register_web_job
 
         from .explanations import EXPLAIN_TASK, localization_explanations_store
         from .explanations import on_case_published as precompute_explanations
-
-        on_case_published(precompute_explanations)
+        from .models import LocalizationAttempt
         from .rescore import RESCORE_JOB, localization_rescore_job
         from .rescore import on_truth_changed as rescore_attempts
+        from .selectors import published_case_ids
 
+        on_case_published(precompute_explanations)
         on_job_finished(EXPLAIN_TASK, localization_explanations_store)
         on_truth_changed(rescore_attempts)
         register_web_job(RESCORE_JOB, localization_rescore_job)
+        exercise_register(
+            ExerciseSpec(
+                kind=LocalizationAttempt.EXERCISE,
+                attempt_model=LocalizationAttempt,
+                case_ids_in_set=published_case_ids,
+                job_fields=("explain_job",),
+            )
+        )

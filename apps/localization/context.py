@@ -14,12 +14,13 @@ from django.urls import reverse
 from apps.cases.marks import NORMAL_CHOICE, NORMAL_WITH_MARKS
 from apps.cases.models import Case, CaseImage, CaseSet
 from apps.cases.selectors import case_set_presence_labels
+from apps.exercises.models import Delivery
 from apps.progress.selectors import player_stats
 from ml import taxonomy
 
 from . import selectors
 from .feedback import attempt_feedback
-from .models import CaseDelivery, LocalizationAttempt
+from .models import LocalizationAttempt
 
 
 def draw_labels() -> list[str]:
@@ -48,7 +49,7 @@ def image_urls(image: CaseImage) -> dict[str, Any]:
     }
 
 
-def case_page_context(*, case: Case, case_set: CaseSet, delivery: CaseDelivery) -> dict[str, Any]:
+def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> dict[str, Any]:
     image = primary_image(case)
     return {
         "case": case,

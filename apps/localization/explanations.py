@@ -25,13 +25,14 @@ from typing import Any
 from apps.cases.models import Case, Finding
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
+from ml.contracts import VLM_EXPLAIN_TASK
 
 from .models import ErrorKind, Explanation, LocalizationAttempt
 from .reference import MAX_SENTENCE_CHARS, first_box, scoring_reference
 
 logger = logging.getLogger(__name__)
 
-EXPLAIN_TASK = "ml.vlm.explain"
+EXPLAIN_TASK = VLM_EXPLAIN_TASK
 CASE_SUBJECT = "localization.case:"
 ATTEMPT_SUBJECT = "localization.attempt:"
 MAX_CONTEXT_ITEMS = 50  # ml.vlm.schema.MAX_CONTEXT_BOXES (the web side cannot import ml.vlm)
@@ -215,8 +216,9 @@ def _missed_findings(
 
 
 def localization_attempt_explanations_dispatch(
-    *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]]
+    *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]], sealed: bool = False
 ) -> Job | None:
+    """The attempt's explanation job; ``sealed`` while an assessment holds its feedback back."""
     requests, items = attempt_explain_requests(attempt=attempt, boxes=boxes)
     if not requests:
         return None
@@ -226,6 +228,7 @@ def localization_attempt_explanations_dispatch(
         owner=attempt.user,
         subject=f"{ATTEMPT_SUBJECT}{attempt.pk}",
         subject_is_new=True,  # the submit created the attempt in this transaction
+        sealed=sealed,
     )
 
 
@@ -255,10 +258,12 @@ def localization_explanations_store(job: Job) -> None:
     """Completion hook of ``ml.vlm.explain`` (runs once, inside the finishing transaction)."""
     if job.status != JobStatus.DONE:
         return  # the page reads the job's failure from the job itself
-    if job.subject.startswith(CASE_SUBJECT):
+    # An attempt's job is found by its foreign key; a case's (precomputed) job by its subject.
+    attempt = LocalizationAttempt.objects.filter(explain_job=job).first()
+    if attempt is not None:
+        _store_attempt(job, attempt)
+    elif job.subject.startswith(CASE_SUBJECT):
         _store_reference(job)
-    elif job.subject.startswith(ATTEMPT_SUBJECT):
-        _store_attempt(job)
 
 
 def _store_reference(job: Job) -> None:
@@ -287,11 +292,7 @@ def _store_reference(job: Job) -> None:
         )
 
 
-def _store_attempt(job: Job) -> None:
-    attempt_id = int(job.subject[len(ATTEMPT_SUBJECT) :])
-    attempt = LocalizationAttempt.objects.filter(pk=attempt_id).first()
-    if attempt is None:
-        return
+def _store_attempt(job: Job, attempt: LocalizationAttempt) -> None:
     for item, request, answer in _explanations(job):
         kind, _, rest = item.partition(":")
         finding_id = int(rest) if kind == "missed" else None

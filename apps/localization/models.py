@@ -1,71 +1,29 @@
-"""The Localize exercise: deliveries (the server's clock), attempts, marks and explanations."""
+"""The Localize exercise: attempts (on the shared lifecycle base), marks and explanations."""
 
 from __future__ import annotations
 
-import uuid
+from typing import ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from apps.core.models import TimeStampedModel
+from apps.exercises.models import Attempt, ExerciseKind
 
 
-class CaseDelivery(models.Model):
-    """A case handed to a player: the server-side start of the clock and the idempotency key the
-    page submits with. One open delivery per player and case, so a reload keeps both."""
+class LocalizationAttempt(Attempt):
+    """One scored answer. The lifecycle fields come from ``apps.exercises``; the player only
+    sends marks."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="localize_deliveries"
-    )
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
-    case_set = models.ForeignKey(
-        "cases.CaseSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    delivered_at = models.DateTimeField()
-    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
-    # Set when an attempt is submitted from this delivery; the next play of the case opens a new one.
-    closed_at = models.DateTimeField(null=True, blank=True)
+    EXERCISE: ClassVar[str] = ExerciseKind.LOCALIZE
 
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "case"],
-                condition=Q(closed_at__isnull=True),
-                name="localize_delivery_one_open",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"delivery of case {self.case_id} to {self.user_id}"
-
-
-class LocalizationAttempt(TimeStampedModel):
-    """One scored answer. Everything here is set by the server; the player only sends marks."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="localize_attempts"
-    )
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
-    case_set = models.ForeignKey(
-        "cases.CaseSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    attempt_no = models.PositiveIntegerField()
-    idempotency_key = models.UUIDField()
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField()
-    # Seconds from delivery to submit, measured by the server (None without a delivery).
-    time_taken_s = models.FloatField(null=True, blank=True)
-    score = models.FloatField()
+    score = models.FloatField()  # scored synchronously in the submit
     result = models.JSONField()  # the ml.boxes result, as scored
     # The ground truth as it was when scored (labels, finding ids, sentences): feedback stays true
     # to the score even if an educator edits the case later.
     reference = models.JSONField(default=list)
     scorer_version = models.CharField(max_length=40)
     iou_threshold = models.FloatField()
-    # Made after this player could have seen the answer (any earlier attempt at the case).
-    post_reveal = models.BooleanField(default=False)
-    xp = models.PositiveIntegerField(default=0)
     explain_job = models.ForeignKey(
         "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,11 +57,6 @@ class LocalizationAttempt(TimeStampedModel):
         if rows is None:
             rows = self.mark_rows = list(self.marks.all())
         return rows
-
-    @property
-    def ref(self) -> str:
-        """How other apps (the score ledger, jobs) name this attempt."""
-        return f"localization.attempt:{self.pk}"
 
 
 class Mark(models.Model):

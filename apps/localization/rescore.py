@@ -21,6 +21,7 @@ from apps.cases.marks import NORMAL_CHOICE
 from apps.cases.models import Case
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch, inference_job_progress
+from apps.progress.services import score_event_rescore
 from ml.boxes import Mark as BoxMark
 from ml.boxes import Marks, score_localize
 
@@ -107,6 +108,8 @@ def localization_attempt_rescore(*, attempt: LocalizationAttempt, case: Case) ->
     attempt.score = result["score"]
     attempt.reference = scoring.findings
     attempt.save(update_fields=["result", "score", "reference", "updated_at"])
+    if changed:
+        score_event_rescore(attempt_ref=attempt.ref, score=attempt.score)
     return changed
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Count, Q
 from django.http import Http404
 
-from apps.cases.models import Case, CaseSet, CaseSetMode
+from apps.cases.models import Case, CaseSet
 from apps.cases.selectors import case_in_set_for_player, case_set_cases
+from apps.exercises.selectors import assessment_released
+from apps.progress.selectors import accuracy_by_set
 
 from .models import LocalizationAttempt
 
@@ -18,7 +20,7 @@ from .models import LocalizationAttempt
 class SetProgress:
     played: int
     total: int
-    accuracy: float | None  # mean score of first attempts (replays after the answer do not count)
+    accuracy: float | None  # the one accuracy rule (apps.progress.selectors.accuracy)
 
     @property
     def finished(self) -> bool:
@@ -26,7 +28,8 @@ class SetProgress:
 
 
 def set_progress_for(*, user: Any, case_sets: list[CaseSet]) -> dict[int, SetProgress]:
-    """Played n of m and accuracy per set, in two queries whatever the number of sets."""
+    """Distinct cases played n of m and accuracy per set, in three queries whatever the number of
+    sets. Accuracy comes from the ledger, which holds only scores the player may see."""
     if not case_sets:
         return {}
     ids = [case_set.pk for case_set in case_sets]
@@ -38,20 +41,18 @@ def set_progress_for(*, user: Any, case_sets: list[CaseSet]) -> dict[int, SetPro
     rows = (
         LocalizationAttempt.objects.filter(user=user, case_set_id__in=ids)
         .values("case_set_id")
-        .annotate(
-            played=Count("case", distinct=True),
-            accuracy=Avg("score", filter=Q(post_reveal=False)),
-        )
+        .annotate(played=Count("case", distinct=True))
         .order_by()
     )
     played = {row["case_set_id"]: row for row in rows}
+    accuracy = accuracy_by_set(user=user, kind=LocalizationAttempt.EXERCISE, case_set_ids=ids)
     out = {}
     for pk in ids:
         row = played.get(pk, {})
         out[pk] = SetProgress(
             played=min(row.get("played", 0), totals.get(pk, 0)),
             total=totals.get(pk, 0),
-            accuracy=row.get("accuracy"),
+            accuracy=accuracy.get(pk),
         )
     return out
 
@@ -106,14 +107,15 @@ def attempt_in_set(*, user: Any, case: Case, case_set: CaseSet) -> LocalizationA
 
 
 def feedback_visible(*, attempt: LocalizationAttempt) -> bool:
-    """Practice shows the answer at once. An assessment defers every case's feedback (score,
-    ground truth, explanations) until the player has answered every case of the set, so the
-    answer to one case cannot help with the next and the assessment measures the reading."""
-    case_set = attempt.case_set
-    if case_set is None or case_set.mode != CaseSetMode.ASSESSMENT:
-        return True
-    total = case_set.items.filter(case__status="published").count()
-    return len(played_case_ids(user=attempt.user_id, case_set=case_set)) >= total
+    """Practice shows the answer at once; an assessment holds every score-dependent thing back
+    until it is released to the player (``apps.exercises``: finished in every exercise, or
+    closed by the educator)."""
+    return assessment_released(user=attempt.user_id, case_set=attempt.case_set)
+
+
+def published_case_ids(case_set: CaseSet) -> list[int]:
+    """The cases of the set Localize plays (the lifecycle's registry asks)."""
+    return list(case_set.items.filter(case__status="published").values_list("case_id", flat=True))
 
 
 def set_attempts_for(

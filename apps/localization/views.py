@@ -11,6 +11,7 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.exercises.selectors import assessment_released, case_revealed
 
 from . import selectors
 from .context import case_page_context, result_context
@@ -45,8 +46,8 @@ def set_summary(request: HttpRequest, set_id: int) -> HttpResponse:
     case_set = case_set_for_player(user=request.user, case_set_id=set_id)
     rows = selectors.set_attempts_for(user=request.user, case_set=case_set)
     progress = selectors.set_progress_for(user=request.user, case_sets=[case_set])[case_set.pk]
-    # In an assessment the scores stay hidden until every case is answered.
-    show_scores = case_set.mode != "assessment" or progress.finished
+    # In an assessment the scores stay hidden until it is released to this player.
+    show_scores = assessment_released(user=request.user, case_set=case_set)
     context = {"case_set": case_set, "rows": rows, "progress": progress, "show_scores": show_scores}
     return render_page(request, "localization/set_summary.html", context, no_store=True)
 
@@ -63,6 +64,8 @@ def case_page(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
             return redirect("localization:attempt", attempt_id=answered.pk)
     delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
     context = case_page_context(case=case, case_set=case_set, delivery=delivery)
+    # Told before starting: an answer already shown (in either exercise) earns no accuracy.
+    context["revealed"] = case_revealed(user=request.user, case_id=case.pk)
     return render_page(request, "localization/case.html", context, no_store=True)
 
 

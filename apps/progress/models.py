@@ -31,6 +31,8 @@ class ScoreEvent(TimeStampedModel):
     attempt_ref = models.CharField(max_length=80)
     score = models.FloatField()  # 0..1 for localize; the clinical percent / 100 for report
     xp = models.PositiveIntegerField()
+    # Made after the case's answer was shown to this player: never counts towards accuracy.
+    post_reveal = models.BooleanField(default=False)
     details = models.JSONField(default=dict, blank=True)  # e.g. per-label hits and misses
 
     class Meta:

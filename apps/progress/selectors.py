@@ -10,6 +10,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.accounts.models import Role
 from apps.cohorts.models import MemberRole
 from apps.cohorts.selectors import cohort_for_manager
 
@@ -17,13 +18,45 @@ from .models import ScoreEvent
 
 XP_PER_LEVEL = 250
 
+# The accuracy rule, for every page, API, export and dashboard: the mean score of each player's
+# first reading of a case, made before its answer was ever shown to them (in either exercise).
+# The ledger only holds scores the player may see, so an open assessment adds nothing to it.
+FIRST_READING = Q(post_reveal=False)
+
+
+def accuracy(*, kind: str | None = None) -> Avg:
+    """The accuracy aggregate over ledger rows (optionally of one exercise)."""
+    condition = FIRST_READING if kind is None else FIRST_READING & Q(kind=kind)
+    return Avg("score", filter=condition)
+
+
+def accuracy_by_set(*, user: Any, kind: str, case_set_ids: list[int]) -> dict[int, float | None]:
+    """The player's accuracy in each of these sets, in one query."""
+    rows = (
+        ScoreEvent.objects.filter(user=user, kind=kind, case_set_id__in=case_set_ids)
+        .values("case_set_id")
+        .annotate(value=accuracy())
+        .order_by()
+    )
+    return {row["case_set_id"]: row["value"] for row in rows}
+
+
+def replay_xp_today(*, user: Any) -> int:
+    """XP the player earned today from attempts after a reveal (the daily replay cap's input)."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    total = ScoreEvent.objects.filter(user=user, post_reveal=True, created_at__gte=start).aggregate(
+        xp=Sum("xp")
+    )["xp"]
+    return int(total or 0)
+
 
 @dataclass(frozen=True)
 class PlayerStats:
     xp: int
     level: int
     xp_into_level: int
-    attempts: int
+    cases: int  # distinct cases read, in either exercise
+    attempts: int  # scored attempts, replays included
     localize_accuracy: float | None
     report_accuracy: float | None
     streak_days: int
@@ -41,11 +74,13 @@ def streak_days(days_played: set[date], today: date) -> int:
 
 def player_stats(*, user: Any) -> PlayerStats:
     events = ScoreEvent.objects.filter(user=user)
-    totals = events.aggregate(xp=Sum("xp"), attempts=Count("pk"))
-    by_kind = {
-        row["kind"]: row["avg"]
-        for row in events.values("kind").annotate(avg=Avg("score")).order_by()
-    }
+    totals = events.aggregate(
+        xp=Sum("xp"),
+        attempts=Count("pk"),
+        cases=Count("case", distinct=True),
+        localize=accuracy(kind="localize"),
+        report=accuracy(kind="report"),
+    )
     since = timezone.now() - timedelta(days=400)
     days = set(
         events.filter(created_at__gte=since)
@@ -58,9 +93,10 @@ def player_stats(*, user: Any) -> PlayerStats:
         xp=xp,
         level=xp // XP_PER_LEVEL + 1,
         xp_into_level=xp % XP_PER_LEVEL,
+        cases=int(totals["cases"] or 0),
         attempts=int(totals["attempts"] or 0),
-        localize_accuracy=by_kind.get("localize"),
-        report_accuracy=by_kind.get("report"),
+        localize_accuracy=totals["localize"],
+        report_accuracy=totals["report"],
         streak_days=streak_days(days, timezone.localdate()),
     )
 
@@ -70,8 +106,10 @@ class ResidentProgress:
     user_id: int
     username: str
     name: str
+    localize_cases: int
     localize_attempts: int
     localize_accuracy: float | None
+    report_cases: int
     report_attempts: int
     report_accuracy: float | None
     xp: int
@@ -81,19 +119,24 @@ class ResidentProgress:
 def cohort_progress(*, actor: Any, cohort_id: int) -> tuple[Any, list[ResidentProgress]]:
     """Per-resident progress of a cohort the actor runs (404 otherwise), in a fixed number of
     queries whatever the cohort's size. Accuracy counts first attempts only: replays come after
-    the answer was shown."""
+    the answer was shown. Residents only: an educator or admin who joined as a member is not one."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
-    members = [m.user for m in cohort.memberships.all() if m.role == MemberRole.RESIDENT]
-    first_try = Q(details__post_reveal__isnull=True) | Q(details__post_reveal=False)
+    members = [
+        m.user
+        for m in cohort.memberships.all()
+        if m.role == MemberRole.RESIDENT and m.user.role == Role.RESIDENT
+    ]
     rows = {
         row["user_id"]: row
         for row in ScoreEvent.objects.filter(user__in=members)
         .values("user_id")
         .annotate(
             localize_attempts=Count("pk", filter=Q(kind="localize")),
-            localize_accuracy=Avg("score", filter=Q(kind="localize") & first_try),
+            localize_cases=Count("case", filter=Q(kind="localize"), distinct=True),
+            localize_accuracy=accuracy(kind="localize"),
             report_attempts=Count("pk", filter=Q(kind="report")),
-            report_accuracy=Avg("score", filter=Q(kind="report") & first_try),
+            report_cases=Count("case", filter=Q(kind="report"), distinct=True),
+            report_accuracy=accuracy(kind="report"),
             xp=Sum("xp"),
             last_played=Max("created_at"),
         )
@@ -107,8 +150,10 @@ def cohort_progress(*, actor: Any, cohort_id: int) -> tuple[Any, list[ResidentPr
                 user_id=user.pk,
                 username=user.username,
                 name=user.shown_name,
+                localize_cases=row.get("localize_cases", 0),
                 localize_attempts=row.get("localize_attempts", 0),
                 localize_accuracy=row.get("localize_accuracy"),
+                report_cases=row.get("report_cases", 0),
                 report_attempts=row.get("report_attempts", 0),
                 report_accuracy=row.get("report_accuracy"),
                 xp=int(row.get("xp") or 0),

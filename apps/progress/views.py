@@ -58,8 +58,10 @@ def cohort_progress_csv(request: HttpRequest, cohort_id: int) -> HttpResponse:
     header = [
         "username",
         "name",
+        "localize_cases",
         "localize_attempts",
         "localize_accuracy",
+        "report_cases",
         "report_attempts",
         "report_accuracy",
         "xp",
@@ -71,8 +73,10 @@ def cohort_progress_csv(request: HttpRequest, cohort_id: int) -> HttpResponse:
             [
                 row.username,
                 row.name,
+                row.localize_cases,
                 row.localize_attempts,
                 _percent(row.localize_accuracy),
+                row.report_cases,
                 row.report_attempts,
                 _percent(row.report_accuracy),
                 row.xp,

@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_answers
+from apps.exercises.selectors import case_revealed
+from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
 from . import selectors, services
@@ -53,6 +55,10 @@ class ReportNextCaseOutput(serializers.Serializer):
         "from labels (the text itself comes only after submitting)",
     )
     draft = serializers.CharField(allow_blank=True)
+    revealed = serializers.BooleanField(
+        help_text="This case's answer was shown to you before (in either exercise): an attempt "
+        "now is after the reveal (no accuracy credit, replay XP only)"
+    )
 
 
 class ReportTextInput(serializers.CharField):
@@ -78,7 +84,9 @@ class ReportDraftOutput(serializers.Serializer):
 
 class ReportAttemptInput(serializers.Serializer):
     text = ReportTextInput()
-    idempotency_key = serializers.CharField(max_length=64)
+    idempotency_key = serializers.UUIDField(
+        help_text="A UUID per answer; a retry with it returns the same attempt."
+    )
 
 
 class ReportScoreOutput(serializers.Serializer):
@@ -108,9 +116,13 @@ class ReportAttemptOutput(serializers.Serializer):
     case_id = serializers.IntegerField()
     case_set_id = serializers.IntegerField(allow_null=True)
     attempt_no = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text='"held" while an assessment holds the result back')
     job_id = serializers.UUIDField(allow_null=True)
     submitted_at = serializers.DateTimeField()
+    post_reveal = serializers.BooleanField()
+    feedback_visible = serializers.BooleanField(
+        help_text="False in an open assessment: no score, job, judge or reference until released"
+    )
     text = serializers.CharField()
     error = serializers.CharField(allow_blank=True)
     xp = serializers.IntegerField(allow_null=True)
@@ -124,6 +136,25 @@ class ReportAttemptOutput(serializers.Serializer):
 
 
 def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
+    if not attempt_visible(attempt=attempt):
+        return {
+            "id": attempt.pk,
+            "case_id": attempt.case_id,
+            "case_set_id": attempt.case_set_id,
+            "attempt_no": attempt.attempt_no,
+            "status": "held",
+            "job_id": None,
+            "submitted_at": attempt.submitted_at,
+            "post_reveal": attempt.post_reveal,
+            "feedback_visible": False,
+            "text": attempt.text,
+            "error": "",
+            "xp": None,
+            "result_url": reverse("reporting:attempt", args=[attempt.pk]),
+            "score": None,
+            "judge": None,
+            "reference": None,
+        }
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
     report = case_answers(case=attempt.case).report
@@ -136,6 +167,8 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
         "status": state,
         "job_id": attempt.job_id,
         "submitted_at": attempt.submitted_at,
+        "post_reveal": attempt.post_reveal,
+        "feedback_visible": True,
         "text": attempt.text,
         "error": attempt.error or (attempt.job.error if attempt.job and state == "failed" else ""),
         "xp": attempt.xp,
@@ -195,6 +228,7 @@ class ReportNextCaseApi(APIView):
             ),
             "compared_with": selectors.report_reference_kind(case=case) if case else "",
             "draft": draft.text if draft is not None else "",
+            "revealed": case is not None and case_revealed(user=request.user, case_id=case.pk),
         }
         return Response(ReportNextCaseOutput(data).data, headers=NO_STORE)
 

@@ -4,12 +4,24 @@ from django.apps import AppConfig
 class ReportingConfig(AppConfig):
     name = "apps.reporting"
     label = "reporting"
+    verbose_name = "Report exercise"
 
     def ready(self) -> None:
-        # Scores come back as finished jobs; the hooks store them inside the finishing transaction.
+        from apps.exercises.registry import ExerciseSpec, exercise_register
         from apps.inference.registry import on_job_finished
+        from ml.contracts import REPORT_JUDGE_TASK, REPORT_SCORE_TASK
 
-        from .services import JUDGE_TASK, SCORE_TASK, on_judge_finished, on_score_finished
+        from .models import ReportAttempt
+        from .selectors import reportable_case_ids_in_set
+        from .services import on_judge_finished, on_score_finished
 
-        on_job_finished(SCORE_TASK, on_score_finished)
-        on_job_finished(JUDGE_TASK, on_judge_finished)
+        on_job_finished(REPORT_SCORE_TASK, on_score_finished)
+        on_job_finished(REPORT_JUDGE_TASK, on_judge_finished)
+        exercise_register(
+            ExerciseSpec(
+                kind=ReportAttempt.EXERCISE,
+                attempt_model=ReportAttempt,
+                case_ids_in_set=reportable_case_ids_in_set,
+                job_fields=("job", "judge_job"),
+            )
+        )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.core.models import TimeStampedModel
+from apps.exercises.models import Attempt, ExerciseKind
 
 # Hard caps, shared by the services, the forms and the API serializers.
 MAX_REPORT_CHARS = 5000
@@ -37,22 +39,16 @@ class AttemptStatus(models.TextChoices):
     FAILED = "failed", "Scoring failed"
 
 
-class ReportAttempt(TimeStampedModel):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_attempts"
-    )
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="report_attempts")
-    case_set = models.ForeignKey(
-        "cases.CaseSet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    attempt_no = models.PositiveIntegerField()
-    # Chosen by the client (one per press of "Submit"): a replay returns the same attempt.
-    idempotency_key = models.CharField(max_length=64)
+class ReportAttempt(Attempt):
+    """One submitted report. The lifecycle fields come from ``apps.exercises``; ``score`` is the
+    rule-based clinical percent / 100, set when the scoring job's result is stored."""
+
+    EXERCISE: ClassVar[str] = ExerciseKind.REPORT
+
     text = models.TextField()
     # The reference findings as they were when this attempt was scored: error spans point into this
     # text, and an educator editing the reference later must not shift them.
     reference_text = models.TextField(blank=True, default="")
-    submitted_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(
         max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
     )
@@ -64,7 +60,6 @@ class ReportAttempt(TimeStampedModel):
         "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     scoring_runs = models.PositiveSmallIntegerField(default=1)  # 1 + "retry scoring" presses
-    xp = models.PositiveIntegerField(null=True, blank=True)  # from the progress ledger, once scored
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -85,11 +80,6 @@ class ReportAttempt(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"report attempt {self.pk} ({self.status})"
-
-    @property
-    def ref(self) -> str:
-        """The id other apps know this attempt by (jobs, the progress ledger)."""
-        return f"reporting.attempt:{self.pk}"
 
 
 class ScoreKind(models.TextChoices):

@@ -86,6 +86,17 @@ def reportable_case_ids(*, case_ids: list[int]) -> set[int]:
     )
 
 
+def reportable_case_ids_in_set(case_set: CaseSet) -> list[int]:
+    """The set's published cases with a reference report (the lifecycle's registry asks)."""
+    return list(
+        CaseSetItem.objects.filter(
+            case_set=case_set, case__status=CaseStatus.PUBLISHED, case__report__isnull=False
+        )
+        .exclude(case__report__findings="")
+        .values_list("case_id", flat=True)
+    )
+
+
 def report_cases_in_set(*, case_set: CaseSet) -> list[Case]:
     """The set's published cases that have a reference report, in the set's order."""
     cases = case_set_cases(case_set=case_set)

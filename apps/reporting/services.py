@@ -11,15 +11,24 @@ import logging
 import re
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.cases.models import Case, CaseSet, ReferenceReport
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
+from apps.exercises.keys import idempotency_key_parse
+from apps.exercises.models import Delivery, ExerciseKind
+from apps.exercises.services import (
+    AttemptStart,
+    attempt_credit,
+    attempt_submit,
+    attempt_visible,
+    delivery_open,
+)
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
-from apps.progress.services import score_event_record
 from ml.config import ConfigError, MLConfig
+from ml.contracts import REPORT_JUDGE_TASK, REPORT_SCORE_TASK
 from ml.taxonomy import derived_vocabulary
 
 from .models import AttemptStatus, ReportAttempt, ReportDraft, ReportScore, ScoreKind
@@ -27,12 +36,7 @@ from .text import clean_draft_text, clean_report_text
 
 logger = logging.getLogger(__name__)
 
-SCORE_TASK = "ml.report.score"
-JUDGE_TASK = "ml.report.judge"
-# Client-chosen keys: a UUID in practice; anything printable and short is accepted.
-_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-_SUBJECT = re.compile(r"^reporting\.attempt:(\d+)(?::.*)?$")
-_NUMBER_RACE_RETRIES = 5
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 # ------------------------------------------------------------------------------------- drafts
@@ -48,24 +52,6 @@ def report_draft_save(*, user: Any, case: Case, text: str) -> ReportDraft:
 
 
 # ---------------------------------------------------------------------------------- submitting
-
-
-def _check_key(idempotency_key: object) -> str:
-    if not isinstance(idempotency_key, str) or not _KEY.match(idempotency_key):
-        raise ApplicationError(
-            "A submission needs an idempotency key: 8 to 64 letters, digits or . _ : -",
-            field="idempotency_key",
-        )
-    return idempotency_key
-
-
-def _existing(user: Any, key: str, case: Case) -> ReportAttempt | None:
-    attempt = ReportAttempt.objects.filter(user=user, idempotency_key=key).first()
-    if attempt is not None and attempt.case_id != case.pk:
-        raise ApplicationError(
-            "This idempotency key was already used for another case.", field="idempotency_key"
-        )
-    return attempt
 
 
 def _score_payload(case: Case, reference: str, text: str, *, derived: bool) -> dict[str, Any]:
@@ -85,65 +71,68 @@ def _score_payload(case: Case, reference: str, text: str, *, derived: bool) -> d
     return payload
 
 
+def report_delivery_open(*, user: Any, case: Case, case_set: CaseSet | None) -> Delivery:
+    """The player's open Report delivery of ``case`` (the lifecycle's clock and key)."""
+    return delivery_open(user=user, exercise=ExerciseKind.REPORT, case=case, case_set=case_set)
+
+
+def report_text_blank(text: str) -> bool:
+    """A text without a single word of two letters says nothing (and earns no XP)."""
+    return _WORD.search(text) is None
+
+
 def report_attempt_submit(
-    *, user: Any, case: Case, case_set: CaseSet | None, text: str, idempotency_key: str
+    *, user: Any, case: Case, case_set: CaseSet | None, text: str, idempotency_key: Any
 ) -> tuple[ReportAttempt, bool]:
-    """Create the attempt and its scoring job; returns ``(attempt, created)``.
+    """Create the attempt and its scoring job through the shared lifecycle; returns
+    ``(attempt, created)``.
 
     Replaying a key returns the attempt it created (double clicks, two tabs, client retries,
     concurrent requests), whatever text the replay carries. The caller has checked that the user
     may play the case (``case_for_player``).
     """
-    key = _check_key(idempotency_key)
-    existing = _existing(user, key, case)
-    if existing is not None:
-        return existing, False
-    cleaned = clean_report_text(text)
-    answers = case_answers(case=case)
-    if answers.report is None or not answers.report.findings.strip():
-        raise ApplicationError("This case has no reference report, so it cannot be scored.")
-    reference = answers.report.findings
-    for _ in range(_NUMBER_RACE_RETRIES):
-        try:
-            with transaction.atomic():
-                number = _next_attempt_no(user, case)
-                attempt = ReportAttempt.objects.create(
-                    user=user,
-                    case=case,
-                    case_set=case_set,
-                    attempt_no=number,
-                    idempotency_key=key,
-                    text=cleaned,
-                    reference_text=reference,
-                )
-                attempt.job = inference_job_dispatch(
-                    kind=SCORE_TASK,
-                    payload=_score_payload(
-                        case, reference, cleaned, derived=answers.report.is_derived
-                    ),
-                    owner=user,
-                    subject=attempt.ref,
-                )
-                attempt.save(update_fields=["job", "updated_at"])
-                ReportDraft.objects.filter(user=user, case=case).delete()
-                return attempt, True
-        except IntegrityError:
-            # Either the same key committed first (return that attempt) or another key took
-            # this attempt number (count again).
-            existing = _existing(user, key, case)
-            if existing is not None:
-                return existing, False
-    raise ApplicationError("Too many submissions at once for this case; try again.")
 
+    def prepare() -> tuple[str, str, bool]:
+        cleaned = clean_report_text(text)
+        answers = case_answers(case=case)
+        if answers.report is None or not answers.report.findings.strip():
+            raise ApplicationError("This case has no reference report, so it cannot be scored.")
+        return cleaned, answers.report.findings, answers.report.is_derived
 
-def _next_attempt_no(user: Any, case: Case) -> int:
-    last = (
-        ReportAttempt.objects.filter(user=user, case=case)
-        .order_by("-attempt_no")
-        .values_list("attempt_no", flat=True)
-        .first()
+    def store(start: AttemptStart, prepared: tuple[str, str, bool]) -> ReportAttempt:
+        cleaned, reference, derived = prepared
+        attempt = ReportAttempt.objects.create(
+            user=user,
+            case=case,
+            case_set=case_set,
+            idempotency_key=key,
+            **start.fields(),
+            blank=report_text_blank(cleaned),
+            text=cleaned,
+            reference_text=reference,
+        )
+        attempt.job = inference_job_dispatch(
+            kind=REPORT_SCORE_TASK,
+            payload=_score_payload(case, reference, cleaned, derived=derived),
+            owner=user,
+            subject=attempt.ref,
+            subject_is_new=True,
+            sealed=not start.visible,
+        )
+        attempt.save(update_fields=["job", "updated_at"])
+        ReportDraft.objects.filter(user=user, case=case).delete()
+        return attempt
+
+    key = idempotency_key_parse(idempotency_key)
+    return attempt_submit(
+        model=ReportAttempt,
+        user=user,
+        case=case,
+        case_set=case_set,
+        idempotency_key=key,
+        prepare=prepare,
+        store=store,
     )
-    return (last or 0) + 1
 
 
 def report_attempt_retry_scoring(*, attempt: ReportAttempt) -> ReportAttempt:
@@ -156,7 +145,7 @@ def report_attempt_retry_scoring(*, attempt: ReportAttempt) -> ReportAttempt:
         attempt.status = AttemptStatus.PENDING
         attempt.error = ""
         attempt.job = inference_job_dispatch(
-            kind=SCORE_TASK,
+            kind=REPORT_SCORE_TASK,
             payload=_score_payload(
                 attempt.case,
                 attempt.reference_text,
@@ -167,6 +156,7 @@ def report_attempt_retry_scoring(*, attempt: ReportAttempt) -> ReportAttempt:
             ),
             owner=attempt.user,
             subject=f"{attempt.ref}:run{attempt.scoring_runs}",
+            sealed=not attempt_visible(attempt=attempt),
         )
         attempt.save(update_fields=["scoring_runs", "status", "error", "job", "updated_at"])
     return attempt
@@ -185,15 +175,14 @@ def effective_status(attempt: ReportAttempt) -> str:
 # ------------------------------------------------------------------------- completion hooks
 
 
-def _attempt_for(job: Job) -> ReportAttempt | None:
-    match = _SUBJECT.match(job.subject or "")
-    if match is None:
-        logger.warning("report job %s has an unexpected subject %r", job.pk, job.subject)
-        return None
+def _attempt_for(job: Job, *, judge: bool = False) -> ReportAttempt | None:
+    """The attempt this job scores, by its foreign key: only the attempt's current scoring job
+    (or its judge job) finds it; a job of an earlier scoring run finds nothing."""
+    link = {"judge_job": job} if judge else {"job": job}
     return (
         ReportAttempt.objects.select_for_update(of=("self",))
         .select_related("case", "case_set", "user")
-        .filter(pk=int(match.group(1)))
+        .filter(**link)
         .first()
     )
 
@@ -211,7 +200,7 @@ def report_score_store(*, job: Job) -> None:
     event per attempt, so a second call for the same result stores nothing new.
     """
     attempt = _attempt_for(job)
-    if attempt is None or attempt.job_id != job.pk:
+    if attempt is None:
         return  # a job of an earlier scoring run: the current one decides
     if job.status != JobStatus.DONE:
         attempt.status = AttemptStatus.FAILED
@@ -236,25 +225,15 @@ def report_score_store(*, job: Job) -> None:
             "style_score": _bounded(result.get("style_score"), 0.0, 1.0),
         },
     )
-    event = score_event_record(
-        user=attempt.user,
-        kind="report",
-        case=attempt.case,
-        attempt_ref=attempt.ref,
-        score=(percent or 0.0) / 100.0,
-        case_set=attempt.case_set,
-        details={
-            "attempt_no": attempt.attempt_no,
-            "errors": len(result["errors"]),
-            "style_score": result.get("style_score"),
-        },
-    )
+    attempt.score = (percent or 0.0) / 100.0
     attempt.status = AttemptStatus.SCORED
     attempt.error = ""
-    attempt.xp = event.xp
+    visible = attempt_visible(attempt=attempt)
+    if attempt.xp is None:  # a redelivered result does not credit twice
+        attempt_credit(attempt=attempt, visible=visible)
     if attempt.judge_job_id is None and judge_enabled():
         attempt.judge_job = inference_job_dispatch(
-            kind=JUDGE_TASK,
+            kind=REPORT_JUDGE_TASK,
             payload={
                 "reference": attempt.reference_text,
                 "candidate": attempt.text,
@@ -263,14 +242,15 @@ def report_score_store(*, job: Job) -> None:
             },
             owner=attempt.user,
             subject=f"{attempt.ref}:judge",
+            sealed=not visible,
         )
-    attempt.save(update_fields=["status", "error", "xp", "judge_job", "updated_at"])
+    attempt.save(update_fields=["score", "status", "error", "xp", "judge_job", "updated_at"])
 
 
 def report_judge_store(*, job: Job) -> None:
     """Completion hook of ``ml.report.judge``: the second opinion is stored beside the rule-based
     score and never changes XP. A failed judge leaves the attempt scored; the page says so."""
-    attempt = _attempt_for(job)
+    attempt = _attempt_for(job, judge=True)
     if attempt is None or job.status != JobStatus.DONE:
         return
     result = job.result or {}

@@ -6,7 +6,6 @@ region shows it beside the resident's own text. Result responses are never cache
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +17,8 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.exercises.selectors import case_revealed
+from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
 from . import selectors, services
@@ -53,10 +54,16 @@ def _editor_context(
 ) -> dict[str, Any]:
     draft = selectors.draft_for(user=request.user, case=case)
     if form is None:
+        delivery = services.report_delivery_open(user=request.user, case=case, case_set=case_set)
         form = ReportForm(
-            initial={"text": draft.text if draft else "", "idempotency_key": uuid.uuid4().hex}
+            initial={
+                "text": draft.text if draft else "",
+                "idempotency_key": delivery.idempotency_key,
+            }
         )
     return {
+        # Told before starting: an answer already shown (in either exercise) earns no accuracy.
+        "revealed": case_revealed(user=request.user, case_id=case.pk),
         "case_set": case_set,
         "case": case,
         "images": list(case.images.all()),
@@ -127,7 +134,10 @@ def submit(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
 
 
 def result_context(attempt: ReportAttempt) -> dict[str, Any]:
-    """Everything the result region shows; only ever called for the owner's submitted attempt."""
+    """Everything the result region shows; only ever called for the owner's submitted attempt.
+    While an assessment holds it back, only the resident's own text is shown."""
+    if not attempt_visible(attempt=attempt):
+        return {"attempt": attempt, "held": True, "is_final": True, "next_url": _next_url(attempt)}
     status = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
     report = case_answers(case=attempt.case).report
@@ -143,9 +153,7 @@ def result_context(attempt: ReportAttempt) -> dict[str, Any]:
         "judge_job": job_public(attempt.judge_job, include_result=False)
         if attempt.judge_job
         else None,
-        "next_url": reverse("reporting:play", args=[attempt.case_set_id])
-        if attempt.case_set_id
-        else reverse("reporting:index"),
+        "next_url": _next_url(attempt),
     }
     if rules is not None and status == AttemptStatus.SCORED:
         context["feedback"] = feedback(
@@ -154,6 +162,12 @@ def result_context(attempt: ReportAttempt) -> dict[str, Any]:
     if judge is not None:
         context["judge"] = judge_feedback(judge.result)
     return context
+
+
+def _next_url(attempt: ReportAttempt) -> str:
+    if attempt.case_set_id:
+        return reverse("reporting:play", args=[attempt.case_set_id])
+    return reverse("reporting:index")
 
 
 @player_required

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.cases",
     "apps.inference",
     "apps.progress",
+    "apps.exercises",
     "apps.localization",
     "apps.reporting",
     "apps.demo",

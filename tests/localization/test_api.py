@@ -90,9 +90,9 @@ def test_submit_scores_and_replays(client_for, resident, world):
     [
         # All hits: no explanation job, no explanation read.
         ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
-          EFFUSION_BOX}]}, 17),
+          EFFUSION_BOX}]}, 14),
         # A stray box: the job is recorded in the same transaction, the image is read for it.
-        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 21),
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 18),
     ],
 )  # fmt: skip
 def test_submit_query_budget(client_for, resident, world, marks, budget):

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from apps.localization.models import CaseDelivery, LocalizationAttempt
+from apps.exercises.models import Delivery as CaseDelivery
+from apps.localization.models import LocalizationAttempt
 
 from .conftest import CANARY_SENTENCE, EFFUSION_BOX, NODULE_BOX, finish_reference_jobs
 

@@ -5,14 +5,9 @@ from typing import Any
 
 import pytest
 
-from apps.progress.selectors import player_stats, streak_days
-from apps.progress.services import BASE_XP, score_event_record, xp_for
-
-
-def test_xp_rewards_first_attempt_accuracy_only() -> None:
-    assert xp_for(score=1.0, first_attempt=True) > xp_for(score=0.5, first_attempt=True)
-    assert xp_for(score=-0.4, first_attempt=True) == xp_for(score=0.0, first_attempt=True)
-    assert xp_for(score=1.0, first_attempt=False) == BASE_XP
+from apps.progress.models import ScoreEvent
+from apps.progress.selectors import player_stats, replay_xp_today, streak_days
+from apps.progress.services import score_event_record
 
 
 def test_streak_counts_consecutive_days_ending_today_or_yesterday() -> None:
@@ -23,23 +18,27 @@ def test_streak_counts_consecutive_days_ending_today_or_yesterday() -> None:
 
 
 @pytest.mark.django_db
-def test_recording_is_idempotent_and_replays_earn_base_xp(resident: Any, educator: Any) -> None:
+def test_recording_is_idempotent_and_replays_never_count_for_accuracy(
+    resident: Any, educator: Any
+) -> None:
     from apps.cases.models import Case
 
     case = Case.objects.create(title="c", owner=educator)
-    first = score_event_record(
-        user=resident, kind="localize", case=case, attempt_ref="a:1", score=1.0
-    )
-    again = score_event_record(
-        user=resident, kind="localize", case=case, attempt_ref="a:1", score=0.0
-    )
-    replay = score_event_record(
-        user=resident, kind="localize", case=case, attempt_ref="a:2", score=1.0
-    )
-    assert again.pk == first.pk
-    assert replay.xp == BASE_XP < first.xp
+    other = Case.objects.create(title="d", owner=educator)
+    record = {"user": resident, "kind": "localize", "case": case}
+    score_event_record(**record, attempt_ref="a:1", score=1.0, xp=50, post_reveal=False)
+    # A redelivery of the same attempt changes nothing, whatever it carries.
+    score_event_record(**record, attempt_ref="a:1", score=0.0, xp=0, post_reveal=False)
+    score_event_record(**record, attempt_ref="a:2", score=0.0, xp=5, post_reveal=True)
+    score_event_record(
+        user=resident, kind="report", case=other, attempt_ref="r:1", score=0.5, xp=27,
+        post_reveal=False,
+    )  # fmt: skip
+    assert ScoreEvent.objects.get(attempt_ref="a:1").xp == 50
     stats = player_stats(user=resident)
-    assert stats.xp == first.xp + replay.xp
-    assert stats.attempts == 2
-    assert stats.localize_accuracy == 1.0
+    assert stats.xp == 82
+    assert stats.attempts == 3 and stats.cases == 2  # attempts vs distinct cases
+    assert stats.localize_accuracy == 1.0  # the replay's 0 does not count
+    assert stats.report_accuracy == 0.5
     assert stats.streak_days == 1
+    assert replay_xp_today(user=resident) == 5

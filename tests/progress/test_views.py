@@ -20,16 +20,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def played(resident: Any, educator: Any) -> Case:
     case = Case.objects.create(title="c", owner=educator)
-    score_event_record(user=resident, kind="localize", case=case, attempt_ref="l:1", score=0.5)
+    record = {"user": resident, "case": case}
     score_event_record(
-        user=resident,
-        kind="localize",
-        case=case,
-        attempt_ref="l:2",
-        score=1.0,
-        details={"post_reveal": True},
+        **record, kind="localize", attempt_ref="l:1", score=0.5, xp=27, post_reveal=False
     )
-    score_event_record(user=resident, kind="report", case=case, attempt_ref="r:1", score=0.8)
+    score_event_record(
+        **record, kind="localize", attempt_ref="l:2", score=1.0, xp=5, post_reveal=True
+    )
+    score_event_record(
+        **record, kind="report", attempt_ref="r:1", score=0.8, xp=41, post_reveal=False
+    )
     return case
 
 
@@ -59,7 +59,7 @@ def test_progress_counts_replays_but_scores_first_attempts(
 ) -> None:
     (row,) = client_for(educator).get(reverse("api-cohort-progress", args=[cohort.pk])).json()
     assert row["username"] == "resident"
-    assert row["localize_attempts"] == 2
+    assert row["localize_attempts"] == 2 and row["localize_cases"] == 1
     assert row["localize_accuracy"] == 0.5  # the replay after the reveal does not count
     assert row["report_attempts"] == 1 and row["report_accuracy"] == pytest.approx(0.8)
     page = client_for(educator).get(reverse("progress:cohort", args=[cohort.pk]))

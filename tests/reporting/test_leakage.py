@@ -65,7 +65,7 @@ def test_no_reference_canary_anywhere_before_submission(
                 client,
                 "post",
                 reverse("report-api-submit", args=ids),
-                {"text": "", "idempotency_key": "k" * 12},
+                {"text": "", "idempotency_key": uuid.uuid4().hex},
             )
         ),
         _observed(client.get(f"/api/v1/jobs/{uuid.uuid4()}/")),
@@ -121,7 +121,10 @@ def test_websocket_frames_and_real_scoring_round_trip(
         client.get(reverse("reporting:case", args=ids), **HTMX)
         return client.post(
             reverse("reporting:submit", args=ids),
-            {"text": "Right lower lobe consolidation. No effusion.", "idempotency_key": "k" * 32},
+            {
+                "text": "Right lower lobe consolidation. No effusion.",
+                "idempotency_key": uuid.uuid4().hex,
+            },
             **HTMX,
         )
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch
+from ml.contracts import PING_GPU_TASK, PING_TASK
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=30.0)
 
     def handle(self, *args: object, **options: object) -> None:
-        kind = "ml.diagnostics.ping_gpu" if options["gpu"] else "ml.diagnostics.ping"
+        kind = PING_GPU_TASK if options["gpu"] else PING_TASK
         with transaction.atomic():
             job = inference_job_dispatch(kind=kind, payload={"echo": "ping"})
         deadline = time.monotonic() + float(options["timeout"])  # type: ignore[arg-type]

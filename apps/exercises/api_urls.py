@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path(
+        "assessments/<int:set_id>/close/",
+        api.AssessmentCloseApi.as_view(),
+        name="api-assessment-close",
+    ),
+]

@@ -1,0 +1,60 @@
+"""Reads of the lifecycle: is a set an assessment, is it released for a player, what was revealed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+
+from apps.cases.models import CaseSet, CaseSetMode
+from apps.cases.selectors import case_set_for_manager
+from apps.cases.services.access import can_edit_case_set
+
+from .models import AssessmentRelease, CaseReveal
+
+
+def is_assessment(case_set: CaseSet | None) -> bool:
+    return case_set is not None and case_set.mode == CaseSetMode.ASSESSMENT
+
+
+def assessment_closed(*, case_set: CaseSet) -> bool:
+    return AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True).exists()
+
+
+def assessment_released(*, user: Any, case_set: CaseSet | None) -> bool:
+    """Whether scores in this set may be shown to this player: always in practice; in an
+    assessment once the player finished it or the educator closed it. One query at most."""
+    if not is_assessment(case_set):
+        return True
+    return AssessmentRelease.objects.filter(
+        Q(user__isnull=True) | Q(user=user), case_set=case_set
+    ).exists()
+
+
+def revealed_case_ids(*, user: Any, case_ids: list[int]) -> set[int]:
+    """Which of these cases already had their answer shown to the player (in either exercise)."""
+    return set(
+        CaseReveal.objects.filter(user=user, case_id__in=case_ids).values_list("case_id", flat=True)
+    )
+
+
+def case_revealed(*, user: Any, case_id: int) -> bool:
+    return CaseReveal.objects.filter(user=user, case_id=case_id).exists()
+
+
+def assessment_for_manager(*, actor: Any, case_set_id: int) -> CaseSet:
+    """An assessment the actor may run (owner, shared with educators, admin); 404 otherwise."""
+    case_set = case_set_for_manager(actor=actor, case_set_id=case_set_id)
+    if not can_edit_case_set(actor, case_set) or not is_assessment(case_set):
+        raise Http404("No such assessment")
+    return case_set
+
+
+def assessment_release_of(*, case_set: CaseSet) -> AssessmentRelease | None:
+    """The educator's close of the assessment, if it was closed."""
+    return (
+        AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True)
+        .select_related("closed_by")
+        .first()
+    )

@@ -1,0 +1,301 @@
+"""The one attempt lifecycle: deliver a case, take an answer, decide when its score may be shown
+and credited. Localize and Report call these; their own services only score and explain.
+
+Rules written here once:
+- one submission key type (a UUID, ``keys``) and one race strategy: the player's row is locked
+  for the submit, attempt numbers are counted under that lock, and a replayed key (also two
+  requests racing with it) returns the first attempt;
+- the clock is the server's: from the delivery to the submit;
+- practice shows the answer at once (the case is *revealed*); an assessment shows nothing that
+  depends on a score until the player answered every case in every exercise, or the educator
+  closes it; one attempt per case per exercise in an assessment;
+- an attempt at a case whose answer was shown before, in either exercise, is after the reveal;
+- XP is credited once the score may be shown (``xp.xp_for``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+
+from apps.cases.models import Case, CaseSet, CaseSetMode
+from apps.core.exceptions import ApplicationError
+from apps.inference.services import inference_jobs_unseal
+from apps.progress.selectors import replay_xp_today
+from apps.progress.services import score_event_record
+
+from .keys import idempotency_key_parse
+from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
+from .registry import exercise, exercises
+from .selectors import assessment_released, is_assessment
+from .xp import xp_for
+
+A = TypeVar("A", bound=Attempt)
+P = TypeVar("P")
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def delivery_open(*, user: Any, exercise: str, case: Case, case_set: CaseSet | None) -> Delivery:
+    """The player's open delivery of ``case`` in this exercise (a reload keeps its clock and key),
+    or a new one."""
+    open_ = Delivery.objects.filter(user=user, exercise=exercise, case=case, closed_at__isnull=True)
+    existing = open_.first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(
+                user=user,
+                exercise=exercise,
+                case=case,
+                case_set=case_set,
+                delivered_at=timezone.now(),
+            )
+    except IntegrityError:  # two tabs opened the case at once: both get the first delivery
+        return open_.get()
+
+
+# ---------------------------------------------------------------- submit
+
+
+@dataclass(frozen=True)
+class AttemptStart:
+    """What the lifecycle decided about an attempt before the exercise stores it."""
+
+    attempt_no: int
+    post_reveal: bool
+    delivered_at: datetime | None
+    submitted_at: datetime
+    assessment: bool  # in an assessment still open for this player: nothing may be shown yet
+
+    def fields(self) -> dict[str, Any]:
+        taken = (
+            (self.submitted_at - self.delivered_at).total_seconds() if self.delivered_at else None
+        )
+        return {
+            "attempt_no": self.attempt_no,
+            "post_reveal": self.post_reveal,
+            "delivered_at": self.delivered_at,
+            "submitted_at": self.submitted_at,
+            "time_taken_s": taken,
+        }
+
+    @property
+    def visible(self) -> bool:
+        return not self.assessment
+
+
+def attempt_existing(*, model: type[A], user: Any, key: Any, case: Case) -> A | None:
+    attempt = model.objects.filter(user=user, idempotency_key=key).first()
+    if attempt is not None and attempt.case_id != case.pk:
+        raise ApplicationError(
+            "This submission key belongs to another case; reload the page.",
+            field="idempotency_key",
+        )
+    return attempt
+
+
+def attempt_submit(
+    *,
+    model: type[A],
+    user: Any,
+    case: Case,
+    case_set: CaseSet | None,
+    idempotency_key: Any,
+    prepare: Callable[[], P],
+    store: Callable[[AttemptStart, P], A],
+) -> tuple[A, bool]:
+    """Run one submission through the lifecycle; returns ``(attempt, created)``.
+
+    ``prepare`` parses (and where it is cheap, scores) the answer before the transaction, so the
+    lock stays short; ``store`` creates the exercise's attempt row from ``start.fields()`` (and its
+    own rows: marks, jobs) inside the submit transaction, and calls ``attempt_credit``. A replayed
+    key returns the attempt it created, whatever the replay carries; the caller has checked that
+    the player may play ``case`` in ``case_set``.
+    """
+    key = idempotency_key_parse(idempotency_key)
+    kind = model.EXERCISE
+    existing = attempt_existing(model=model, user=user, key=key, case=case)
+    if existing is not None:
+        return existing, False
+    prepared = prepare()
+    try:
+        with transaction.atomic():
+            start, answered_here = _start(model, user, case, case_set)
+            if answered_here:
+                replay = attempt_existing(model=model, user=user, key=key, case=case)
+                if replay is not None:  # the same key committed while this request waited
+                    return replay, False
+                raise ApplicationError("You have already answered this case in this assessment.")
+            attempt = store(start, prepared)
+            _submitted(kind, attempt, start, case_set)
+            return attempt, True
+    except IntegrityError:
+        # A concurrent request with the same key committed first.
+        existing = attempt_existing(model=model, user=user, key=key, case=case)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _start(
+    model: type[Attempt], user: Any, case: Case, case_set: CaseSet | None
+) -> tuple[AttemptStart, bool]:
+    """Lock the player (one submit at a time per player: numbers stay contiguous and the
+    assessment rule cannot be raced by two tabs), then read in one statement the last attempt
+    number, the reveal, the open delivery's clock and, in an assessment, whether this case has an
+    answer and whether the set was released."""
+    kind = model.EXERCISE
+    mine = model.objects.filter(user=OuterRef("pk"), case=case).order_by()
+    assessment = is_assessment(case_set)
+    annotations: dict[str, Any] = {
+        "last_no": Subquery(mine.order_by("-attempt_no").values("attempt_no")[:1]),
+        "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case=case)),
+        "delivered": Subquery(
+            Delivery.objects.filter(
+                user=OuterRef("pk"), exercise=kind, case=case, closed_at__isnull=True
+            ).values("delivered_at")[:1]
+        ),
+    }
+    if assessment:
+        annotations["in_set"] = Exists(mine.filter(case_set=case_set))
+        annotations["released"] = Exists(
+            AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True)
+        ) | Exists(AssessmentRelease.objects.filter(case_set=case_set, user=OuterRef("pk")))
+    users = get_user_model().objects.filter(pk=user.pk)
+    # The lock is its own statement: a read in the locking statement would see the snapshot taken
+    # before the wait, missing the attempt the other request just committed.
+    list(users.select_for_update().values_list("pk"))
+    row = users.annotate(**annotations).values(*annotations).get()
+    if assessment and row["released"]:
+        raise ApplicationError("This assessment is closed: its results are on the summary page.")
+    start = AttemptStart(
+        attempt_no=(row["last_no"] or 0) + 1,
+        post_reveal=bool(row["revealed"]),
+        delivered_at=row["delivered"],
+        submitted_at=timezone.now(),
+        assessment=assessment,
+    )
+    return start, bool(row.get("in_set"))
+
+
+def _submitted(kind: str, attempt: Attempt, start: AttemptStart, case_set: CaseSet | None) -> None:
+    if start.delivered_at is not None:
+        Delivery.objects.filter(
+            user=attempt.user_id, exercise=kind, case=attempt.case_id, closed_at__isnull=True
+        ).update(closed_at=start.submitted_at)
+    if start.visible:
+        if not start.post_reveal:  # practice shows the answer now
+            _reveal([(attempt.user_id, attempt.case_id)], kind, start.submitted_at)
+    elif case_set is not None and assessment_finished(user=attempt.user, case_set=case_set):
+        _release(case_set=case_set, user=attempt.user)
+
+
+def _reveal(pairs: list[tuple[int, int]], kind: str, when: datetime) -> None:
+    CaseReveal.objects.bulk_create(
+        [CaseReveal(user_id=u, case_id=c, exercise=kind, revealed_at=when) for u, c in pairs],
+        ignore_conflicts=True,
+    )
+
+
+# ---------------------------------------------------------------- credit
+
+
+def attempt_credit(*, attempt: Attempt, visible: bool) -> int | None:
+    """Credit a scored attempt in the ledger when its score may be shown; returns its XP (None
+    while held back) and sets ``attempt.xp`` (the caller saves it)."""
+    if not visible or attempt.score is None:
+        return None
+    replayed = replay_xp_today(user=attempt.user) if attempt.post_reveal else 0
+    xp = xp_for(
+        score=attempt.score,
+        blank=attempt.blank,
+        post_reveal=attempt.post_reveal,
+        difficulty=attempt.case.difficulty,
+        replay_xp_today=replayed,
+    )
+    score_event_record(
+        user=attempt.user,
+        kind=attempt.EXERCISE,
+        case=attempt.case,
+        case_set=attempt.case_set,
+        attempt_ref=attempt.ref,
+        score=attempt.score,
+        xp=xp,
+        post_reveal=attempt.post_reveal,
+        details={"attempt_no": attempt.attempt_no, "blank": attempt.blank},
+    )
+    attempt.xp = xp
+    return xp
+
+
+def attempt_visible(*, attempt: Attempt) -> bool:
+    """May the attempt's score (and everything that depends on it) be shown to its player?"""
+    return assessment_released(user=attempt.user_id, case_set=attempt.case_set)
+
+
+# ---------------------------------------------------------------- assessments
+
+
+def assessment_finished(*, user: Any, case_set: CaseSet) -> bool:
+    """The player answered every case of the set in every exercise it can be played in."""
+    for spec in exercises():
+        ids = spec.case_ids_in_set(case_set)
+        if not ids:
+            continue
+        answered = (
+            spec.attempt_model.objects.filter(user=user, case_set=case_set, case_id__in=ids)
+            .values("case_id")
+            .distinct()
+            .count()
+        )
+        if answered < len(ids):
+            return False
+    return True
+
+
+def assessment_close(*, actor: Any, case_set: CaseSet) -> AssessmentRelease:
+    """The educator ends an assessment: every player's results are released and credited, and
+    no further answer is taken. Closing twice returns the first close."""
+    if case_set.mode != CaseSetMode.ASSESSMENT:
+        raise ApplicationError("Only an assessment can be closed.")
+    with transaction.atomic():
+        existing = AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True).first()
+        if existing is not None:
+            return existing
+        return _release(case_set=case_set, user=None, closed_by=actor)
+
+
+def _release(*, case_set: CaseSet, user: Any, closed_by: Any = None) -> AssessmentRelease:
+    """Show and credit what was held back: to one player, or (``user=None``) to everybody."""
+    now = timezone.now()
+    release = AssessmentRelease.objects.create(
+        case_set=case_set, user=user, released_at=now, closed_by=closed_by
+    )
+    for spec in exercises():
+        attempts = spec.attempt_model.objects.filter(case_set=case_set).select_related(
+            "user", "case", "case_set"
+        )
+        if user is not None:
+            attempts = attempts.filter(user=user)
+        rows = list(attempts.order_by("submitted_at", "pk"))
+        _reveal([(a.user_id, a.case_id) for a in rows], spec.kind, now)
+        for attempt in rows:
+            if attempt.xp is None and attempt_credit(attempt=attempt, visible=True) is not None:
+                spec.attempt_model.objects.filter(pk=attempt.pk).update(xp=attempt.xp)
+        job_ids = [getattr(a, f"{field}_id") for a in rows for field in spec.job_fields]
+        inference_jobs_unseal(job_ids=[pk for pk in job_ids if pk is not None])
+    return release
+
+
+def exercise_model(kind: str) -> type[Attempt]:
+    return exercise(kind).attempt_model

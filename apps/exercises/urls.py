@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exercises"
+
+urlpatterns = [
+    path("assessments/<int:set_id>/", views.assessment_page, name="assessment"),
+    path("assessments/<int:set_id>/close/", views.assessment_close_view, name="assessment_close"),
+]

@@ -1,0 +1,52 @@
+"""XP rules, all of them: the ledger stores what these functions return and nothing else decides
+XP. The resident's profile page lists them (``xp_rules``), from these constants."""
+
+from __future__ import annotations
+
+# Harder cases are worth more.
+DIFFICULTY_WEIGHT: dict[int, float] = {1: 1.0, 2: 1.5, 3: 2.0}
+# A first reading (before the answer was ever shown): a little for answering, the rest for accuracy.
+ANSWER_XP = 5
+ACCURACY_XP = 45
+# An attempt after the case's answer was shown (a replay, in either exercise): a flat amount, and
+# only until the player's replay XP of the day reaches the cap.
+REPLAY_XP = 5
+REPLAY_XP_DAILY_CAP = 25
+
+
+def xp_for(
+    *, score: float, blank: bool, post_reveal: bool, difficulty: int | None, replay_xp_today: int
+) -> int:
+    """XP for one scored attempt.
+
+    - a blank answer (no box, no tick, no words) earns nothing; ticking "normal" on a normal case
+      is an answer, not a blank;
+    - after the reveal: ``REPLAY_XP`` while today's replay XP is under ``REPLAY_XP_DAILY_CAP``;
+    - otherwise ``(ANSWER_XP + ACCURACY_XP * score) * difficulty weight``.
+    """
+    if blank:
+        return 0
+    if post_reveal:
+        return max(0, min(REPLAY_XP, REPLAY_XP_DAILY_CAP - replay_xp_today))
+    weight = DIFFICULTY_WEIGHT.get(difficulty or 1, 1.0)
+    accuracy = max(0.0, min(1.0, score))
+    return round(weight * (ANSWER_XP + ACCURACY_XP * accuracy))
+
+
+def xp_rules() -> list[str]:
+    """The rules in words, for the profile page (generated from the constants above)."""
+    weights = ", ".join(
+        f"{name} ×{DIFFICULTY_WEIGHT[level]:g}"
+        for level, name in ((1, "easy"), (2, "medium"), (3, "hard"))
+    )
+    return [
+        f"A first reading of a case earns {ANSWER_XP} XP plus up to {ACCURACY_XP} XP for "
+        f"accuracy (the score times {ACCURACY_XP}), weighted by difficulty: {weights}.",
+        "A blank answer (no box, no tick, no words) earns nothing. Ticking “No finding” on a "
+        "normal case is an answer and earns full XP.",
+        f"Once a case's answer was shown to you, in Localize or in Report, another attempt at it "
+        f"earns {REPLAY_XP} XP, and only until your replay XP reaches {REPLAY_XP_DAILY_CAP} a day; "
+        "it never counts towards accuracy.",
+        "In an assessment, scores and XP are held until you have answered every case in every "
+        "exercise, or until your educator closes the assessment.",
+    ]
