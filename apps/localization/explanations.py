@@ -27,6 +27,7 @@ from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
 from ml.contracts import VLM_EXPLAIN_TASK
 
+from .items import ExplanationItem
 from .models import ErrorKind, Explanation, LocalizationAttempt
 from .reference import MAX_SENTENCE_CHARS, first_box, scoring_reference
 
@@ -83,7 +84,7 @@ def case_reference_requests(*, case: Case) -> tuple[list[dict[str, Any]], list[s
                 sentence=finding["sentence"],
             )
         )
-        items.append(f"ref:{finding['finding_id']}")
+        items.append(ExplanationItem.reference(finding["finding_id"]).key)
     return requests, items
 
 
@@ -138,7 +139,7 @@ def attempt_explain_requests(
                 "marked_box": boxes[mark]["box"],
             }
         )
-        items.append(f"mislabelled:{mark}")
+        items.append(ExplanationItem.mislabelled(mark).key)
     for entry in result.get("false_positives", []):
         mark = entry.get("mark")
         if mark is not None and mark in mislabelled_marks:
@@ -151,7 +152,7 @@ def attempt_explain_requests(
                 "marked_box": boxes[mark]["box"] if mark is not None else None,
             }
         )
-        items.append(f"fp:{mark}" if mark is not None else f"fp:select:{entry['label']}")
+        items.append(ExplanationItem.false_positive(mark, entry["label"]).key)
     for finding, region_index in _missed_findings(result, snapshot):
         requests.append(
             {
@@ -163,7 +164,7 @@ def attempt_explain_requests(
                 "sentence": finding["sentence"],
             }
         )
-        items.append(f"missed:{finding['finding_id']}")
+        items.append(ExplanationItem.missed(finding["finding_id"]).key)
     if not requests:
         return [], []
     context = {**_case_context(attempt.case), **_attempt_context(attempt, boxes)}
@@ -269,7 +270,7 @@ def localization_explanations_store(job: Job) -> None:
 def _store_reference(job: Job) -> None:
     case_id = int(job.subject[len(CASE_SUBJECT) :].split(":", 1)[0])
     pairs = _explanations(job)
-    wanted = [int(item.split(":", 1)[1]) for item, _, _ in pairs]
+    wanted = [ExplanationItem.parse(item).finding_id for item, _, _ in pairs]
     existing = set(
         Finding.objects.filter(case_id=case_id, pk__in=wanted).values_list("pk", flat=True)
     )
@@ -294,17 +295,15 @@ def _store_reference(job: Job) -> None:
 
 def _store_attempt(job: Job, attempt: LocalizationAttempt) -> None:
     for item, request, answer in _explanations(job):
-        kind, _, rest = item.partition(":")
-        finding_id = int(rest) if kind == "missed" else None
-        mark_index = int(rest) if kind in ("fp", "mislabelled") and rest.isdigit() else None
+        parsed = ExplanationItem.parse(item)
         Explanation.objects.get_or_create(
             attempt=attempt,
             item=item,
             defaults={
                 **_written_by(answer),
                 "case_id": attempt.case_id,
-                "finding_id": finding_id,
-                "mark_index": mark_index,
+                "finding_id": parsed.finding_id if parsed.kind == "missed" else None,
+                "mark_index": parsed.mark,
                 "error": request["error"],
                 "label": request["label"],
             },

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from ml import taxonomy
 
+from .items import ExplanationItem
 from .models import Explanation, LocalizationAttempt
 
 
@@ -173,7 +174,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
             ticked=card.label in ticked,
         )
         if not hit:
-            explain(card, f"missed:{finding['finding_id']}", finding["finding_id"])
+            explain(card, ExplanationItem.missed(finding["finding_id"]).key, finding["finding_id"])
         feedback.findings.append(card)
         for box in region["boxes"]:
             feedback.overlay.append(
@@ -211,7 +212,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
         )
         card.facts = _facts(card, threshold=threshold, drawn=0, ticked=outcome["ticked"])
         if card.outcome == "miss" and finding is not None:
-            explain(card, f"missed:{finding['finding_id']}", finding["finding_id"])
+            explain(card, ExplanationItem.missed(finding["finding_id"]).key, finding["finding_id"])
         feedback.findings.append(card)
         for j in outcome.get("marks", []):
             if j in marks:
@@ -239,9 +240,14 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
         )
         card.facts = _facts(card, threshold=threshold, drawn=0, ticked=False)
         if j is None:
-            explain(card, f"fp:select:{entry['label']}")
+            explain(card, ExplanationItem.false_positive(None, entry["label"]).key)
         else:
-            explain(card, f"mislabelled:{j}" if wrong else f"fp:{j}")
+            item = (
+                ExplanationItem.mislabelled(j)
+                if wrong
+                else ExplanationItem.false_positive(j, entry["label"])
+            )
+            explain(card, item.key)
             if j in marks:
                 feedback.overlay.append(
                     {
