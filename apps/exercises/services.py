@@ -130,11 +130,10 @@ def attempt_submit(
     prepared = prepare()
     try:
         with transaction.atomic():
-            start, answered_here = _start(model, user, case, case_set)
+            start, answered_here, replayed = _start(model, user, case, case_set, key)
+            if replayed:  # the same key committed while this request waited for the lock
+                return attempt_existing(model=model, user=user, key=key, case=case), False
             if answered_here:
-                replay = attempt_existing(model=model, user=user, key=key, case=case)
-                if replay is not None:  # the same key committed while this request waited
-                    return replay, False
                 raise ApplicationError("You have already answered this case in this assessment.")
             attempt = store(start, prepared)
             _submitted(kind, attempt, start, case_set)
@@ -148,17 +147,24 @@ def attempt_submit(
 
 
 def _start(
-    model: type[Attempt], user: Any, case: Case, case_set: CaseSet | None
-) -> tuple[AttemptStart, bool]:
+    model: type[Attempt], user: Any, case: Case, case_set: CaseSet | None, key: Any
+) -> tuple[AttemptStart, bool, bool]:
     """Lock the player (one submit at a time per player: numbers stay contiguous and the
     assessment rule cannot be raced by two tabs), then read in one statement the last attempt
     number, the reveal, the open delivery's clock and, in an assessment, whether this case has an
-    answer and whether the set was released."""
+    answer and whether the set was released.
+
+    Whether the key was used meanwhile is read here too, under the lock, and never found out by
+    inserting: an insert that meets a committed key row another transaction is updating (its
+    score hook) waits for that transaction, which may be waiting for this player's lock."""
     kind = model.EXERCISE
     mine = model.objects.filter(user=OuterRef("pk"), case=case).order_by()
     assessment = is_assessment(case_set)
     annotations: dict[str, Any] = {
         "last_no": Subquery(mine.order_by("-attempt_no").values("attempt_no")[:1]),
+        "replayed": Exists(
+            model.objects.filter(user=OuterRef("pk"), idempotency_key=key).order_by()
+        ),
         "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case=case)),
         "delivered": Subquery(
             Delivery.objects.filter(
@@ -176,7 +182,7 @@ def _start(
     # before the wait, missing the attempt the other request just committed.
     list(users.select_for_update().values_list("pk"))
     row = users.annotate(**annotations).values(*annotations).get()
-    if assessment and row["released"]:
+    if assessment and row["released"] and not row["replayed"]:
         raise ApplicationError("This assessment is closed: its results are on the summary page.")
     start = AttemptStart(
         attempt_no=(row["last_no"] or 0) + 1,
@@ -185,7 +191,7 @@ def _start(
         submitted_at=timezone.now(),
         assessment=assessment,
     )
-    return start, bool(row.get("in_set"))
+    return start, bool(row.get("in_set")), bool(row["replayed"])
 
 
 def _submitted(kind: str, attempt: Attempt, start: AttemptStart, case_set: CaseSet | None) -> None:
