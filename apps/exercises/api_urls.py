@@ -4,7 +4,7 @@ from . import api
 
 urlpatterns = [
     path(
-        "assessments/<int:set_id>/close/",
+        "assessments/<id:set_id>/close/",
         api.AssessmentCloseApi.as_view(),
         name="api-assessment-close",
     ),
