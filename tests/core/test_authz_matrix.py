@@ -55,6 +55,7 @@ class World:
     resident_job: Any
     localize_attempt: Any
     report_attempt: Any
+    assessment: Any
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ cohort = lambda w: w.cohort.pk  # noqa: E731
 case = lambda w: w.case.pk  # noqa: E731
 image = lambda w: w.image.pk  # noqa: E731
 case_set = lambda w: w.case_set.pk  # noqa: E731
+assessment = lambda w: w.assessment.pk  # noqa: E731
 lattempt = lambda w: w.localize_attempt.pk  # noqa: E731
 rattempt = lambda w: w.report_attempt.pk  # noqa: E731
 
@@ -165,6 +167,9 @@ MATRIX: dict[str, Row] = {
     # progress
     "progress:cohort": Row(GET, _r("progress:cohort", cohort), OWNER),
     "progress:cohort_csv": Row(GET, _r("progress:cohort_csv", cohort), OWNER),
+    # exercises (the attempt lifecycle): an assessment's page and the educator's close
+    "exercises:assessment": Row(GET, _r("exercises:assessment", assessment), OWNER),
+    "exercises:assessment_close": Row(POST, _r("exercises:assessment_close", assessment), OWNER),
     # API
     "api-me": Row(GET, _r("api-me"), USERS),
     "api-cohort-list": Row(GET, _r("api-cohort-list"), USERS),
@@ -195,6 +200,7 @@ MATRIX: dict[str, Row] = {
     "report-api-attempt": Row(GET, _r("report-api-attempt", rattempt), ATTEMPT_OWNER),
     "report-api-retry": Row(POST, _r("report-api-retry", rattempt), ATTEMPT_OWNER),
     "api-cohort-progress": Row(GET, _r("api-cohort-progress", cohort), OWNER),
+    "api-assessment-close": Row(POST, _r("api-assessment-close", assessment), OWNER),
     "api-schema": Row(GET, _r("api-schema"), USERS),
     "api-docs": Row(GET, _r("api-docs"), USERS),
 }
@@ -248,6 +254,9 @@ def world(
     settings.MEDIA_ROOT = tmp_path / "media"
     the_case = make_case(owner=educator, title="Matrix case")
     the_set = make_set(owner=educator, cases=[the_case], cohort=cohort, name="Matrix set")
+    exam = make_set(owner=educator, cases=[the_case], cohort=cohort, name="Matrix exam")
+    exam.mode = "assessment"
+    exam.save(update_fields=["mode"])
     localize = localization_attempt_submit(
         user=resident,
         case=the_case,
@@ -275,6 +284,7 @@ def world(
         resident_job=Job.objects.create(owner=resident, kind="ml.diagnostics.ping", request={}),
         localize_attempt=localize,
         report_attempt=report,
+        assessment=exam,
     )
 
 
