@@ -15,6 +15,7 @@ from apps.inference.models import Job
 from apps.localization.models import LocalizationAttempt
 from apps.localization.rescore import RESCORE_JOB
 from apps.localization.services import localization_attempt_submit
+from apps.progress.models import ScoreEvent
 
 from .conftest import EFFUSION_BOX, NODULE_BOX
 
@@ -64,6 +65,8 @@ def test_moving_a_box_rescores_every_attempt_once_with_progress(
     for attempt, (old_score, old_xp) in zip(attempts, before, strict=True):
         attempt.refresh_from_db()
         assert attempt.score == 1.0 and attempt.xp == old_xp
+        event = ScoreEvent.objects.get(attempt_ref=attempt.ref)
+        assert event.score == 1.0 and event.xp == old_xp
         assert attempt.result["rescored"]["previous_score"] == old_score
         new_ids = set(world.case.findings.values_list("pk", flat=True))
         assert {f["finding_id"] for f in attempt.reference} == new_ids
