@@ -188,7 +188,7 @@ def section_worker(args: argparse.Namespace) -> None:
     ):
         print(f"{kind}:\n{HEADER}")
         baseline = None
-        for batch in BATCHES:
+        for batch in args.batches:
             os.environ["RADGAME_EXPLAIN_BATCH_SIZE"] = str(batch)
             os.environ["RADGAME_JUDGE_BATCH_SIZE"] = str(batch)
             handler(jobs[0])  # load and warm up outside the timing
@@ -341,7 +341,9 @@ def judge_prompt(config: Any, rng: Any, device: str) -> dict[str, Any]:
     return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
 
 
-def measure(served: Any, prompts: list[Any], new_tokens: int, sequential_jobs: int) -> list[Run]:
+def measure(
+    served: Any, prompts: list[Any], new_tokens: int, sequential_jobs: int, batches: Sequence[int]
+) -> list[Run]:
     from ml.serving.registry import BatchedChatModel
 
     # Warm-up, single and batched shapes: kernels, caches, the allocator.
@@ -356,7 +358,7 @@ def measure(served: Any, prompts: list[Any], new_tokens: int, sequential_jobs: i
         latencies.append(time.perf_counter() - start)
     runs.append(Run("sequential", 1, len(sequential), time.perf_counter() - start, latencies,
                     len(sequential) * new_tokens))  # fmt: skip
-    for batch in BATCHES:
+    for batch in batches:
         jobs = sequential if batch == 1 else prompts
         batched = BatchedChatModel(served, max_batch=batch, max_wait_s=0.02, timeout_s=3600)
         seconds, latencies, answers = burst(
@@ -410,7 +412,11 @@ def section_throughput(args: argparse.Namespace) -> None:
             f"{memory}); prompts {min(lengths)}-{max(lengths)} tokens, {tokens} new tokens each"
         )
         runs = measure(
-            _served(served_cls, model, device, dtype), prompts, tokens, args.sequential_jobs
+            _served(served_cls, model, device, dtype),
+            prompts,
+            tokens,
+            args.sequential_jobs,
+            args.batches,
         )
         print(HEADER)
         for run in runs:
@@ -442,6 +448,9 @@ def main() -> None:
     parser.add_argument("--explain-tokens", type=int, default=None)
     parser.add_argument("--judge-tokens", type=int, default=None)
     parser.add_argument("--worker-tokens", type=int, default=16)
+    parser.add_argument(
+        "--batches", type=int, nargs="+", default=list(BATCHES), help="batch sizes to measure"
+    )
     args = parser.parse_args()
     print(machine())
     for name, section in SECTIONS.items():
