@@ -101,6 +101,14 @@ def report_attempt_submit(
 
     def store(start: AttemptStart, prepared: tuple[str, str, bool]) -> ReportAttempt:
         cleaned, reference, derived = prepared
+        # The job first, so the attempt is written once with its link: the completion hook
+        # finds the attempt by this foreign key, so the job needs no subject naming it.
+        job = inference_job_dispatch(
+            kind=REPORT_SCORE_TASK,
+            payload=_score_payload(case, reference, cleaned, derived=derived),
+            owner=user,
+            sealed=not start.visible,
+        )
         attempt = ReportAttempt.objects.create(
             user=user,
             case=case,
@@ -110,16 +118,8 @@ def report_attempt_submit(
             blank=report_text_blank(cleaned),
             text=cleaned,
             reference_text=reference,
+            job=job,
         )
-        attempt.job = inference_job_dispatch(
-            kind=REPORT_SCORE_TASK,
-            payload=_score_payload(case, reference, cleaned, derived=derived),
-            owner=user,
-            subject=attempt.ref,
-            subject_is_new=True,
-            sealed=not start.visible,
-        )
-        attempt.save(update_fields=["job", "updated_at"])
         ReportDraft.objects.filter(user=user, case=case).delete()
         return attempt
 

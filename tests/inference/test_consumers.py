@@ -95,3 +95,41 @@ def test_anything_a_client_sends_is_ignored_and_the_socket_stays_up(
         return received
 
     assert async_to_sync(run)() == {"type": "job", "job": str(job.pk), "status": "done"}
+
+
+def test_a_sealed_job_is_neither_pushed_nor_in_the_snapshot_until_unsealed(
+    make_user: Any,
+) -> None:
+    """An answer of an open assessment: its job's frames would tell the resident that (and
+    when) feedback exists. Unsealing announces it."""
+    from apps.inference.services import inference_jobs_unseal
+
+    owner = make_user("owner")
+    job = Job.objects.create(
+        owner=owner, kind="ml.diagnostics.ping", request={}, status="done", sealed=True
+    )
+
+    async def listen(action: Any) -> list[Any]:
+        communicator = await connect(owner)
+        assert (await communicator.connect())[0]
+        await action()
+        frames = []
+        while not await communicator.receive_nothing(timeout=0.3):
+            frames.append(await communicator.receive_json_from())
+        await communicator.disconnect()
+        return frames
+
+    async def push() -> None:
+        from channels.db import database_sync_to_async
+
+        await database_sync_to_async(push_job_update)(job)
+
+    assert async_to_sync(listen)(push) == []  # no snapshot frame, no push
+
+    async def unseal() -> None:
+        from channels.db import database_sync_to_async
+
+        await database_sync_to_async(inference_jobs_unseal)(job_ids=[job.pk])
+
+    frames = async_to_sync(listen)(unseal)
+    assert {"type": "job", "job": str(job.pk), "status": "done"} in frames

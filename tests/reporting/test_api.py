@@ -268,3 +268,20 @@ def test_schema_documents_every_report_operation(admin_user: Any, client_for: An
     ref = submit_body["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     properties = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
     assert set(properties) == {"text", "idempotency_key"}
+
+
+def test_submit_query_budget(
+    resident: Any, client_for: Any, report_set: Any, report_case: Any
+) -> None:
+    """The Report submit through the shared lifecycle, counted like the Localize one (the budget
+    includes the session, the user, the visibility checks and the reply's attempt read)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(resident)
+    url = _urls(report_set, report_case)["submit"]
+    body = {"text": "Right lower lobe consolidation.", "idempotency_key": str(uuid.uuid4())}
+    with CaptureQueriesContext(connection) as queries:
+        response = _post(client, url, body)
+    assert response.status_code == 201, response.content
+    assert len(queries) <= 20, "\n".join(q["sql"][:120] for q in queries.captured_queries)

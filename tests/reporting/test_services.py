@@ -111,7 +111,7 @@ def test_submit_creates_attempt_and_job_with_server_side_inputs(
     assert attempt.attempt_no == 1
     job = Job.objects.get(pk=attempt.job_id)
     assert job.kind == "ml.report.score"
-    assert job.subject == f"reporting.attempt:{attempt.pk}"
+    assert ReportAttempt.objects.get(job=job) == attempt  # the hook's link is the foreign key
     assert job.owner == resident
     assert job.request == {
         "reference": REFERENCE,
