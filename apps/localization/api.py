@@ -55,7 +55,7 @@ class SetListApi(APIView):
 
     @extend_schema(responses=SetOutput(many=True), summary="Case sets you may play, with progress")
     def get(self, request: Request) -> Response:
-        case_sets = list(case_sets_playable_by(user=request.user))
+        case_sets = list(case_sets_playable_by(user=request.user, localize_only=True))
         progress = selectors.set_progress_for(user=request.user, case_sets=case_sets)
         rows = []
         for case_set in case_sets:

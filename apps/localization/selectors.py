@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 
 from apps.cases.models import Case, CaseSet
-from apps.cases.selectors import case_in_set_for_player, case_set_cases
+from apps.cases.selectors import case_in_set_for_player, case_set_cases, localize_truth
 from apps.exercises.selectors import assessment_released
 from apps.progress.selectors import accuracy_by_set
 
@@ -35,7 +35,13 @@ def set_progress_for(*, user: Any, case_sets: list[CaseSet]) -> dict[int, SetPro
     ids = [case_set.pk for case_set in case_sets]
     totals = dict(
         CaseSet.objects.filter(pk__in=ids)
-        .annotate(n=Count("items", filter=Q(items__case__status="published")))
+        .annotate(
+            n=Count(
+                "items",
+                distinct=True,
+                filter=Q(items__case__status="published") & localize_truth("items__case__"),
+            )
+        )
         .values_list("pk", "n")
     )
     rows = (
@@ -82,7 +88,8 @@ def played_case_ids(*, user: Any, case_set: CaseSet) -> set[int]:
 def next_case_for(*, user: Any, case_set: CaseSet) -> Case | None:
     """The first case of the set, in set order, this player has not answered in this set."""
     played = played_case_ids(user=user, case_set=case_set)
-    return next((case for case in case_set_cases(case_set=case_set) if case.pk not in played), None)
+    cases = case_set_cases(case_set=case_set, localize_only=True)
+    return next((case for case in cases if case.pk not in played), None)
 
 
 def attempt_for_owner(*, user: Any, attempt_id: int) -> LocalizationAttempt:
@@ -114,8 +121,10 @@ def feedback_visible(*, attempt: LocalizationAttempt) -> bool:
 
 
 def published_case_ids(case_set: CaseSet) -> list[int]:
-    """The cases of the set Localize plays (the lifecycle's registry asks)."""
-    return list(case_set.items.filter(case__status="published").values_list("case_id", flat=True))
+    """The cases of the set Localize plays (the lifecycle's registry asks): published, with
+    ground truth Localize can score."""
+    items = case_set.items.filter(case__status="published").filter(localize_truth("case__"))
+    return list(items.values_list("case_id", flat=True))
 
 
 def set_attempts_for(
@@ -127,4 +136,5 @@ def set_attempts_for(
         "attempt_no"
     ):
         latest[attempt.case_id] = attempt
-    return [(case, latest.get(case.pk)) for case in case_set_cases(case_set=case_set)]
+    cases = case_set_cases(case_set=case_set, localize_only=True)
+    return [(case, latest.get(case.pk)) for case in cases]

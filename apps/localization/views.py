@@ -24,7 +24,7 @@ HTMX_STOP_POLLING = 286
 @player_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    case_sets = list(case_sets_playable_by(user=request.user))
+    case_sets = list(case_sets_playable_by(user=request.user, localize_only=True))
     progress = selectors.set_progress_for(user=request.user, case_sets=case_sets)
     rows = [(case_set, progress[case_set.pk]) for case_set in case_sets]
     return render_page(request, "localization/index.html", {"rows": rows})

@@ -24,6 +24,7 @@ from apps.cases.selectors.play import (
     case_set_for_player,
     case_sets_playable_by,
     image_for_viewer,
+    localize_truth,
 )
 from apps.cases.selectors.vocabulary import case_set_presence_labels
 
@@ -46,5 +47,6 @@ __all__ = [
     "cases_managed_by",
     "cohorts_assignable_by",
     "image_for_viewer",
+    "localize_truth",
     "reference_for_scoring",
 ]

@@ -21,6 +21,7 @@ from apps.cases.models import (
     CaseSet,
     CaseSetItem,
     CaseStatus,
+    Finding,
 )
 from apps.cohorts.models import Membership
 
@@ -29,10 +30,18 @@ from .library import cases_managed_by
 _IMAGES = Prefetch("images", queryset=CaseImage.objects.order_by("position"))
 
 
-def _has_published_case() -> Exists:
-    return Exists(
-        CaseSetItem.objects.filter(case_set=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
+def localize_truth(prefix: str = "") -> Q:
+    """Cases Localize can score: with findings, or marked normal (on Case, or through ``prefix``,
+    e.g. "case__"). A report-only study (an IU X-ray case) has neither: its findings are in the
+    radiologist's text, so Localize would take it for normal and score an empty read as right."""
+    return Q(**{f"{prefix}is_normal": True}) | Q(
+        Exists(Finding.objects.filter(case=OuterRef(f"{prefix}pk" if prefix else "pk")))
     )
+
+
+def _has_published_case(*, localize_only: bool = False) -> Exists:
+    items = CaseSetItem.objects.filter(case_set=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
+    return Exists(items.filter(localize_truth("case__")) if localize_only else items)
 
 
 def _may_play(user: Any, prefix: str = "") -> Q | None:
@@ -55,8 +64,11 @@ def _may_play(user: Any, prefix: str = "") -> Q | None:
     return visible
 
 
-def case_sets_playable_by(*, user: Any) -> QuerySet[CaseSet]:
-    queryset = CaseSet.objects.filter(_has_published_case()).select_related("owner")
+def case_sets_playable_by(*, user: Any, localize_only: bool = False) -> QuerySet[CaseSet]:
+    """Sets the user may play; ``localize_only``: those with a case Localize can score."""
+    queryset = CaseSet.objects.filter(
+        _has_published_case(localize_only=localize_only)
+    ).select_related("owner")
     visible = _may_play(user)
     return queryset.none() if visible is None else queryset.filter(visible)
 
@@ -68,11 +80,14 @@ def case_set_for_player(*, user: Any, case_set_id: int) -> CaseSet:
     return case_set
 
 
-def case_set_cases(*, case_set: CaseSet) -> list[Case]:
-    """Published cases in the set's order, images prefetched (no findings, no report)."""
+def case_set_cases(*, case_set: CaseSet, localize_only: bool = False) -> list[Case]:
+    """Published cases in the set's order, images prefetched (no findings, no report);
+    ``localize_only``: only those Localize can score."""
+    items = CaseSetItem.objects.filter(case_set=case_set, case__status=CaseStatus.PUBLISHED)
+    if localize_only:
+        items = items.filter(localize_truth("case__"))
     items = (
-        CaseSetItem.objects.filter(case_set=case_set, case__status=CaseStatus.PUBLISHED)
-        .select_related("case")
+        items.select_related("case")
         .prefetch_related(Prefetch("case__images", queryset=CaseImage.objects.order_by("position")))
         .order_by("position")
     )
@@ -105,11 +120,12 @@ def case_for_player(*, user: Any, case_id: int, case_set_id: int | None = None) 
 def case_in_set_for_player(
     *, user: Any, case_set_id: int, case_id: int, with_images: bool = True
 ) -> tuple[CaseSet, Case]:
-    """The set and a published case in it, when the user may play that set; 404 otherwise.
+    """The set and a published case in it that Localize can score, when the user may play that
+    set; 404 otherwise.
 
-    One query (the set item joined to both, the visibility rule as a subquery), for the Localize
-    submit's hot path, plus the images unless ``with_images=False`` (the JSON submit only needs
-    them when it asks for explanations). Never any answers.
+    One query (the set item joined to both, the visibility rule and the truth check as
+    subqueries), for the Localize submit's hot path, plus the images unless ``with_images=False``
+    (the JSON submit only needs them when it asks for explanations). Never any answers.
     """
     visible = _may_play(user, "case_set__")
     if visible is None:
@@ -122,6 +138,7 @@ def case_in_set_for_player(
             # A published case in the set also makes the set playable (case_sets_playable_by).
             case__status=CaseStatus.PUBLISHED,
         )
+        .filter(localize_truth("case__"))
         .select_related("case", "case_set")
         .first()
     )
