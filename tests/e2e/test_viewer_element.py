@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -598,6 +599,9 @@ def test_captions_of_touching_and_overlapping_boxes_never_overlap(page, server):
     rects = _caption_rects(page)
     assert len(rects) == 7
     assert _overlapping(rects) == []
+    shots = Path(os.environ.get("RADGAME_SHOTS", "/tmp/radgame-shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "viewer-crowded-captions.png"))
     for _ in range(2):  # captions keep their screen size, so zooming moves them: check again
         v.el.locator("[data-action=zoomOut]").click()
         assert _overlapping(_caption_rects(page)) == []
