@@ -74,6 +74,7 @@ class DrawnRegion(NamedTuple):
     finding: int
     index: int
     boxes: tuple[Coords, ...]
+    finding_id: FindingId = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,9 @@ class Reference:
             for region_index, region in enumerate(finding.regions):
                 r = len(regions)
                 by_label[label] = (*by_label.get(label, ()), r)
-                regions.append(DrawnRegion(label, finding_index, region_index, region.boxes))
+                regions.append(
+                    DrawnRegion(label, finding_index, region_index, region.boxes, finding.id)
+                )
                 flat.extend((r, label, box) for box in region.boxes)
         object.__setattr__(self, "regions", tuple(regions))
         object.__setattr__(self, "regions_by_label", by_label)

@@ -160,7 +160,7 @@ def score_localize(
                 "region": r,
                 "label": region.label,
                 "finding": region.finding,
-                "finding_id": reference.findings[region.finding].id,
+                "finding_id": region.finding_id,
                 "index": region.index,
                 "boxes": region.boxes,
                 "best_iou": best.get(r, 0.0),
