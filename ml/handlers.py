@@ -135,13 +135,17 @@ def report_judge(payload: dict[str, Any]) -> dict[str, Any]:
 
 def vlm_explain(payload: dict[str, Any]) -> dict[str, Any]:
     from .config import MLConfig
-    from .vlm import ExplainRequest, get_explainer
+    from .vlm import BackendResponseError, ExplainRequest, get_explainer
 
     try:
         requests = [ExplainRequest.from_dict(item) for item in payload["requests"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentJobError(f"bad explanation request: {exc}") from exc
     explainer = get_explainer(MLConfig.from_env())
-    return {
-        "explanations": [explanation.to_dict() for explanation in explainer.explain_many(requests)]
-    }
+    try:
+        explanations = explainer.explain_many(requests)
+    except BackendResponseError as exc:
+        # This input cannot be answered (a prompt the model cannot encode, a 4xx): retrying the
+        # same job would fail the same way. Transient errors propagate and are retried.
+        raise PermanentJobError(str(exc)) from exc
+    return {"explanations": [explanation.to_dict() for explanation in explanations]}

@@ -89,3 +89,31 @@ def test_gpu_ping_reports_health_and_concurrent_pings_share_a_batch(
     assert not any(m["loaded"] for m in health["models"])
     with pytest.raises(PermanentJobError):
         handlers.diagnostics_ping_gpu({"hold_seconds": -1})
+
+
+def test_an_explanation_the_model_cannot_take_fails_at_once_and_a_transient_one_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ml.vlm
+    from ml.vlm.errors import BackendResponseError, BackendUnavailableError
+
+    class Refusing:
+        name = "transformers"
+
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def explain_many(self, requests: object) -> list:
+            raise self.error
+
+    payload = {"requests": [{"label": "Nodule", "error": "missed"}]}
+    monkeypatch.setattr(
+        ml.vlm, "get_explainer", lambda config: Refusing(BackendResponseError("cannot encode"))
+    )
+    with pytest.raises(PermanentJobError, match="cannot encode"):
+        handlers.vlm_explain(payload)
+    monkeypatch.setattr(
+        ml.vlm, "get_explainer", lambda config: Refusing(BackendUnavailableError("timed out"))
+    )
+    with pytest.raises(BackendUnavailableError):  # not permanent: the worker retries it
+        handlers.vlm_explain(payload)
