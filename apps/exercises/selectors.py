@@ -19,6 +19,9 @@ def is_assessment(case_set: CaseSet | None) -> bool:
 
 
 def assessment_closed(*, case_set: CaseSet) -> bool:
+    """The educator closed this assessment (a practice set is never closed)."""
+    if not is_assessment(case_set):
+        return False
     return AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True).exists()
 
 

@@ -11,7 +11,7 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
-from apps.exercises.selectors import assessment_released, case_revealed
+from apps.exercises.selectors import assessment_closed, assessment_released, case_revealed
 
 from . import selectors
 from .context import case_page_context, result_context
@@ -35,7 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def play(request: HttpRequest, set_id: int) -> HttpResponse:
     case_set = case_set_for_player(user=request.user, case_set_id=set_id)
     case = selectors.next_case_for(user=request.user, case_set=case_set)
-    if case is None:
+    if case is None or assessment_closed(case_set=case_set):  # a closed one takes no answers
         return redirect("localization:set_summary", set_id=case_set.pk)
     return redirect("localization:case", set_id=case_set.pk, case_id=case.pk)
 

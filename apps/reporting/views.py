@@ -17,7 +17,7 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
-from apps.exercises.selectors import case_revealed
+from apps.exercises.selectors import assessment_closed, case_revealed
 from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
@@ -44,7 +44,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def play(request: HttpRequest, set_id: int) -> HttpResponse:
     case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
     case = selectors.next_report_case(user=request.user, case_set=case_set)
-    if case is None:
+    if case is None or assessment_closed(case_set=case_set):  # a closed one takes no answers
         return render(request, "reporting/set_done.html", {"case_set": case_set})
     return redirect("reporting:case", set_id=case_set.pk, case_id=case.pk)
 

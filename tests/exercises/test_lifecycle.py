@@ -198,6 +198,12 @@ def test_close_releases_credits_and_stops_answers(client_for, educator, resident
     assert data["score"] == 1.0
     with pytest.raises(ApplicationError, match="closed"):
         localize(resident, both.other, both.assessment)
+    # The play buttons lead to the summaries, not to a case that can no longer be answered.
+    client = client_for(resident)
+    for play in ("localization:play", "reporting:play"):
+        response = client.get(reverse(play, args=[both.assessment.pk]))
+        assert response.status_code in (200, 302)
+        assert "/cases/" not in response.get("Location", "")
     # Closing twice keeps the first close.
     again = client_for(educator).post(reverse("api-assessment-close", args=[both.assessment.pk]))
     assert again.status_code == 200
