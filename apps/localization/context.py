@@ -57,6 +57,8 @@ def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> d
         "delivery": delivery,
         "image": image,
         "urls": image_urls(image) if image is not None else None,
+        # The study's other views, for reading: boxes are drawn on the first view.
+        "other_views": [view for view in case.images.all() if image is None or view.pk != image.pk],
         "draw_labels": draw_labels(),
         "select_labels": select_labels(),
         # The same list on every case of the set (see cases.selectors.vocabulary).

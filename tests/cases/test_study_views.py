@@ -221,3 +221,11 @@ def test_players_receive_every_view_in_order(
     page = client.get(reverse("reporting:case", args=[case_set.pk, case.pk])).content.decode()
     assert page.count("<cxr-viewer") == 2 and "<cxr-views" in page
     assert 'view-label="Lateral"' in page and 'view-label="View 1"' in page
+    # Localize: the marks go on the first view, the others are there to read.
+    page = client.get(reverse("localization:case", args=[case_set.pk, case.pk])).content.decode()
+    views = page.split("<cxr-views")[1].split("</cxr-views>")[0]
+    assert views.count("<cxr-viewer") == 2
+    first, second = views.split("<cxr-viewer")[1:]
+    assert 'mode="annotate"' in first and 'input="marks-input"' in first
+    assert 'mode="view"' in second and 'view-label="Lateral"' in second
+    assert "Draw your boxes on the first view" in page
