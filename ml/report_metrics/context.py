@@ -11,7 +11,10 @@ We run the algorithm ourselves on a plain word tokenisation rather than through 
 needs no spaCy import (15 s and 300 MB in every worker), runs in microseconds per sentence, and
 lets two rules that radiology wording needs be stated exactly:
 
-- where several cues cover a mention, the *nearest* one decides ("possible effusion, no
+- uncertainty has two strengths: *probable* ("likely", "suspicious for") and *possible* ("may",
+  "cannot exclude", a differential); both are "uncertain", the strength is kept as ``hedge``;
+- a hypothetical frame ("if there is concern for fracture") drops the mention whatever else
+  covers it; otherwise, where several cues cover a mention, the *nearest* one decides ("possible effusion, no
   pneumothorax": the effusion is uncertain, the pneumothorax absent);
 - a comma or "and" followed by a size, an article or "the" opens a new finding and ends a
   negation's scope ("no pneumothorax, small left effusion"), except inside a negated list that
@@ -34,6 +37,7 @@ from ml.report_metrics.modifiers import (
     NEGATED,
     NEW_FINDING_OPENERS,
     POSSIBLE,
+    PROBABLE,
     PSEUDO,
     TERMINATE,
 )
@@ -41,6 +45,7 @@ from ml.report_metrics.modifiers import (
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[;,:()/]", re.IGNORECASE)
 _LIST_CLOSERS = frozenset({"or", "nor", "/"})
 _JOINERS = frozenset({",", "and"})
+Reading = tuple[Presence | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +106,9 @@ def _breaks(words: Sequence[str], cues: Sequence[_Cue]) -> list[bool]:
     return breaks
 
 
-def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Presence | None]:
-    """The presence of each target of one sentence; ``None`` for a hypothetical mention."""
+def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Reading]:
+    """The presence and hedge of each target of one sentence; presence ``None`` for a
+    hypothetical mention; hedge "probable" or "possible" for an uncertain one."""
     start, end = sentence
     tokens = [
         (match.start() + start, match.end() + start, match.group().lower())
@@ -112,24 +118,29 @@ def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Presen
     cues = _cues(words)
     live = [cue for cue in cues if cue.direction not in (TERMINATE, PSEUDO)]
     if not live:
-        return ["present"] * len(targets)
+        return [("present", None)] * len(targets)
     breaks = _breaks(words, cues)
     blocked = [0]
     for flag in breaks:
         blocked.append(blocked[-1] + flag)
-    results: list[Presence | None] = []
+    results: list[Reading] = []
     for target_start, target_end in targets:
         inside = [i for i, (s, e, _) in enumerate(tokens) if s < target_end and e > target_start]
         if not inside:
-            results.append("present")
+            results.append(("present", None))
             continue
         first, last = inside[0], inside[-1] + 1
         best: tuple[int, int, str] | None = None  # (distance, order, category)
+        hypothetical = False
         for order, cue in enumerate(live):
             distance = _distance(cue, first, last, blocked)
-            if distance is not None and (best is None or (distance, order) < best[:2]):
+            if distance is None:
+                continue
+            # "If there is concern for fracture": a hypothetical frame wins over any cue in it.
+            hypothetical = hypothetical or cue.category == HYPOTHETICAL
+            if best is None or (distance, order) < best[:2]:
                 best = (distance, order, cue.category)
-        results.append(_presence(best[2] if best else None))
+        results.append(_presence(HYPOTHETICAL if hypothetical else best[2] if best else None))
     return results
 
 
@@ -150,11 +161,13 @@ def _distance(cue: _Cue, first: int, last: int, blocked: list[int]) -> int | Non
     return None
 
 
-def _presence(category: str | None) -> Presence | None:
+def _presence(category: str | None) -> Reading:
     if category == HYPOTHETICAL:
-        return None
+        return (None, None)
     if category == NEGATED:
-        return "absent"
+        return ("absent", None)
     if category == POSSIBLE:
-        return "uncertain"
-    return "present"
+        return ("uncertain", "possible")
+    if category == PROBABLE:
+        return ("uncertain", "probable")
+    return ("present", None)

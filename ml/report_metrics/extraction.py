@@ -89,13 +89,16 @@ def extract_many(texts: Iterable[str]) -> list[tuple[Finding, ...]]:
 class _Mention:
     """A target mention while the post-rules work on it (mutable, unlike ``Finding``)."""
 
-    __slots__ = ("attributes", "label", "presence", "sentence", "span", "system")
+    __slots__ = ("attributes", "hedge", "label", "presence", "sentence", "span", "system")
 
-    def __init__(self, label: str, span: Span, sentence: Span, presence: Presence) -> None:
+    def __init__(
+        self, label: str, span: Span, sentence: Span, presence: Presence, hedge: str | None
+    ) -> None:
         self.label = label
         self.span = span
         self.sentence = sentence
         self.presence: Presence = presence
+        self.hedge = hedge
         self.system: str = taxonomy.LABELS[label].system
         self.attributes: attrs.Attributes | None = None
 
@@ -113,10 +116,12 @@ def _mentions(text: str, sentences: Sequence[Span]) -> list[_Mention]:
     for index, members in by_sentence.items():
         sentence = sentences[index]
         spans = [(target.start, target.end) for target in members]
-        for target, presence in zip(members, presences(text, sentence, spans), strict=True):
+        for target, (presence, hedge) in zip(
+            members, presences(text, sentence, spans), strict=True
+        ):
             if presence is not None:  # a hypothetical mention says nothing about the patient
                 mentions.append(
-                    _Mention(target.label, (target.start, target.end), sentence, presence)
+                    _Mention(target.label, (target.start, target.end), sentence, presence, hedge)
                 )
     _mark_differentials(text, mentions)
     _read_attributes(text, mentions)
@@ -143,7 +148,10 @@ def _mark_differentials(text: str, mentions: list[_Mention]) -> None:
         index += 1
         if has_alternative and all(member.presence != "absent" for member in chain):
             for member in chain:
-                member.presence = "uncertain"
+                # A differential names its alternatives as the leading explanations, unless a
+                # cue already weakened them ("may represent infection or edema").
+                if member.presence == "present":
+                    member.presence, member.hedge = "uncertain", "probable"
 
 
 def _read_attributes(text: str, mentions: list[_Mention]) -> None:
@@ -245,7 +253,7 @@ def _fold_parenthesised_synonyms(text: str, mentions: list[_Mention]) -> list[_M
             keep.attributes = _inherit_location(
                 keep.attributes, (inner if keep is outer else outer).attributes
             )
-            keep.presence = outer.presence
+            keep.presence, keep.hedge = outer.presence, outer.hedge
             keep.span = (
                 outer.span[0],
                 inner.span[1] + (1 if text[inner.span[1] : inner.span[1] + 1] == ")" else 0),
@@ -281,6 +289,7 @@ def _findings(text: str, mention: _Mention) -> list[Finding]:
                 zones=attributes.zones,
                 severity_range=severity_range,
                 size_mm=attributes.size_mm,
+                hedge=mention.hedge if mention.presence == "uncertain" else None,
             )
         )
     return findings

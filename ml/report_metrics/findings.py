@@ -33,6 +33,7 @@ class Finding:
     zones: tuple[str, ...] = ()
     severity_range: tuple[int, int] | None = None
     size_mm: float | None = None
+    hedge: str | None = None  # "probable" or "possible" when uncertain
 
     @property
     def is_positive(self) -> bool:
@@ -53,4 +54,5 @@ class Finding:
             "text": self.text,
             "implied": self.implied,
             "size_mm": self.size_mm,
+            "hedge": self.hedge,
         }

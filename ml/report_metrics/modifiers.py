@@ -26,6 +26,8 @@ from typing import Final
 
 NEGATED: Final = "NEGATED_EXISTENCE"
 POSSIBLE: Final = "POSSIBLE_EXISTENCE"
+# A hedge that leans positive ("likely", "suspicious for"): still uncertain, recorded as probable.
+PROBABLE: Final = "PROBABLE_EXISTENCE"
 HYPOTHETICAL: Final = "HYPOTHETICAL"
 TERMINATE: Final = "TERMINATE"
 PSEUDO: Final = "PSEUDO"
@@ -47,6 +49,7 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "no radiographic evidence of",
             "absence of",
             "resolution of",
+            "removal of",
             "neither",
             "nor",
             "no longer",
@@ -86,18 +89,8 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
         for phrase in (
             "possible",
             "possibly",
-            "probable",
-            "probably",
-            "likely",
-            "most likely",
             "questionable",
             "question of",
-            "suspicious for",
-            "concerning for",
-            "concern for",
-            "suggestive of",
-            "suggests",
-            "suggesting",
             "may represent",
             "could represent",
             "might represent",
@@ -112,19 +105,38 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "cannot rule out",
             "differential includes",
             "differential diagnosis includes",
-            "presumed",
             "equivocal",
-            "borderline",
             "question",
             "may",
             "might",
             "could",
             "consider",
-            "suggest",
-            "suggestion of",
             "differential",
             "differential considerations include",
         )
+    ),
+    *(
+        (phrase, PROBABLE, "FORWARD", None)
+        for phrase in (
+            "probable",
+            "probably",
+            "likely",
+            "most likely",
+            "suspicious for",
+            "concerning for",
+            "concern for",
+            "suggestive of",
+            "suggests",
+            "suggesting",
+            "suggest",
+            "suggestion of",
+            "presumed",
+            "borderline",
+        )
+    ),
+    *(
+        (phrase, PROBABLE, "BACKWARD", 8)
+        for phrase in ("is likely", "are likely", "is suspected", "are suspected")
     ),
     # "Granuloma vs. neoplasm": both sides of a differential are uncertain.
     *((phrase, POSSIBLE, "BIDIRECTIONAL", 2) for phrase in ("versus", "vs", "vs.", "v.")),
@@ -137,7 +149,6 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "not excluded",
             "not ruled out",
             "is possible",
-            "is suspected",
             "is questioned",
             "not entirely excluded",
             "difficult to exclude",
@@ -146,7 +157,7 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "also possible",
         )
     ),
-    ("suspected", POSSIBLE, "BIDIRECTIONAL", None),
+    ("suspected", PROBABLE, "BIDIRECTIONAL", None),
     *(
         (phrase, HYPOTHETICAL, "FORWARD", None)
         for phrase in (
@@ -157,6 +168,8 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "assess for",
             "to exclude",
             "if",
+            "if there is",
+            "if there are",
             "history of",
             "correlation for",
             "correlate for",
@@ -227,6 +240,10 @@ NEW_FINDING_OPENERS: Final[tuple[str, ...]] = (
     "severe",
     "minimal",
     "new",
+    "left",
+    "right",
+    "bilateral",
+    "the",
 )
 
 # --- Attribute lexicons (matched in the finding's clause, see extraction.attribute_window) ---

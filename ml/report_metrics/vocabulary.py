@@ -168,6 +168,7 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     _R(
         "Central venous catheter",
         r"(?:hemo)?dialysis\s+catheter|medi-?port|porta-?cath(?:eter)?|xxxx-a-xxxx"
+        r"|(?:chest\s+(?:wall\s+)?|venous\s+|infusion\s+)port"
         r"|chest\s+(?:wall\s+)?xxxx(?=\s+(?:catheter|tip|with|is|has))",
         ("dialysis", "port", "cath", "xxxx"),
     ),

@@ -125,3 +125,51 @@ def test_a_synonym_in_parentheses_is_one_finding() -> None:
 
 def test_the_heart_is_enlarged_with_its_name_in_parentheses_is_one_finding() -> None:
     assert positives("The heart is enlarged (cardiomegaly).") == ["Cardiomegaly"]
+
+
+@pytest.mark.parametrize(
+    ("text", "hedge"),
+    [
+        ("Findings suspicious for right lower lobe pneumonia.", "probable"),
+        ("Left basilar atelectasis or scarring.", "probable"),
+        ("Right basal opacity may represent pneumonia.", "possible"),
+        ("Pneumonia cannot be excluded.", "possible"),
+    ],
+)
+def test_uncertainty_keeps_its_strength(text: str, hedge: str) -> None:
+    uncertain = [f for f in extract_findings(text) if f.presence == "uncertain"]
+
+    assert uncertain and all(f.hedge == hedge for f in uncertain)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Mild dextrocurvature of the thoracic spine.", "Scoliosis"),
+        ("The heart is slightly large.", "Cardiomegaly"),
+        ("Borderline heart size.", "Cardiomegaly"),
+        ("Left chest wall port with the catheter tip in the SVC.", "Central venous catheter"),
+        ("Right-sided dialysis catheter in place.", "Central venous catheter"),
+        ("Cholecystectomy clips.", "Surgical clips"),
+        ("Coronary artery stents.", "Support device"),
+        ("Globular heart, question pericardial effusion.", "Pericardial effusion"),
+    ],
+)
+def test_common_report_wording_names_its_finding(text: str, label: str) -> None:
+    assert label in {f.label for f in extract_findings(text) if f.presence != "absent"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There is no pleural line to suggest pneumothorax.",
+        "Calcified granulomas from old granulomatous infection.",
+        "Please note that fractures may not be demonstrated on a chest film.",
+        "If there is concern for rib fracture, a rib series is recommended.",
+        "Removal of the left chest tube.",
+    ],
+)
+def test_wording_that_states_no_current_finding(text: str) -> None:
+    positive = {f.label for f in extract_findings(text) if f.presence != "absent"}
+
+    assert not positive & {"Pneumothorax", "Pneumonia", "Fracture", "Chest tube"}
