@@ -157,7 +157,12 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         r"degenerative\s+(?:changes?|disease)\s+(?:of|in)\s+the\s+(?:\w+\s+)?spine",
         ("degenerative",),
     ),
-    _R("Pneumothorax", r"pneumothora(?:x|ces|xes)|ptx", ("pneumothora", "ptx")),
+    _R("Pneumothorax", r"(?:hydro|hemo)?pneumothora(?:x|ces|xes)|ptx", ("pneumothora", "ptx")),
+    _R(
+        "Pneumothorax",
+        r"pleural\s+air(?:\s+collection)?|air\s+collection(?=[^.]{0,80}\bpleural\s+space)",
+        ("air",),
+    ),
     # Lines and devices, by their common bedside names.
     _R(
         "Central venous catheter",
