@@ -356,8 +356,13 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
                         r, f, {"location", "missed_finding", "false_finding"}, ref_range=at
                     ),
                 )
-            grades = _GRADE_RE.findall(sentence)
-            if len(grades) == 1 and counts[family] == 1:
+            grades = list(_GRADE_RE.finditer(sentence))
+            # The grade must describe this family's finding ("small effusion with atelectasis"
+            # grades the effusion, not the atelectasis).
+            graded = len(grades) == 1 and _FAMILY_WORDS[family].search(
+                sentence, grades[0].end(), grades[0].end() + 40
+            )
+            if graded and counts[family] == 1:
                 swapped = _GRADE_RE.sub(lambda m: _SWAP_GRADE[m.group().lower()], sentence)
                 checks.add(
                     "severity swap",
