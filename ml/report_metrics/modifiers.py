@@ -1,6 +1,6 @@
 """Modifier vocabularies: ConText rules for presence, and the attribute lexicons.
 
-Presence (our documented rule set, run by medspacy's ConText):
+Presence (our documented rule set, run by our own ConText in context.py; spaCy is not used):
 
 - absent: "no", "not", "without", "free of", "clear of", "negative for", "no evidence of",
   "absence of", "resolution of"; after the finding, "is not seen/identified", "is absent",
