@@ -92,3 +92,23 @@ class TestReportPage:
         assert data["compared_with"] == "label-derived"
         assert data["case"]["comparison"] == "None."
         assert "Effusion" not in str(data)
+
+    def test_a_named_view_is_not_given_the_cases_default_position(
+        self, educator: Any, resident: Any, cohort: Any, client_for: Any
+    ) -> None:
+        # An Open-i study of one lateral film: its projection names it; the case's default "PA"
+        # (a DICOM view position it never had) must not be shown beside it.
+        case = make_case(educator)
+        case.images.update(projection="Lateral")
+        case_set = make_set(educator, [case], cohort=cohort)
+        page = self._page(client_for(resident), case_set, case)
+        assert "<dd>Lateral</dd>" in page
+        assert "(PA)" not in page
+
+    def test_an_unnamed_single_view_keeps_its_position(
+        self, educator: Any, resident: Any, cohort: Any, client_for: Any
+    ) -> None:
+        case = make_case(educator)
+        case_set = make_set(educator, [case], cohort=cohort)
+        page = self._page(client_for(resident), case_set, case)
+        assert f"view 1 ({case.view})" in page
