@@ -60,3 +60,16 @@ def test_report_only_studies_are_not_localize_cases(
     report_index = client.get(reverse("reporting:index")).content.decode()
     assert "Mixed" in report_index and "Reports" in report_index
     assert reports.pk not in listed
+
+
+def test_a_set_whose_localize_cases_are_all_normal_is_not_offered(
+    educator: Any, resident: Any, cohort: Any, client_for: Any
+) -> None:
+    # Report-only abnormal studies beside normal ones: in Localize only the normals would remain,
+    # and a set of nothing but normals gives every answer away.
+    normal = build_case(educator, title="Normal", is_normal=True)
+    build_set(educator, cohort, [_report_only(educator, "Report only"), normal], name="Readings")
+    client = client_for(resident)
+    assert "Readings" not in client.get(reverse("localization:index")).content.decode()
+    assert client.get("/api/v1/localize/sets/").json() == []
+    assert "Readings" in client.get(reverse("reporting:index")).content.decode()

@@ -40,8 +40,13 @@ def localize_truth(prefix: str = "") -> Q:
 
 
 def _has_published_case(*, localize_only: bool = False) -> Exists:
+    """A published case (Report); for Localize, a published case with boxes or ticks to find.
+    A set whose only Localize cases are normal (the IU set: its abnormal studies are report-only)
+    would tell the resident every answer before the first click, so Localize does not offer it."""
     items = CaseSetItem.objects.filter(case_set=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
-    return Exists(items.filter(localize_truth("case__")) if localize_only else items)
+    if localize_only:
+        items = items.filter(Exists(Finding.objects.filter(case=OuterRef("case_id"))))
+    return Exists(items)
 
 
 def _may_play(user: Any, prefix: str = "") -> Q | None:
@@ -65,7 +70,7 @@ def _may_play(user: Any, prefix: str = "") -> Q | None:
 
 
 def case_sets_playable_by(*, user: Any, localize_only: bool = False) -> QuerySet[CaseSet]:
-    """Sets the user may play; ``localize_only``: those with a case Localize can score."""
+    """Sets the user may play; ``localize_only``: those with an abnormal case Localize can score."""
     queryset = CaseSet.objects.filter(
         _has_published_case(localize_only=localize_only)
     ).select_related("owner")
