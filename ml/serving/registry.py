@@ -64,34 +64,53 @@ class ModelSpec:
 
 def model_specs(config: MLConfig) -> dict[JobKind, ModelSpec]:
     """The model of each job kind that ``config`` names."""
-    explain_local = config.explainer == "transformers"
-    judge_local = config.judge == "transformers"
     return {
-        "explain": ModelSpec(
+        "explain": _spec(
+            config,
             kind="explain",
             backend=config.explainer,
-            path=config.vlm_path if explain_local else None,
-            endpoint_model=config.openai_model if config.explainer == "openai" else None,
-            device=config.device if explain_local else "none",
-            dtype=config.dtype if explain_local else "none",
+            path=config.vlm_path,
+            endpoint_model=config.openai_model,
             max_new_tokens=config.explain_max_new_tokens,
-            batch_size=config.explain_batch_size if explain_local else 1,
-            batch_wait_ms=config.batch_wait_ms if explain_local else 0.0,
-            timeout_s=config.generation_timeout_s if explain_local else config.openai_timeout_s,
+            batch_size=config.explain_batch_size,
         ),
-        "judge": ModelSpec(
+        "judge": _spec(
+            config,
             kind="judge",
             backend=config.judge,
-            path=config.judge_path if judge_local else None,
-            endpoint_model=config.judge_openai_model if config.judge == "openai" else None,
-            device=config.device if judge_local else "none",
-            dtype=config.dtype if judge_local else "none",
+            path=config.judge_path,
+            endpoint_model=config.judge_openai_model,
             max_new_tokens=config.judge_max_new_tokens,
-            batch_size=config.judge_batch_size if judge_local else 1,
-            batch_wait_ms=config.batch_wait_ms if judge_local else 0.0,
-            timeout_s=config.generation_timeout_s if judge_local else config.openai_timeout_s,
+            batch_size=config.judge_batch_size,
         ),
     }
+
+
+def _spec(
+    config: MLConfig,
+    *,
+    kind: JobKind,
+    backend: str,
+    path: Path | None,
+    endpoint_model: str | None,
+    max_new_tokens: int,
+    batch_size: int,
+) -> ModelSpec:
+    """One rule for both kinds: device, dtype, path and batching only for a local model; the
+    endpoint's model name only for the openai backend."""
+    local = backend == "transformers"
+    return ModelSpec(
+        kind=kind,
+        backend=backend,
+        path=path if local else None,
+        endpoint_model=endpoint_model if backend == "openai" else None,
+        device=config.device if local else "none",
+        dtype=config.dtype if local else "none",
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size if local else 1,
+        batch_wait_ms=config.batch_wait_ms if local else 0.0,
+        timeout_s=config.generation_timeout_s if local else config.openai_timeout_s,
+    )
 
 
 class BatchedChatModel:
