@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first, by exact version: this machine has the CPU build on disk; anything else is GBs.
 	$(BIN)/pip install -q torch==2.13.0
-	# The lock is installed without dependency resolution: medspacy pins spacy<3.8 on Python 3.11
-	# but runs unchanged on the spacy 3.8 we pin (numpy 2 needs it). See docs/deploy.md.
+	# The lock is a complete freeze (make lock), installed without dependency resolution so that
+	# every version is exactly the tested one.
 	$(BIN)/pip install -q --no-deps -r requirements/lock.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)

@@ -16,7 +16,7 @@ score (hook) and commits -> push on the owner's websocket. Measured per submissi
 - visible: submit to the first attempt-API poll that reads ``scored`` (polled every ``--e2e-poll-ms``,
   so this includes up to one poll interval of quantisation).
 
-Warm-up submissions (not measured) load spaCy and the scorer in the worker first.
+Warm-up submissions (not measured) load the scorer in the worker first.
 """
 
 from __future__ import annotations
@@ -381,7 +381,7 @@ def section_e2e(args: argparse.Namespace, corpus: Callable[[int], list[Any]]) ->
             warm, _ = asyncio.run(_run(base, seed, texts[:warmup], 1, warmup, poll_s))
             print(
                 f"warm-up: first submission visible after {1000 * warm[0]['visible']:.0f} ms "
-                "(the scoring worker loads spaCy on first use)"
+                "(the scoring worker loads the scorer on first use)"
             )
             offset = warmup
             for level in levels:
