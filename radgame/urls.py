@@ -5,10 +5,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.core import views as core_views
-from apps.progress import views as progress_views
+from apps.game import views as game_views
 
 urlpatterns = [
-    path("", progress_views.home, name="home"),
+    path("", game_views.home, name="home"),
     path("about/", core_views.about, name="about"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("accounts/", include("apps.accounts.urls")),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("localize/", include("apps.localization.urls")),
     path("report/", include("apps.reporting.urls")),
     path("progress/", include("apps.progress.urls")),
+    path("game/", include("apps.game.urls")),
     path("exercises/", include("apps.exercises.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("radgame.api_urls")),

@@ -34,9 +34,13 @@ def user_create(
     return user
 
 
-def user_update_profile(*, user: User, display_name: str, email: str) -> User:
+def user_update_profile(
+    *, user: User, display_name: str, email: str, time_zone: str | None = None
+) -> User:
     user.display_name = display_name.strip()[:120]
     user.email = email.strip()
+    if time_zone is not None:
+        user.time_zone = time_zone.strip()
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["display_name", "email"])
+    user.save(update_fields=["display_name", "email", "time_zone"])
     return user

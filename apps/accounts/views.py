@@ -33,5 +33,11 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Profile saved.")
             return redirect("accounts:profile")
     else:
-        form = ProfileForm(initial={"display_name": user.display_name, "email": user.email})
+        form = ProfileForm(
+            initial={
+                "display_name": user.display_name,
+                "email": user.email,
+                "time_zone": user.time_zone,
+            }
+        )
     return render(request, "accounts/profile.html", {"form": form})

@@ -15,8 +15,7 @@ from apps.cohorts.models import MemberRole
 from apps.cohorts.selectors import cohort_for_manager
 
 from .models import ScoreEvent
-
-XP_PER_LEVEL = 250
+from .streaks import Streak, streak_of
 
 # The accuracy rule, for every page, API, export and dashboard: the mean score of each player's
 # first reading of a case, made before its answer was ever shown to them (in either exercise).
@@ -53,51 +52,51 @@ def replay_xp_today(*, user: Any) -> int:
 @dataclass(frozen=True)
 class PlayerStats:
     xp: int
-    level: int
-    xp_into_level: int
     cases: int  # distinct cases read, in either exercise
     attempts: int  # scored attempts, replays included
     localize_accuracy: float | None
     report_accuracy: float | None
-    streak_days: int
+    streak: Streak
+    today_cases: int  # scored answers that earned XP today, in the player's time zone
+
+    @property
+    def streak_days(self) -> int:
+        return self.streak.days
 
 
-def streak_days(days_played: set[date], today: date) -> int:
-    """Consecutive days with at least one scored attempt, ending today (or yesterday)."""
-    day = today if today in days_played else today - timedelta(days=1)
-    streak = 0
-    while day in days_played:
-        streak += 1
-        day -= timedelta(days=1)
-    return streak
+def days_played(*, user: Any, since_days: int = 400) -> dict[date, int]:
+    """Days (in the player's time zone) with XP earned, and how many XP-earning answers each: at
+    most ``since_days`` rows, whatever the number of attempts. One query."""
+    since = timezone.now() - timedelta(days=since_days)
+    rows = (
+        ScoreEvent.objects.filter(user=user, xp__gt=0, created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=user.zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["day"]: row["n"] for row in rows}
 
 
 def player_stats(*, user: Any) -> PlayerStats:
-    events = ScoreEvent.objects.filter(user=user)
-    totals = events.aggregate(
+    """Totals, accuracy, streak and today's count: two queries."""
+    totals = ScoreEvent.objects.filter(user=user).aggregate(
         xp=Sum("xp"),
         attempts=Count("pk"),
         cases=Count("case", distinct=True),
         localize=accuracy(kind="localize"),
         report=accuracy(kind="report"),
     )
-    since = timezone.now() - timedelta(days=400)
-    days = set(
-        events.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .values_list("day", flat=True)
-        .distinct()
-    )
-    xp = int(totals["xp"] or 0)
+    days = days_played(user=user)
+    today = timezone.localdate(timezone=user.zone)
     return PlayerStats(
-        xp=xp,
-        level=xp // XP_PER_LEVEL + 1,
-        xp_into_level=xp % XP_PER_LEVEL,
+        xp=int(totals["xp"] or 0),
         cases=int(totals["cases"] or 0),
         attempts=int(totals["attempts"] or 0),
         localize_accuracy=totals["localize"],
         report_accuracy=totals["report"],
-        streak_days=streak_days(days, timezone.localdate()),
+        streak=streak_of(set(days), today),
+        today_cases=days.get(today, 0),
     )
 
 

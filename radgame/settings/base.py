@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.exercises",
     "apps.localization",
     "apps.reporting",
+    "apps.game",
     "apps.demo",
 ]
 

@@ -114,3 +114,16 @@ def test_basic_auth_is_not_a_login_path(resident: Any) -> None:
     token = base64.b64encode(f"resident:{PASSWORD}".encode()).decode()
     response = Client().get(reverse("api-me"), HTTP_AUTHORIZATION=f"Basic {token}")
     assert response.status_code == 403
+
+
+def test_the_profile_sets_the_time_zone_and_refuses_unknown_ones(client_for, resident) -> None:
+    client = client_for(resident)
+    url = reverse("accounts:profile")
+    data = {"display_name": "R", "email": "r@example.org", "time_zone": "Asia/Tokyo"}
+    assert client.post(url, data).status_code == 302
+    resident.refresh_from_db()
+    assert resident.time_zone == "Asia/Tokyo" and str(resident.zone) == "Asia/Tokyo"
+    refused = client.post(url, {**data, "time_zone": "Mars/Olympus"})
+    assert refused.status_code == 200
+    resident.refresh_from_db()
+    assert resident.time_zone == "Asia/Tokyo"

@@ -167,6 +167,8 @@ MATRIX: dict[str, Row] = {
     # progress
     "progress:cohort": Row(GET, _r("progress:cohort", cohort), OWNER),
     "progress:cohort_csv": Row(GET, _r("progress:cohort_csv", cohort), OWNER),
+    # game: the Continue button redirects every player to their own next case
+    "game:continue": Row(GET, _r("game:continue"), USERS),
     # exercises (the attempt lifecycle): an assessment's page and the educator's close
     "exercises:assessment": Row(GET, _r("exercises:assessment", assessment), OWNER),
     "exercises:assessment_close": Row(POST, _r("exercises:assessment_close", assessment), OWNER),

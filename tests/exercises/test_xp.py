@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from apps.exercises.levels import level_rules
 from apps.exercises.xp import (
     ACCURACY_XP,
     ANSWER_XP,
@@ -17,6 +18,7 @@ from apps.exercises.xp import (
     xp_rules,
 )
 from apps.progress.models import ScoreEvent
+from apps.progress.streaks import streak_rules
 
 from .conftest import WRONG
 
@@ -49,8 +51,8 @@ def test_replays_earn_flat_xp_up_to_a_daily_cap() -> None:
 
 def test_the_rules_are_written_on_the_profile_page(client_for, resident) -> None:
     body = client_for(resident).get(reverse("accounts:profile")).content.decode()
-    assert "How XP and accuracy work" in body
-    for rule in xp_rules():
+    assert "How XP, levels, streaks and accuracy work" in body
+    for rule in xp_rules() + level_rules() + streak_rules():
         assert rule.split(",")[0].replace("'", "&#x27;") in body
 
 

@@ -1,20 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 
 from apps.progress.models import ScoreEvent
-from apps.progress.selectors import player_stats, replay_xp_today, streak_days
+from apps.progress.selectors import player_stats, replay_xp_today
 from apps.progress.services import score_event_record
-
-
-def test_streak_counts_consecutive_days_ending_today_or_yesterday() -> None:
-    today = date(2026, 11, 28)
-    assert streak_days({date(2026, 11, 26), date(2026, 11, 27), today}, today) == 3
-    assert streak_days({date(2026, 11, 26), date(2026, 11, 27)}, today) == 2
-    assert streak_days({date(2026, 11, 25)}, today) == 0
 
 
 @pytest.mark.django_db

@@ -1,10 +1,14 @@
-"""Template helpers of the lifecycle: the XP rules in words, from the one place they live."""
+"""Template helpers of the lifecycle: the XP, level and streak rules in words, from the one place
+each lives."""
 
 from __future__ import annotations
 
 from django import template
 
+from apps.exercises.levels import Level, level_for
+from apps.exercises.levels import level_rules as _level_rules
 from apps.exercises.xp import xp_rules as _xp_rules
+from apps.progress.streaks import streak_rules as _streak_rules
 
 register = template.Library()
 
@@ -12,3 +16,19 @@ register = template.Library()
 @register.simple_tag
 def xp_rules() -> list[str]:
     return _xp_rules()
+
+
+@register.simple_tag
+def level_rules() -> list[str]:
+    return _level_rules()
+
+
+@register.simple_tag
+def streak_rules() -> list[str]:
+    return _streak_rules()
+
+
+@register.filter
+def level(xp: int) -> Level:
+    """``{{ stats.xp|level }}``: the level a total XP is at."""
+    return level_for(xp)
