@@ -57,8 +57,10 @@ e2e: install
 
 test: lint ml-tests django-tests e2e
 
+# Long runs: the nightly Hypothesis profile, importer fuzzing at FUZZ_EXAMPLES per property
+# (docs/reliability.md), and every test marked slow.
 soak: install
-	HYPOTHESIS_PROFILE=nightly $(TEST_ENV) $(BIN)/python -m pytest tests -q -m slow
+	HYPOTHESIS_PROFILE=nightly FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(TEST_ENV) $(BIN)/python -m pytest tests -q -m slow
 
 bench: install
 	$(BIN)/python bench/localize.py

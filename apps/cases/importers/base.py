@@ -187,6 +187,8 @@ def read_csv(
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFailed(f"{path.name} is not UTF-8 text.") from None
+    if "\x00" in text:
+        raise ImportFailed(f"{path.name} contains NUL bytes: it is not a text CSV.")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
@@ -202,7 +204,10 @@ def read_csv(
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
-            values = {names[i]: cell.strip() for i, cell in enumerate(row[: len(names)])}
+            # A short row has its missing cells blank (a required column then reads as empty,
+            # which its importer reports), never absent.
+            cells = [*row[: len(names)], *[""] * (len(names) - len(row))]
+            values = {name: cell.strip() for name, cell in zip(names, cells, strict=True)}
             yield reader.line_num, values, row
     except csv.Error as exc:
         raise ImportFailed(f"{path.name}:{reader.line_num}: {exc}") from None
@@ -237,7 +242,7 @@ def age_years(value: Any) -> int | None:
         text = text[:-1]
     try:
         age = int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         raise ValueError(f"age {value!r} is not a number of years") from None
     if not 0 <= age <= 130:
         raise ValueError(f"age {value!r} is not plausible")

@@ -54,6 +54,11 @@ def load_json(path: Path) -> Any:
         raise ImportFailed(f"{path.name}:{exc.lineno}: invalid JSON ({exc.msg}).") from None
 
 
+def _id(value: Any) -> int | str | None:
+    """A COCO id as a dict key: an integer or a string (JSON gives lists and objects too)."""
+    return value if isinstance(value, int | str) and not isinstance(value, bool) else None
+
+
 def parse(root: Path) -> ParsedDataset:
     path = _json_file(root)
     data = load_json(path)
@@ -71,7 +76,7 @@ def parse(root: Path) -> ParsedDataset:
     for index, category in enumerate(data["categories"]):
         if (
             not isinstance(category, dict)
-            or "id" not in category
+            or _id(category.get("id")) is None
             or not isinstance(category.get("name"), str)
         ):
             raise ImportFailed(f"{name}: categories[{index}] needs an id and a name.")
@@ -86,7 +91,7 @@ def parse(root: Path) -> ParsedDataset:
         where = f"images[{index}]"
         if (
             not isinstance(image, dict)
-            or "id" not in image
+            or _id(image.get("id")) is None
             or not isinstance(image.get("file_name"), str)
         ):
             problems.append(Problem(name, None, f"{where}: needs an id and a file_name"))
@@ -118,7 +123,7 @@ def parse(root: Path) -> ParsedDataset:
         if not isinstance(annotation, dict):
             problems.append(Problem(name, None, f"{where}: not an object"))
             continue
-        case = cases.get(annotation.get("image_id"))
+        case = cases.get(_id(annotation.get("image_id")))
         if case is None:
             problems.append(
                 Problem(
@@ -149,7 +154,7 @@ def parse(root: Path) -> ParsedDataset:
 
 
 def _annotation(case, annotation, where, name, categories, category_errors, size) -> None:  # type: ignore[no-untyped-def]
-    category_id = annotation.get("category_id")
+    category_id = _id(annotation.get("category_id"))
     if category_id in category_errors:
         case.problems.append(Problem(name, None, f"{where}: {category_errors[category_id]}"))
         return

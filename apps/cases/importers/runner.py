@@ -64,6 +64,31 @@ class _Skip(Exception):
     pass
 
 
+MAX_EXTERNAL_ID = Case._meta.get_field("external_id").max_length
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any text in a parsed case holds a NUL character (Postgres text cannot)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, ParsedCase | ReportText | SourceBox):
+        return _has_nul(list(vars(value).values()))
+    return False
+
+
+def _check_storable(parsed: ParsedCase) -> None:
+    """Text the database cannot hold is the dataset's problem, reported like any other, never an
+    internal error."""
+    if not parsed.external_id or len(parsed.external_id) > (MAX_EXTERNAL_ID or 0):
+        raise _Skip(f"the case id must be 1 to {MAX_EXTERNAL_ID} characters")
+    if _has_nul(parsed):
+        raise _Skip("its text holds a NUL character (\\x00), which cannot be stored")
+
+
 @dataclass
 class _View:
     ingested: IngestedImage | None  # None: the stored image at this position is unchanged
@@ -212,6 +237,7 @@ class CaseWriter:
         self._parsed_warnings = parsed.warnings
         if parsed.problems:
             raise _Skip("; ".join(str(p) for p in parsed.problems))
+        _check_storable(parsed)
         existing = (
             Case.objects.filter(source=self.dataset.source, external_id=parsed.external_id)
             .select_related("report")
