@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ml.report_metrics import ReportCase, score_many
 from ml.report_metrics.extraction import extract_findings
+from ml.report_metrics.sections import heading_region
 from ml.report_metrics.sentences import split_sentences
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "../shared/data/iu-reports-dev/reports.jsonl"
@@ -122,6 +123,7 @@ FAMILIES: dict[str, tuple[tuple[str, ...], frozenset[str], str]] = {
 _FAMILY_WORDS = {
     name: re.compile(rf"\b(?:{words})\b", re.IGNORECASE) for name, (_, _, words) in FAMILIES.items()
 }
+_NODULE_WORD = re.compile(r"\bnodul", re.IGNORECASE)
 _NEGATIVE = re.compile(
     r"\b(?:no|not|without|negative|clear|normal|resolved|free|exclude\w*|removed|absent)\b",
     re.IGNORECASE,
@@ -181,12 +183,18 @@ def coded_families(mesh: str) -> set[str]:
 
 
 def extracted_families(text: str) -> set[str]:
-    labels = {
-        f.label
+    stated = [
+        f
         for f in extract_findings(text)
         if f.presence == "present" or (f.presence == "uncertain" and f.hedge == "probable")
-    }
-    return {family for family, (_, scorer, _) in FAMILIES.items() if labels & scorer}
+    ]
+    labels = {f.label for f in stated}
+    families = {family for family, (_, scorer, _) in FAMILIES.items() if labels & scorer}
+    # The scorer files a "calcified nodule" under Granuloma, what it means clinically (benign,
+    # no follow-up); the indexers code the word written, Nodule (with Calcinosis).
+    if any(f.label == "Granuloma" and _NODULE_WORD.search(f.text) for f in stated):
+        families.add("nodule/mass")
+    return families
 
 
 def load(path: Path, limit: int | None) -> list[dict[str, Any]]:
@@ -309,10 +317,8 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
         sentences = sentences_of(text)
         checks.add("identity", text, text, lambda r: not r["errors"])
         spans = split_sentences(text)
-        if len(set(sentences)) > 1:  # a report of one repeated sentence has no other order
-            shuffled = sentences[:]
-            while shuffled == sentences:
-                rng.shuffle(shuffled)
+        shuffled = _shuffled(text, sentences, rng)
+        if shuffled is not None:
             checks.add("shuffle", text, " ".join(shuffled), lambda r: not r["errors"])
         positives = positive_sentences(record)
         counts = _mentions_by_family(text, sentences, record["families"])
@@ -431,6 +437,32 @@ def build(records: list[dict[str, Any]], rng: random.Random) -> Checks:
             )
     _cross_pairs(records, rng, checks)
     return checks
+
+
+def _shuffled(text: str, sentences: list[str], rng: random.Random) -> list[str] | None:
+    """The sentences in another order, each exam's within its own section ("Chest.",
+    "Left knee.": a heading decides what the sentences after it describe); None when no other
+    order exists (one repeated sentence)."""
+    sections: list[list[str]] = [[]]
+    for span, sentence in zip(split_sentences(text), sentences, strict=True):
+        if heading_region(text, span) is not None:
+            sections.append([sentence])
+        else:
+            sections[-1].append(sentence)
+    movable = [
+        (section[:1], section[1:]) if section and section is not sections[0] else ([], section)
+        for section in sections
+    ]
+    if all(len(set(body)) < 2 for _, body in movable):
+        return None
+    while True:
+        shuffled: list[str] = []
+        for head, body in movable:
+            body = body[:]
+            rng.shuffle(body)
+            shuffled.extend([*head, *body])
+        if shuffled != sentences:
+            return shuffled
 
 
 def _mentions_by_family(text: str, sentences: list[str], families: set[str]) -> Counter[str]:

@@ -16,6 +16,8 @@ lets two rules that radiology wording needs be stated exactly:
 - a hypothetical frame ("if there is concern for fracture") drops the mention whatever else
   covers it; otherwise, where several cues cover a mention, the *nearest* one decides ("possible effusion, no
   pneumothorax": the effusion is uncertain, the pneumothorax absent);
+- a backward cue ("is not seen", "cannot be excluded") reaches back over a comma only into a
+  list coordinated before the cue ("effusion, consolidation or pneumothorax is not seen");
 - a comma or "and" followed by a size, an article or "the" opens a new finding and ends a
   negation's scope ("no pneumothorax, small left effusion"), except inside a negated list that
   closes with "or"/"nor" ("no consolidation, large effusion, or pneumothorax": all absent).
@@ -45,6 +47,7 @@ from ml.report_metrics.modifiers import (
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[;,:()/]", re.IGNORECASE)
 _LIST_CLOSERS = frozenset({"or", "nor", "/"})
 _JOINERS = frozenset({",", "and"})
+_COORDINATORS = frozenset({"or", "nor", "and", "/"})
 Reading = tuple[Presence | None, str | None]
 
 
@@ -133,7 +136,7 @@ def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Readin
         best: tuple[int, int, str] | None = None  # (distance, order, category)
         hypothetical = False
         for order, cue in enumerate(live):
-            distance = _distance(cue, first, last, blocked)
+            distance = _distance(cue, first, last, blocked, words)
             if distance is None:
                 continue
             # "If there is concern for fracture": a hypothetical frame wins over any cue in it.
@@ -144,7 +147,9 @@ def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Readin
     return results
 
 
-def _distance(cue: _Cue, first: int, last: int, blocked: list[int]) -> int | None:
+def _distance(
+    cue: _Cue, first: int, last: int, blocked: list[int], words: Sequence[str]
+) -> int | None:
     """Tokens between ``cue`` and the target ``[first, last)`` when the cue covers it."""
     if cue.start >= first and cue.end <= last:
         return 0  # "heart is borderline enlarged": a cue inside the mention applies to it
@@ -154,11 +159,22 @@ def _distance(cue: _Cue, first: int, last: int, blocked: list[int]) -> int | Non
         gap = first - cue.end
         if blocked[first] == blocked[cue.end] and (cue.max_scope is None or gap <= cue.max_scope):
             return gap
-    if backward and cue.start >= last:
+    if backward and cue.start >= last and _listed_before(words, last, cue.start):
         gap = cue.start - last
         if blocked[cue.start] == blocked[last] and (cue.max_scope is None or gap <= cue.max_scope):
             return gap
     return None
+
+
+def _listed_before(words: Sequence[str], last: int, cue_start: int) -> bool:
+    """Whether a backward cue reaches back over ``words[last:cue_start]``: across a comma only
+    when the words after the last comma coordinate a list ("effusion, consolidation, or
+    pneumothorax is not seen"); "mild edema, infiltrates not excluded" hedges the infiltrates
+    alone."""
+    commas = [index for index in range(last, cue_start) if words[index] == ","]
+    if not commas:
+        return True
+    return any(words[index] in _COORDINATORS for index in range(commas[-1] + 1, cue_start))
 
 
 def _presence(category: str | None) -> Reading:

@@ -14,7 +14,9 @@ The pipeline, all our own rules, with no model and no spaCy:
 5. Side, zone, severity, size and change are read from each mention's clause (``attributes``).
    A mention with two coordinated sides ("moderate left and small right effusions") is two
    findings, one per side, each with its own grade: they are two instances to compare.
-6. Normal statements add an implied absent finding for each finding they cover that the report
+6. Sentences under another examination's heading ("2. Left knee. Joint effusion.") are left
+   out (``sections``).
+7. Normal statements add an implied absent finding for each finding they cover that the report
    does not mention explicitly.
 
 Results are cached by text: a case's reference report is scored against many residents.
@@ -33,6 +35,7 @@ from ml import taxonomy
 from ml.report_metrics import attributes as attrs
 from ml.report_metrics.context import presences
 from ml.report_metrics.findings import Finding, Presence, Span
+from ml.report_metrics.sections import out_of_scope
 from ml.report_metrics.sentences import split_sentences
 from ml.report_metrics.vocabulary import TargetMatch, compiled_normal_statements, find_targets
 
@@ -73,11 +76,12 @@ def warm_up() -> None:
 def extract_findings(text: str) -> tuple[Finding, ...]:
     """Every finding statement in ``text``, in reading order (implied negatives last)."""
     sentences = split_sentences(text)
-    mentions = _mentions(text, sentences)
+    outside = out_of_scope(text, sentences)
+    mentions = _mentions(text, sentences, outside)
     mentions = _fold_parenthesised_synonyms(text, mentions)
     mentions = _fold_generic_opacities(text, mentions)
     findings = [finding for mention in mentions for finding in _findings(text, mention)]
-    findings.extend(_implied_negatives(text, sentences, findings))
+    findings.extend(_implied_negatives(text, sentences, findings, outside))
     return tuple(findings)
 
 
@@ -103,7 +107,7 @@ class _Mention:
         self.attributes: attrs.Attributes | None = None
 
 
-def _mentions(text: str, sentences: Sequence[Span]) -> list[_Mention]:
+def _mentions(text: str, sentences: Sequence[Span], outside: frozenset[Span]) -> list[_Mention]:
     targets = find_targets(text)
     if not targets or not sentences:
         return []
@@ -115,6 +119,8 @@ def _mentions(text: str, sentences: Sequence[Span]) -> list[_Mention]:
     mentions: list[_Mention] = []
     for index, members in by_sentence.items():
         sentence = sentences[index]
+        if sentence in outside:  # written under another examination's heading
+            continue
         spans = [(target.start, target.end) for target in members]
         for target, (presence, hedge) in zip(
             members, presences(text, sentence, spans), strict=True
@@ -296,7 +302,7 @@ def _findings(text: str, mention: _Mention) -> list[Finding]:
 
 
 def _implied_negatives(
-    text: str, sentences: Sequence[Span], explicit: list[Finding]
+    text: str, sentences: Sequence[Span], explicit: list[Finding], outside: frozenset[Span]
 ) -> list[Finding]:
     mentioned = {finding.label for finding in explicit}
     implied: list[Finding] = []
@@ -304,6 +310,8 @@ def _implied_negatives(
     for regex, statement in compiled_normal_statements():
         for match in regex.finditer(text):
             sentence = sentences[max(0, bisect_right(starts, match.start()) - 1)]
+            if sentence in outside:
+                continue
             for label in statement.covers:
                 if label in mentioned or label not in taxonomy.LABELS:
                     continue

@@ -84,6 +84,11 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
         )
     ),
     ("resolved", NEGATED, "BIDIRECTIONAL", 4),
+    # "Lungs are expanded and clear airspace disease": a dictation that dropped "of" still
+    # clears the finding named right after a predicate "clear" ("clear hyperexpanded lungs" is
+    # an adjective, and stays so).
+    *((f"{verb} clear", NEGATED, "FORWARD", 0) for verb in ("is", "are", "and")),
+    *((f"{verb} clear of", NEGATED, "FORWARD", None) for verb in ("is", "are", "and")),
     *(
         (phrase, POSSIBLE, "FORWARD", None)
         for phrase in (
@@ -125,6 +130,7 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
             "suspicious for",
             "concerning for",
             "concern for",
+            "concern is for",
             "suggestive of",
             "suggests",
             "suggesting",

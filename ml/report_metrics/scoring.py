@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-SCORER_VERSION = "rules-2.0"
+SCORER_VERSION = "rules-2.1"
 MAX_REPORT_CHARS = 5000
 MAX_INDICATION_CHARS = 1000
 MAX_AGE = 130

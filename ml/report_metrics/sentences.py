@@ -4,10 +4,10 @@ A general-purpose splitter breaks radiology text in the wrong places ("approx. 2
 left base", "1. Small effusion."), and PyRuSH is slow and noisy, so the rules are our own:
 
 - A sentence ends at ``.``, ``?`` or ``!`` followed by whitespace and then a letter (upper or
-  lower case: "normal chest. large left effusion." is two sentences), a list marker, or the end
-  of the text. A period followed by a digit that does not start a list item ("measures 2. 5 cm")
-  does not end a sentence, nor does a single letter's or a unit's period before a lower-case
-  word ("a 2 cm. nodule").
+  lower case: "normal chest. large left effusion." is two sentences), a list marker, a size
+  ("... effusion. 6 mm nodule") or the end of the text. Any other period followed by a digit
+  ("measures 2. 5 cm") does not end a sentence, nor does a single letter's or a unit's period
+  before a lower-case word ("a 2 cm. nodule").
 - A period inside a token ("2.5", "e.g.") never ends a sentence, because it is not followed by
   whitespace.
 - Abbreviations that never close a sentence ("e.g.", "i.e.", "vs.", "approx.", "Dr.") do not end
@@ -29,6 +29,8 @@ _NEVER_FINAL = frozenset(
 )
 _UNITS = frozenset({"cm", "mm", "in"})
 _LIST_MARKER = re.compile(r"(?:\d{1,2}[.)]|[-*\u2022])\s+")
+# A size opening a sentence: "6 mm", "2.5 x 1.9 cm", "13 - 14 mm".
+_SIZE = re.compile(r"\d+(?:\.\d+)?(?:\s*(?:x|-|to)\s*\d+(?:\.\d+)?)*\s*(?:mm|cm)\b", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.?!]+(?=\s|$)")
 _LINE_BREAK = re.compile(r"\n\s*")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
@@ -67,6 +69,8 @@ def _is_sentence_end(text: str, stop: int, after: int) -> bool:
     if following.isalpha():
         # "A 2 cm. nodule": a unit's period before a lower-case word is an abbreviation's.
         return len(word) > 1 and word not in _UNITS
+    if following.isdigit() and len(word) > 1 and word not in _UNITS and _SIZE.match(text, after):
+        return True  # "... effusion. 6 mm nodule in the left apex.": a sentence opens on a size
     return bool(_LIST_MARKER.match(text, after))
 
 

@@ -138,9 +138,21 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         r"(?:broncho)?pneumonias?|pneumonic|infectious\s+process|infection",
         ("pneumoni", "infecti"),
     ),
-    _R("Edema", r"(?:pulmonary\s+|interstitial\s+|alveolar\s+)?o?edema", ("edema",)),
+    # Edema of the lungs; "soft tissue edema" of a limb or the chest wall is not.
+    _R(
+        "Edema",
+        r"(?<!soft\stissue\s)(?<!soft-tissue\s)(?<!subcutaneous\s)(?<!pedal\s)(?<!wall\s)"
+        r"(?:pulmonary\s+|interstitial\s+|alveolar\s+)?o?edema",
+        ("edema",),
+    ),
     _R("Edema", r"kerley\s+b?[-\s]?lines|fluid\s+overload", ("kerley", "overload")),
     _R("Nodule", r"nodules?", ("nodul",)),
+    # "Mass-like opacity": the writer names the shape of a mass, not a vague opacity.
+    _R(
+        "Mass",
+        r"mass[-\s]?like\s+(?:\w+\s+)?(?:opacit(?:y|ies)|densit(?:y|ies)|lesions?)",
+        ("mass",),
+    ),
     # "Nodular opacity/density" is described, not diagnosed: an opacity (as MeSH indexes it).
     _R("Lung opacity", r"nodular\s+(?:\w+\s+)?(?:opacit(?:y|ies)|densit(?:y|ies))", ("nodular",)),
     _R(
@@ -162,6 +174,14 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         "Pneumothorax",
         r"pleural\s+air(?:\s+collection)?|air\s+collection(?=[^.]{0,80}\bpleural\s+space)",
         ("air",),
+    ),
+    # An air-fluid level in the pleural space is a hydropneumothorax.
+    _R(
+        "Pneumothorax",
+        r"(?:(?<=effusion\swith\s)|(?<=effusion\swith\san\s)|(?<=pleural\s))"
+        r"air[-\s]fluid\s+levels?"
+        r"|air[-\s]fluid\s+levels?(?=\s+(?:in|within)\s+the\s+(?:\w+\s+)?pleural\s+space)",
+        ("fluid",),
     ),
     # Lines and devices, by their common bedside names.
     _R(

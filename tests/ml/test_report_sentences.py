@@ -47,6 +47,20 @@ def sentences(text: str) -> list[str]:
             "Fracture of ribs 4 and 5. No pneumothorax.",
             ["Fracture of ribs 4 and 5.", "No pneumothorax."],
         ),
+        (
+            "Heart is normal. 9 mm nodule at the left apex. No effusion. 2.5 x 2 cm mass.",
+            [
+                "Heart is normal.",
+                "9 mm nodule at the left apex.",
+                "No effusion.",
+                "2.5 x 2 cm mass.",
+            ],
+        ),
+        (
+            "Lungs clear. 10 - 12 mm rounded density in the lingula.",
+            ["Lungs clear.", "10 - 12 mm rounded density in the lingula."],
+        ),
+        ("The nodule measures 1. 5 cm today.", ["The nodule measures 1. 5 cm today."]),
     ],
 )
 def test_splits_where_a_radiologist_would(text: str, expected: list[str]) -> None:
