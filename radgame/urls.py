@@ -20,6 +20,7 @@ urlpatterns = [
     path("progress/", include("apps.progress.urls")),
     path("game/", include("apps.game.urls")),
     path("exercises/", include("apps.exercises.urls")),
+    path("analytics/", include("apps.analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("radgame.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -27,9 +27,24 @@ def cohorts_managed_by(*, actor: Any) -> QuerySet[Cohort]:
         return queryset
     if not is_educator(actor):
         return queryset.none()
-    return queryset.filter(
-        Q(owner=actor) | Q(memberships__user=actor, memberships__role=MemberRole.EDUCATOR)
-    ).distinct()
+    return queryset.filter(_managed_by(actor)).distinct()
+
+
+def _managed_by(actor: Any) -> Q:
+    return Q(owner=actor) | Q(memberships__user=actor, memberships__role=MemberRole.EDUCATOR)
+
+
+def manages_resident(*, actor: Any, user_id: int) -> bool:
+    """Whether the actor runs a cohort this user belongs to as a resident (admins run every
+    cohort): who may open a resident's attempts besides the resident. One query at most."""
+    if is_admin(actor):
+        return True
+    if not is_educator(actor):
+        return False
+    managed = Cohort.objects.filter(_managed_by(actor)).values("pk")
+    return Membership.objects.filter(
+        user_id=user_id, role=MemberRole.RESIDENT, cohort__in=managed
+    ).exists()
 
 
 def cohorts_joined_by(*, user: Any) -> QuerySet[Cohort]:
@@ -50,6 +65,18 @@ def cohort_for_manager(*, actor: Any, cohort_id: int) -> Cohort:
     if cohort is None:
         raise Http404("No such cohort")
     return cohort
+
+
+def cohort_residents(cohort: Cohort) -> list[Any]:
+    """The cohort's residents, by username, from its prefetched memberships (no query with
+    ``cohort_for_manager``): residents by account as well as by membership, so an educator or
+    admin who joined the cohort is not one of them."""
+    users = [
+        m.user
+        for m in cohort.memberships.all()
+        if m.role == MemberRole.RESIDENT and m.user.role == Role.RESIDENT
+    ]
+    return sorted(users, key=lambda user: user.username)
 
 
 def invitation_for_manager(*, actor: Any, invitation_id: int) -> Invitation:

@@ -72,9 +72,12 @@ def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> d
 
 
 def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dict[str, Any]:
-    visible = selectors.feedback_visible(attempt=attempt)
+    # An educator reviewing a resident's attempt (the drill-down) sees an assessment's feedback
+    # before it is released to the resident; the resident sees it once released.
+    reviewing = attempt.user_id != request.user.pk
+    visible = reviewing or selectors.feedback_visible(attempt=attempt)
     image = primary_image(attempt.case)
-    stats = player_stats(user=request.user)
+    stats = player_stats(user=attempt.user)
     next_url = (
         reverse("localization:play", kwargs={"set_id": attempt.case_set_id})
         if attempt.case_set_id
@@ -82,6 +85,7 @@ def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dic
     )
     return {
         "attempt": attempt,
+        "reviewing": reviewing,
         "case": attempt.case,
         "case_set": attempt.case_set,
         "visible": visible,

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from apps.cases.models import Case, CaseSet
 from apps.cases.selectors import case_in_set_for_player, case_set_cases, localize_truth
+from apps.cohorts.selectors import manages_resident
 from apps.exercises.selectors import assessment_released
 from apps.progress.selectors import accuracy_by_set
 
@@ -94,15 +95,29 @@ def next_case_for(*, user: Any, case_set: CaseSet) -> Case | None:
 
 def attempt_for_owner(*, user: Any, attempt_id: int) -> LocalizationAttempt:
     """One of the player's own attempts; anybody else's is a 404, never a 403."""
-    attempt = (
-        LocalizationAttempt.objects.filter(pk=attempt_id, user=user)
-        .select_related("case", "case_set", "explain_job")
-        .prefetch_related("marks", "case__images")
-        .first()
-    )
+    attempt = _attempt(attempt_id).filter(user=user).first()
     if attempt is None:
         raise Http404("No such attempt")
     return attempt
+
+
+def attempt_for_viewer(*, user: Any, attempt_id: int) -> LocalizationAttempt:
+    """The player's own attempt, or one of a resident in a cohort the user runs (an educator's
+    drill-down: read only); anybody else's is a 404."""
+    attempt = _attempt(attempt_id).first()
+    if attempt is None or not (
+        attempt.user_id == user.pk or manages_resident(actor=user, user_id=attempt.user_id)
+    ):
+        raise Http404("No such attempt")
+    return attempt
+
+
+def _attempt(attempt_id: int) -> Any:
+    return (
+        LocalizationAttempt.objects.filter(pk=attempt_id)
+        .select_related("case", "case_set", "explain_job", "user")
+        .prefetch_related("marks", "case__images")
+    )
 
 
 def attempt_in_set(*, user: Any, case: Case, case_set: CaseSet) -> LocalizationAttempt | None:

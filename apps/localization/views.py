@@ -124,7 +124,7 @@ def _submit_error(
 @player_required
 @require_GET
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+    attempt = selectors.attempt_for_viewer(user=request.user, attempt_id=attempt_id)
     context = result_context(request=request, attempt=attempt)
     return render_page(request, "localization/attempt.html", context, no_store=True)
 
@@ -133,7 +133,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @require_GET
 def attempt_explanations(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The live region of the feedback cards: polled (and pushed) until the explanations are in."""
-    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
+    attempt = selectors.attempt_for_viewer(user=request.user, attempt_id=attempt_id)
     context = result_context(request=request, attempt=attempt)
     final = not (context["feedback"] and context["feedback"].explanations_pending)
     status = HTMX_STOP_POLLING if (final and request.htmx) else 200

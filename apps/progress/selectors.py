@@ -10,9 +10,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.accounts.models import Role
-from apps.cohorts.models import MemberRole
-from apps.cohorts.selectors import cohort_for_manager
+from apps.cohorts.selectors import cohort_for_manager, cohort_residents
 
 from .models import ScoreEvent
 from .streaks import Streak, streak_of
@@ -120,11 +118,7 @@ def cohort_progress(*, actor: Any, cohort_id: int) -> tuple[Any, list[ResidentPr
     queries whatever the cohort's size. Accuracy counts first attempts only: replays come after
     the answer was shown. Residents only: an educator or admin who joined as a member is not one."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
-    members = [
-        m.user
-        for m in cohort.memberships.all()
-        if m.role == MemberRole.RESIDENT and m.user.role == Role.RESIDENT
-    ]
+    members = cohort_residents(cohort)
     rows = {
         row["user_id"]: row
         for row in ScoreEvent.objects.filter(user__in=members)
@@ -142,7 +136,7 @@ def cohort_progress(*, actor: Any, cohort_id: int) -> tuple[Any, list[ResidentPr
         .order_by()
     }
     progress = []
-    for user in sorted(members, key=lambda u: u.username):
+    for user in members:
         row = rows.get(user.pk, {})
         progress.append(
             ResidentProgress(

@@ -16,6 +16,7 @@ from django.http import Http404
 
 from apps.cases.models import Case, CaseSet, CaseSetItem, CaseStatus, ReferenceReport
 from apps.cases.selectors import case_for_player, case_set_cases, case_sets_playable_by
+from apps.cohorts.selectors import manages_resident
 
 from .models import ReportAttempt, ReportDraft, ReportScore, ScoreKind
 
@@ -148,14 +149,27 @@ def latest_attempt_for(*, user: Any, case: Case) -> ReportAttempt | None:
 
 def attempt_for_owner(*, user: Any, attempt_id: int) -> ReportAttempt:
     """The user's own attempt; anyone else's (or none) is a 404, never a 403."""
-    attempt = (
-        ReportAttempt.objects.filter(pk=attempt_id, user=user)
-        .select_related("case", "case_set", "job", "judge_job")
-        .first()
-    )
+    attempt = _attempt(attempt_id).filter(user=user).first()
     if attempt is None or not user.is_authenticated:
         raise Http404("No such attempt")
     return attempt
+
+
+def attempt_for_viewer(*, user: Any, attempt_id: int) -> ReportAttempt:
+    """The user's own attempt, or one of a resident in a cohort the user runs (an educator's
+    drill-down: read only); anybody else's is a 404."""
+    attempt = _attempt(attempt_id).first()
+    if attempt is None or not (
+        attempt.user_id == user.pk or manages_resident(actor=user, user_id=attempt.user_id)
+    ):
+        raise Http404("No such attempt")
+    return attempt
+
+
+def _attempt(attempt_id: int) -> Any:
+    return ReportAttempt.objects.filter(pk=attempt_id).select_related(
+        "case", "case_set", "job", "judge_job", "user"
+    )
 
 
 def attempt_scores(*, attempt: ReportAttempt) -> tuple[ReportScore | None, ReportScore | None]:

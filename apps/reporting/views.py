@@ -133,16 +133,18 @@ def submit(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
     return render_page(request, "reporting/case.html", context, partial="work", no_store=True)
 
 
-def result_context(attempt: ReportAttempt) -> dict[str, Any]:
-    """Everything the result region shows; only ever called for the owner's submitted attempt.
-    While an assessment holds it back, only the resident's own text is shown."""
-    if not attempt_visible(attempt=attempt):
+def result_context(attempt: ReportAttempt, *, reviewing: bool = False) -> dict[str, Any]:
+    """Everything the result region shows, to the owner or to an educator reviewing a resident's
+    attempt (``reviewing``: read only, and an assessment's score is not held back from them).
+    While an assessment holds it back from the owner, only the resident's own text is shown."""
+    if not reviewing and not attempt_visible(attempt=attempt):
         return {"attempt": attempt, "held": True, "is_final": True, "next_url": _next_url(attempt)}
     status = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
     report = case_answers(case=attempt.case).report
     context: dict[str, Any] = {
         "attempt": attempt,
+        "reviewing": reviewing,
         "status": status,
         "is_final": status != AttemptStatus.PENDING,
         "error": attempt.error or (attempt.job.error if attempt.job else ""),
@@ -173,16 +175,26 @@ def _next_url(attempt: ReportAttempt) -> str:
 @player_required
 @require_GET
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-    context = {"case_set": attempt.case_set, "case": attempt.case, **result_context(attempt)}
+    attempt = selectors.attempt_for_viewer(user=request.user, attempt_id=attempt_id)
+    reviewing = attempt.user_id != request.user.pk
+    context = {
+        "case_set": attempt.case_set,
+        "case": attempt.case,
+        **result_context(attempt, reviewing=reviewing),
+    }
     return render_page(request, RESULT_TEMPLATE, context, partial="result", no_store=True)
 
 
 @player_required
 @require_GET
 def attempt_judge(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
-    context = {"case_set": attempt.case_set, "case": attempt.case, **result_context(attempt)}
+    attempt = selectors.attempt_for_viewer(user=request.user, attempt_id=attempt_id)
+    reviewing = attempt.user_id != request.user.pk
+    context = {
+        "case_set": attempt.case_set,
+        "case": attempt.case,
+        **result_context(attempt, reviewing=reviewing),
+    }
     return render_page(request, RESULT_TEMPLATE, context, partial="judge", no_store=True)
 
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.localization",
     "apps.reporting",
     "apps.game",
+    "apps.analytics",
     "apps.demo",
 ]
 

@@ -39,6 +39,9 @@ EDUCATORS = frozenset({"educator", "other_educator", "admin"})
 OWNER = frozenset({"educator", "admin"})  # the cohort's owner, the cases' and set's author
 PLAYERS = frozenset({"resident", "educator", "admin"})  # the set is assigned to their cohort
 ATTEMPT_OWNER = frozenset({"resident"})
+# The resident, and whoever runs the resident's cohort (the educator's drill-down, read only).
+ATTEMPT_VIEWERS = frozenset({"resident", "educator", "admin"})
+ADMIN = frozenset({"admin"})
 JOB_OWNER = frozenset({"resident", "admin"})
 
 
@@ -151,9 +154,9 @@ MATRIX: dict[str, Row] = {
     "localization:play": Row(GET, _r("localization:play", case_set), PLAYERS),
     "localization:case": Row(GET, _r("localization:case", case_set, case), PLAYERS),
     "localization:submit": Row(POST, _r("localization:submit", case_set, case), PLAYERS),
-    "localization:attempt": Row(GET, _r("localization:attempt", lattempt), ATTEMPT_OWNER),
+    "localization:attempt": Row(GET, _r("localization:attempt", lattempt), ATTEMPT_VIEWERS),
     "localization:attempt_explanations": Row(
-        GET, _r("localization:attempt_explanations", lattempt), ATTEMPT_OWNER
+        GET, _r("localization:attempt_explanations", lattempt), ATTEMPT_VIEWERS
     ),
     # Report
     "reporting:index": Row(GET, _r("reporting:index"), USERS),
@@ -161,14 +164,21 @@ MATRIX: dict[str, Row] = {
     "reporting:case": Row(GET, _r("reporting:case", case_set, case), PLAYERS),
     "reporting:draft": Row(POST, _r("reporting:draft", case_set, case), PLAYERS),
     "reporting:submit": Row(POST, _r("reporting:submit", case_set, case), PLAYERS),
-    "reporting:attempt": Row(GET, _r("reporting:attempt", rattempt), ATTEMPT_OWNER),
-    "reporting:attempt_judge": Row(GET, _r("reporting:attempt_judge", rattempt), ATTEMPT_OWNER),
+    "reporting:attempt": Row(GET, _r("reporting:attempt", rattempt), ATTEMPT_VIEWERS),
+    "reporting:attempt_judge": Row(GET, _r("reporting:attempt_judge", rattempt), ATTEMPT_VIEWERS),
     "reporting:attempt_retry": Row(POST, _r("reporting:attempt_retry", rattempt), ATTEMPT_OWNER),
     # progress
     "progress:cohort": Row(GET, _r("progress:cohort", cohort), OWNER),
     "progress:cohort_csv": Row(GET, _r("progress:cohort_csv", cohort), OWNER),
     # game: the Continue button redirects every player to their own next case
     "game:continue": Row(GET, _r("game:continue"), USERS),
+    # analytics (educators' dashboards)
+    "analytics:admin": Row(GET, _r("analytics:admin"), ADMIN),
+    "analytics:cohort": Row(GET, _r("analytics:cohort", cohort), OWNER),
+    "analytics:findings": Row(GET, _r("analytics:findings", cohort), OWNER),
+    "analytics:resident": Row(
+        GET, _r("analytics:resident", cohort, lambda w: w.resident.pk), OWNER
+    ),
     # exercises (the attempt lifecycle): an assessment's page and the educator's close
     "exercises:assessment": Row(GET, _r("exercises:assessment", assessment), OWNER),
     "exercises:assessment_close": Row(POST, _r("exercises:assessment_close", assessment), OWNER),

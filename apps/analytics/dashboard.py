@@ -1,0 +1,248 @@
+"""The cohort dashboard's reads: per-resident summaries, completion against due dates and
+learning curves, each in a fixed number of queries whatever the cohort's size.
+
+Everything reads the attempt tables, not the score ledger: educators see assessment attempts
+before their results are released to residents (the ledger holds only what a resident may see).
+Accuracy is the one rule of ``apps.progress.selectors``: first readings, before any reveal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.cases.models import Assignment
+from apps.cohorts.models import MemberRole
+from apps.cohorts.selectors import cohort_for_manager, cohort_residents
+from apps.localization.models import LocalizationAttempt
+from apps.progress.selectors import FIRST_READING
+from apps.reporting.models import ReportAttempt
+
+EXERCISES: tuple[tuple[str, Any], ...] = (
+    ("localize", LocalizationAttempt),
+    ("report", ReportAttempt),
+)
+CURVE_WEEKS = 26
+
+
+def first_reading_accuracy() -> Avg:
+    return Avg("score", filter=FIRST_READING)
+
+
+@dataclass(frozen=True)
+class ExerciseSummary:
+    attempts: int = 0
+    accuracy: float | None = None
+    mean_time_s: float | None = None
+    last: datetime | None = None
+
+
+@dataclass
+class ResidentRow:
+    user: Any
+    localize: ExerciseSummary = ExerciseSummary()
+    report: ExerciseSummary = ExerciseSummary()
+    behind: list[Completion] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A resident's progress on one assigned set: distinct cases answered in each exercise.
+    A case counts as done in the exercise the resident has done most of (a set may be used in
+    one exercise only); behind = past due and not done."""
+
+    user: Any
+    assignment: Any
+    cases: int
+    localize_done: int
+    report_done: int
+
+    @property
+    def done(self) -> int:
+        return min(max(self.localize_done, self.report_done), self.cases)
+
+    @property
+    def remaining(self) -> int:
+        return self.cases - self.done
+
+    @property
+    def overdue_days(self) -> int | None:
+        due = self.assignment.due_at
+        if due is None or self.remaining == 0 or due > timezone.now():
+            return None
+        return (timezone.now() - due).days
+
+    @property
+    def behind(self) -> bool:
+        return self.overdue_days is not None
+
+
+@dataclass
+class AssignmentRow:
+    assignment: Any
+    cases: int
+    completions: list[Completion]
+
+    @property
+    def behind(self) -> list[Completion]:
+        return [c for c in self.completions if c.behind]
+
+    @property
+    def complete(self) -> int:
+        return sum(1 for c in self.completions if c.remaining == 0)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    week: datetime
+    accuracy: float | None
+    attempts: int
+
+
+@dataclass
+class CohortDashboard:
+    cohort: Any
+    residents: list[ResidentRow]
+    assignments: list[AssignmentRow]
+    curves: dict[str, list[CurvePoint]]
+
+
+def attempts_of(model: Any, user_ids: list[int]) -> QuerySet[Any]:
+    return model.objects.filter(user_id__in=user_ids).order_by()
+
+
+def _summaries(model: Any, user_ids: list[int]) -> dict[int, ExerciseSummary]:
+    rows = (
+        attempts_of(model, user_ids)
+        .values("user_id")
+        .annotate(
+            attempts=Count("pk"),
+            accuracy=first_reading_accuracy(),
+            mean_time_s=Avg("time_taken_s"),
+            last=Max("submitted_at"),
+        )
+    )
+    return {row.pop("user_id"): ExerciseSummary(**row) for row in rows}
+
+
+def _done(model: Any, user_ids: list[int], set_ids: list[int]) -> dict[tuple[int, int], int]:
+    rows = (
+        attempts_of(model, user_ids)
+        .filter(case_set_id__in=set_ids)
+        .values("user_id", "case_set_id")
+        .annotate(done=Count("case_id", distinct=True))
+    )
+    return {(row["user_id"], row["case_set_id"]): row["done"] for row in rows}
+
+
+def weekly_curve(model: Any, user_ids: list[int]) -> list[CurvePoint]:
+    since = timezone.now() - timedelta(weeks=CURVE_WEEKS)
+    rows = (
+        attempts_of(model, user_ids)
+        .filter(submitted_at__gte=since, score__isnull=False)
+        .annotate(week=TruncWeek("submitted_at"))
+        .values("week")
+        .annotate(accuracy=first_reading_accuracy(), attempts=Count("pk"))
+        .order_by("week")
+    )
+    return [CurvePoint(row["week"], row["accuracy"], row["attempts"]) for row in rows]
+
+
+def assignment_rows(cohort: Any, residents: list[Any]) -> list[AssignmentRow]:
+    assignments = list(
+        Assignment.objects.filter(cohort=cohort)
+        .select_related("case_set")
+        .annotate(cases=Count("case_set__items"))
+        .order_by("due_at", "case_set__name")
+    )
+    user_ids = [user.pk for user in residents]
+    set_ids = [a.case_set_id for a in assignments]
+    localize = _done(LocalizationAttempt, user_ids, set_ids) if set_ids else {}
+    report = _done(ReportAttempt, user_ids, set_ids) if set_ids else {}
+    rows = []
+    for assignment in assignments:
+        completions = [
+            Completion(
+                user=user,
+                assignment=assignment,
+                cases=assignment.cases,
+                localize_done=localize.get((user.pk, assignment.case_set_id), 0),
+                report_done=report.get((user.pk, assignment.case_set_id), 0),
+            )
+            for user in residents
+        ]
+        rows.append(AssignmentRow(assignment, assignment.cases, completions))
+    return rows
+
+
+def cohort_dashboard(*, actor: Any, cohort_id: int) -> CohortDashboard:
+    """The cohort dashboard of a cohort the actor runs (404 otherwise): 10 queries."""
+    cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
+    residents = cohort_residents(cohort)
+    user_ids = [user.pk for user in residents]
+    localize = _summaries(LocalizationAttempt, user_ids)
+    report = _summaries(ReportAttempt, user_ids)
+    assignments = assignment_rows(cohort, residents)
+    rows = {
+        user.pk: ResidentRow(
+            user=user,
+            localize=localize.get(user.pk, ExerciseSummary()),
+            report=report.get(user.pk, ExerciseSummary()),
+        )
+        for user in residents
+    }
+    for assignment in assignments:
+        for completion in assignment.behind:
+            rows[completion.user.pk].behind.append(completion)
+    curves = {kind: weekly_curve(model, user_ids) for kind, model in EXERCISES}
+    return CohortDashboard(cohort, list(rows.values()), assignments, curves)
+
+
+@dataclass(frozen=True)
+class CohortOverview:
+    cohort: Any
+    residents: int
+    localize: ExerciseSummary
+    report: ExerciseSummary
+
+
+def admin_overview(*, cohorts: QuerySet[Any]) -> list[CohortOverview]:
+    """Every cohort given (the admin's: all of them) with its residents' totals: 3 queries."""
+    cohorts_list = list(cohorts.order_by("name", "pk"))
+    ids = [c.pk for c in cohorts_list]
+    totals: dict[str, dict[int, ExerciseSummary]] = {}
+    resident_q = Q(
+        user__memberships__cohort_id__in=ids,
+        user__memberships__role=MemberRole.RESIDENT,
+        user__role=Role.RESIDENT,
+    )
+    for kind, model in EXERCISES:
+        rows = (
+            model.objects.filter(resident_q)
+            .values("user__memberships__cohort_id")
+            .annotate(
+                attempts=Count("pk"),
+                accuracy=first_reading_accuracy(),
+                mean_time_s=Avg("time_taken_s"),
+                last=Max("submitted_at"),
+            )
+            .order_by()
+        )
+        totals[kind] = {
+            row.pop("user__memberships__cohort_id"): ExerciseSummary(**row) for row in rows
+        }
+    return [
+        CohortOverview(
+            cohort=c,
+            residents=getattr(c, "resident_count", 0),
+            localize=totals["localize"].get(c.pk, ExerciseSummary()),
+            report=totals["report"].get(c.pk, ExerciseSummary()),
+        )
+        for c in cohorts_list
+    ]

@@ -1,0 +1,141 @@
+"""FROC curves and the JAFROC figure of merit from per-mark confidences (docs/educators.md).
+
+Each Localize attempt is one image reading. A drawn mark that hit a lesion (a region of a drawn
+finding) is a lesion localization (LL) rated by its confidence; an unmatched drawn mark is a
+non-lesion localization (NL). A lesion nobody marked has no rating (−∞ below every rating).
+An image is *normal* here when it has no drawn region (select-only findings are not localizable).
+
+- FROC: for each rating threshold t, from the highest down, LLF(t) = LLs rated >= t / lesions and
+  NLF(t) = NLs rated >= t / images.
+- JAFROC figure of merit (the AFROC area, Chakraborty & Berbaum 2004): the Wilcoxon statistic
+  comparing every lesion's rating with the highest NL rating on every normal image:
+  θ = Σ_normal i Σ_lesion j ψ(X_i, Y_j) / (N_normal · N_lesions), ψ = 1 if Y > X, ½ if equal
+  (two unrated ones included), 0 otherwise. Needs a normal image and a lesion.
+- JAFROC1 uses the highest NL of every image (normal and abnormal) as X_i instead.
+
+A reading with a drawn mark that carries no confidence cannot be placed on a rating scale and is
+left out (``unrated`` counts them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+UNRATED = float("-inf")
+
+
+@dataclass(frozen=True)
+class Reading:
+    lesions: tuple[float, ...]  # each lesion's LL rating, or UNRATED when it was missed
+    noise: tuple[float, ...]  # the NL ratings
+
+    @property
+    def normal(self) -> bool:
+        return not self.lesions
+
+    @property
+    def highest_noise(self) -> float:
+        return max(self.noise, default=UNRATED)
+
+
+def reading_of(result: Mapping[str, Any]) -> Reading | None:
+    """The reading a scored Localize result records; None when a drawn mark has no confidence."""
+    regions = result.get("regions") or []
+    rating: dict[int, float] = {}
+    for hit in result.get("hits") or []:
+        if hit.get("kind") != "draw":
+            continue
+        if hit.get("confidence") is None:
+            return None
+        rating[int(hit["region"])] = float(hit["confidence"])
+    noise = []
+    for fp in result.get("false_positives") or []:
+        if fp.get("kind") != "draw":
+            continue
+        if fp.get("confidence") is None:
+            return None
+        noise.append(float(fp["confidence"]))
+    lesions = tuple(rating.get(int(row["region"]), UNRATED) for row in regions)
+    return Reading(lesions=lesions, noise=tuple(sorted(noise, reverse=True)))
+
+
+@dataclass(frozen=True)
+class FrocPoint:
+    threshold: float
+    nlf: float  # non-lesion localizations per image
+    llf: float  # fraction of lesions localized
+
+
+def froc_points(readings: Sequence[Reading]) -> list[FrocPoint]:
+    """The empirical FROC operating points, strictest threshold first (origin not included)."""
+    lesion_total = sum(len(r.lesions) for r in readings)
+    images = len(readings)
+    if not images:
+        return []
+    ll = [y for r in readings for y in r.lesions if y != UNRATED]
+    nl = [x for r in readings for x in r.noise]
+    points = []
+    for t in sorted(set(ll) | set(nl), reverse=True):
+        points.append(
+            FrocPoint(
+                threshold=t,
+                nlf=sum(1 for x in nl if x >= t) / images,
+                llf=(sum(1 for y in ll if y >= t) / lesion_total) if lesion_total else 0.0,
+            )
+        )
+    return points
+
+
+def _psi(x: float, y: float) -> float:
+    return 1.0 if y > x else 0.5 if y == x else 0.0
+
+
+def _wilcoxon(xs: Iterable[float], ys: Sequence[float]) -> float | None:
+    xs = list(xs)
+    if not xs or not ys:
+        return None
+    return sum(_psi(x, y) for x in xs for y in ys) / (len(xs) * len(ys))
+
+
+def jafroc_fom(readings: Sequence[Reading]) -> float | None:
+    """The JAFROC (AFROC) figure of merit: lesions against normal images' highest NL."""
+    lesions = [y for r in readings for y in r.lesions]
+    return _wilcoxon((r.highest_noise for r in readings if r.normal), lesions)
+
+
+def jafroc1_fom(readings: Sequence[Reading]) -> float | None:
+    """JAFROC1: lesions against every image's highest NL (usable without normal images)."""
+    lesions = [y for r in readings for y in r.lesions]
+    return _wilcoxon((r.highest_noise for r in readings), lesions)
+
+
+@dataclass(frozen=True)
+class FrocSummary:
+    points: list[FrocPoint]
+    jafroc: float | None
+    jafroc1: float | None
+    images: int
+    normal_images: int
+    lesions: int
+    unrated: int  # readings left out: a drawn mark without a confidence
+
+
+def froc_summary(results: Iterable[Mapping[str, Any]]) -> FrocSummary:
+    readings, unrated = [], 0
+    for result in results:
+        reading = reading_of(result)
+        if reading is None:
+            unrated += 1
+        else:
+            readings.append(reading)
+    return FrocSummary(
+        points=froc_points(readings),
+        jafroc=jafroc_fom(readings),
+        jafroc1=jafroc1_fom(readings),
+        images=len(readings),
+        normal_images=sum(1 for r in readings if r.normal),
+        lesions=sum(len(r.lesions) for r in readings),
+        unrated=unrated,
+    )

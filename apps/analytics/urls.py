@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.admin_page, name="admin"),
+    path("cohorts/<id:cohort_id>/", views.cohort_page, name="cohort"),
+    path("cohorts/<id:cohort_id>/findings/", views.findings_page, name="findings"),
+    path("cohorts/<id:cohort_id>/residents/<id:user_id>/", views.resident_page, name="resident"),
+]
