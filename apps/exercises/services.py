@@ -28,7 +28,8 @@ from django.utils import timezone
 from apps.cases.models import Case, CaseSet, CaseSetMode
 from apps.core.exceptions import ApplicationError
 from apps.inference.services import inference_jobs_unseal
-from apps.progress.selectors import replay_xp_today
+from apps.progress.selectors import replay_xp_today as replay_xp_read
+from apps.progress.selectors import replay_xp_today_subquery
 from apps.progress.services import score_event_record
 
 from .keys import idempotency_key_parse
@@ -76,6 +77,7 @@ class AttemptStart:
     delivered_at: datetime | None
     submitted_at: datetime
     assessment: bool  # in an assessment still open for this player: nothing may be shown yet
+    replay_xp_today: int = 0  # read under the lock with the rest (``xp.xp_for``'s daily cap)
 
     def fields(self) -> dict[str, Any]:
         taken = (
@@ -124,15 +126,22 @@ def attempt_submit(
     """
     key = idempotency_key_parse(idempotency_key)
     kind = model.EXERCISE
-    existing = attempt_existing(model=model, user=user, key=key, case=case)
-    if existing is not None:
-        return existing, False
-    prepared = prepare()
+    # Whether the key was used is read once, under the lock (``_start``): a replay costs the lock,
+    # a first submit (nearly all of them) saves a look-up. A refused answer is only refused once
+    # that read says it is not a replay, which returns its attempt whatever it carries.
+    refused: ApplicationError | None = None
+    prepared: Any = None
+    try:
+        prepared = prepare()
+    except ApplicationError as error:
+        refused = error
     try:
         with transaction.atomic():
             start, answered_here, replayed = _start(model, user, case, case_set, key)
-            if replayed:  # the same key committed while this request waited for the lock
+            if replayed:  # the key's attempt, committed before or while this request waited
                 return attempt_existing(model=model, user=user, key=key, case=case), False
+            if refused is not None:
+                raise refused
             if answered_here:
                 raise ApplicationError("You have already answered this case in this assessment.")
             attempt = store(start, prepared)
@@ -166,6 +175,7 @@ def _start(
             model.objects.filter(user=OuterRef("pk"), idempotency_key=key).order_by()
         ),
         "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case=case)),
+        "replay_xp": replay_xp_today_subquery(user=OuterRef("pk")),
         "delivered": Subquery(
             Delivery.objects.filter(
                 user=OuterRef("pk"), exercise=kind, case=case, closed_at__isnull=True
@@ -190,6 +200,7 @@ def _start(
         delivered_at=row["delivered"],
         submitted_at=timezone.now(),
         assessment=assessment,
+        replay_xp_today=int(row["replay_xp"] or 0),
     )
     return start, bool(row.get("in_set")), bool(row["replayed"])
 
@@ -216,19 +227,42 @@ def _reveal(pairs: list[tuple[int, int]], kind: str, when: datetime) -> None:
 # ---------------------------------------------------------------- credit
 
 
-def attempt_credit(*, attempt: Attempt, visible: bool) -> int | None:
-    """Credit a scored attempt in the ledger when its score may be shown; returns its XP (None
-    while held back) and sets ``attempt.xp`` (the caller saves it)."""
+def attempt_xp(
+    *, attempt: Attempt, visible: bool, replay_xp_today: int | None = None
+) -> int | None:
+    """The XP a scored attempt earns (None while its score is held back, or unscored); it may be
+    unsaved, so the submit writes its row once. ``replay_xp_today`` is read when not given."""
     if not visible or attempt.score is None:
         return None
-    replayed = replay_xp_today(user=attempt.user) if attempt.post_reveal else 0
-    xp = xp_for(
+    if not attempt.post_reveal:
+        replay_xp_today = 0
+    elif replay_xp_today is None:
+        replay_xp_today = replay_xp_read(user=attempt.user)
+    return xp_for(
         score=attempt.score,
         blank=attempt.blank,
         post_reveal=attempt.post_reveal,
         difficulty=attempt.case.difficulty,
-        replay_xp_today=replayed,
+        replay_xp_today=replay_xp_today,
     )
+
+
+def attempt_credit(
+    *, attempt: Attempt, visible: bool, replay_xp_today: int | None = None
+) -> int | None:
+    """Credit a scored attempt in the ledger when its score may be shown; returns its XP (None
+    while held back) and sets ``attempt.xp`` (the caller saves it)."""
+    xp = attempt_xp(attempt=attempt, visible=visible, replay_xp_today=replay_xp_today)
+    if xp is None:
+        return None
+    attempt.xp = xp
+    attempt_credit_record(attempt=attempt)
+    return xp
+
+
+def attempt_credit_record(*, attempt: Attempt) -> None:
+    """The ledger row of a saved attempt whose ``xp`` was set from ``attempt_xp`` (a submit that
+    writes its attempt row once, with its XP)."""
     score_event_record(
         user=attempt.user,
         kind=attempt.EXERCISE,
@@ -236,12 +270,10 @@ def attempt_credit(*, attempt: Attempt, visible: bool) -> int | None:
         case_set=attempt.case_set,
         attempt_ref=attempt.ref,
         score=attempt.score,
-        xp=xp,
+        xp=attempt.xp,
         post_reveal=attempt.post_reveal,
         details={"attempt_no": attempt.attempt_no, "blank": attempt.blank},
     )
-    attempt.xp = xp
-    return xp
 
 
 def attempt_visible(*, attempt: Attempt) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import uuid
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -41,6 +42,7 @@ def inference_job_dispatch(
     subject: str = "",
     subject_is_new: bool = False,
     sealed: bool = False,
+    job_id: uuid.UUID | None = None,
 ) -> Job:
     """Record a job in the caller's transaction and send it once that transaction commits.
 
@@ -49,6 +51,8 @@ def inference_job_dispatch(
     ``subject_is_new=True`` says the subject names a row the caller created in this transaction,
     so no job can have it yet and the look-up is skipped (the unique constraint still stands).
     ``sealed=True`` holds the job back from its owner until ``inference_jobs_unseal``.
+    ``job_id`` (from ``job_id_new``) lets a caller write the row that links to the job first, in
+    the same transaction (foreign keys are checked at commit).
     """
     if kind.startswith(WEB_KIND_PREFIX):
         if web_handler_for(kind) is None:
@@ -63,17 +67,29 @@ def inference_job_dispatch(
         if existing is not None:
             return existing
     job = Job.objects.create(
-        owner=owner, kind=kind, subject=subject, request=payload, sealed=sealed
+        id=job_id or uuid.uuid4(),
+        owner=owner,
+        kind=kind,
+        subject=subject,
+        request=payload,
+        sealed=sealed,
     )
-    transaction.on_commit(partial(job_send, job.pk), robust=True)
+    # The publish gets the row as written: nothing else can have finished a job that was not
+    # committed yet, so reading it back after the commit would only cost the request a query.
+    transaction.on_commit(partial(job_send, job.pk, job), robust=True)
     return job
 
 
-def job_send(job_id: Any) -> None:
+def job_id_new() -> uuid.UUID:
+    """A job's id before its row is written (see ``inference_job_dispatch``'s ``job_id``)."""
+    return uuid.uuid4()
+
+
+def job_send(job_id: Any, job: Job | None = None) -> None:
     if settings.RADGAME_JOBS == "inprocess":
         job_run_inprocess(job_id)
     else:
-        job_publish(job_id)
+        job_publish(job_id, job)
 
 
 def _mark_sent(job_id: Any) -> int:
@@ -84,12 +100,14 @@ def _mark_sent(job_id: Any) -> int:
     )
 
 
-def job_publish(job_id: Any) -> bool:
+def job_publish(job_id: Any, job: Job | None = None) -> bool:
     """Publish to the job's queue. Publish first, mark sent second: a crash in between leaves the
-    job pending, and a duplicate send is harmless because finishing is idempotent."""
+    job pending, and a duplicate send is harmless because finishing is idempotent. ``job`` is the
+    row just committed by ``inference_job_dispatch`` (the sweeper passes none: it is read)."""
     from celery import current_app as app
 
-    job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
+    if job is None:
+        job = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES).first()
     if job is None:
         return False
     try:

@@ -41,16 +41,23 @@ MAX_CONTEXT_ITEMS = 50  # ml.vlm.schema.MAX_CONTEXT_BOXES (the web side cannot i
 
 def _case_context(case: Case) -> dict[str, Any]:
     """What every request about this case carries: the view, the patient, the image to look at."""
-    # Prefetched by the player selectors, or read here (the JSON submit skips the prefetch).
-    images = sorted(case.images.all(), key=lambda image: image.position)
-    image = images[0] if images else None
     sex = case.patient_sex if case.patient_sex in ("M", "F", "O") else None
     return {
         "view": (case.view or "PA")[:8],
         "age": case.patient_age,
         "sex": sex,
-        "image_path": image.display.name if image is not None and image.display else None,
+        "image_path": _first_image_path(case),
     }
+
+
+def _first_image_path(case: Case) -> str | None:
+    # The JSON submit's selector read only the first image's file name; the pages prefetch the
+    # images; anything else reads them here.
+    name = getattr(case, "first_display_name", None)
+    if name is None:
+        images = sorted(case.images.all(), key=lambda image: image.position)
+        name = images[0].display.name if images and images[0].display else ""
+    return name or None
 
 
 def _request(context: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -217,10 +224,17 @@ def _missed_findings(
 
 
 def localization_attempt_explanations_dispatch(
-    *, attempt: LocalizationAttempt, boxes: list[dict[str, Any]], sealed: bool = False
+    *,
+    attempt: LocalizationAttempt,
+    boxes: list[dict[str, Any]],
+    sealed: bool = False,
+    planned: tuple[list[dict[str, Any]], list[str]] | None = None,
+    job_id: Any = None,
 ) -> Job | None:
-    """The attempt's explanation job; ``sealed`` while an assessment holds its feedback back."""
-    requests, items = attempt_explain_requests(attempt=attempt, boxes=boxes)
+    """The attempt's explanation job; ``sealed`` while an assessment holds its feedback back.
+    ``planned`` is ``attempt_explain_requests``'s answer when the submit asked it before writing
+    the attempt (with ``job_id`` on that row, so the row is written once)."""
+    requests, items = planned or attempt_explain_requests(attempt=attempt, boxes=boxes)
     if not requests:
         return None
     return inference_job_dispatch(
@@ -230,6 +244,7 @@ def localization_attempt_explanations_dispatch(
         subject=f"{ATTEMPT_SUBJECT}{attempt.pk}",
         subject_is_new=True,  # the submit created the attempt in this transaction
         sealed=sealed,
+        job_id=job_id,
     )
 
 

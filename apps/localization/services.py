@@ -13,13 +13,15 @@ from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
 from apps.exercises.services import (
     AttemptStart,
-    attempt_credit,
+    attempt_credit_record,
     attempt_submit,
+    attempt_xp,
     delivery_open,
 )
+from apps.inference.services import job_id_new
 from ml.boxes import Marks, score_localize
 
-from .explanations import localization_attempt_explanations_dispatch
+from .explanations import attempt_explain_requests, localization_attempt_explanations_dispatch
 from .models import LocalizationAttempt, Mark
 from .reference import scoring_reference
 
@@ -110,7 +112,9 @@ def localization_attempt_submit(
 
     def store(start: AttemptStart, prepared: tuple[Marks, Any, dict[str, Any]]) -> Any:
         marks, scoring, result = prepared
-        attempt = LocalizationAttempt.objects.create(
+        # Everything the row holds is known before it is written (its XP, its job's id), so it
+        # is written once: the ledger row and the job follow, in the same transaction.
+        attempt = LocalizationAttempt(
             user=user,
             case=case,
             case_set=case_set,
@@ -123,13 +127,28 @@ def localization_attempt_submit(
             scorer_version=SCORER_VERSION,
             iou_threshold=result["iou_threshold"],
         )
-        rows = Mark.objects.bulk_create(_mark_rows(attempt, marks))
-        attempt.mark_rows = rows  # the feedback reads them without asking the database again
-        attempt_credit(attempt=attempt, visible=start.visible)
-        attempt.explain_job = localization_attempt_explanations_dispatch(
-            attempt=attempt, boxes=_boxes_json(marks), sealed=not start.visible
+        attempt.mark_rows = _mark_rows(attempt, marks)  # the feedback reads them from memory
+        boxes = _boxes_json(marks)
+        planned = attempt_explain_requests(attempt=attempt, boxes=boxes)
+        job_id = job_id_new() if planned[0] else None
+        attempt.explain_job_id = job_id
+        attempt.xp = attempt_xp(
+            attempt=attempt, visible=start.visible, replay_xp_today=start.replay_xp_today
         )
-        attempt.save(update_fields=["xp", "explain_job", "updated_at"])
+        attempt.save(force_insert=True)
+        Mark.objects.bulk_create(attempt.mark_rows)
+        if attempt.xp is not None:
+            attempt_credit_record(attempt=attempt)
+        if job_id is not None:
+            attempt.explain_job = localization_attempt_explanations_dispatch(
+                attempt=attempt,
+                boxes=boxes,
+                sealed=not start.visible,
+                planned=planned,
+                job_id=job_id,
+            )
+        else:
+            attempt.explain_job = None
         return attempt
 
     attempt, created = attempt_submit(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -38,13 +38,22 @@ def accuracy_by_set(*, user: Any, kind: str, case_set_ids: list[int]) -> dict[in
     return {row["case_set_id"]: row["value"] for row in rows}
 
 
+def _replay_events_today(user: Any) -> QuerySet[ScoreEvent]:
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return ScoreEvent.objects.filter(user=user, post_reveal=True, created_at__gte=start)
+
+
 def replay_xp_today(*, user: Any) -> int:
     """XP the player earned today from attempts after a reveal (the daily replay cap's input)."""
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    total = ScoreEvent.objects.filter(user=user, post_reveal=True, created_at__gte=start).aggregate(
-        xp=Sum("xp")
-    )["xp"]
+    total = _replay_events_today(user).aggregate(xp=Sum("xp"))["xp"]
     return int(total or 0)
+
+
+def replay_xp_today_subquery(*, user: Any) -> Subquery:
+    """``replay_xp_today`` as an expression (``user`` may be an ``OuterRef``), so the submit reads
+    it in the statement that reads the rest of the player's state (None when there is none)."""
+    per_user = _replay_events_today(user).order_by().values("user").annotate(xp=Sum("xp"))
+    return Subquery(per_user.values("xp")[:1])
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def test_feedback_arrives_live_when_a_worker_scores_later(
     job a moment later; the open page learns of it by push or poll and swaps the result in."""
     from apps.inference import services as inference
 
-    def worker_later(job_id: Any) -> None:
+    def worker_later(job_id: Any, job: Any = None) -> None:
         def run() -> None:
             time.sleep(1.5)
             inference.job_run_inprocess(job_id)

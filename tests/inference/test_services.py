@@ -14,6 +14,7 @@ from apps.inference.services import (
     inference_job_dispatch,
     inference_job_finish,
     inference_jobs_sweep,
+    job_id_new,
 )
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,30 @@ def test_sweeper_resends_stale_jobs_and_fails_exhausted_ones(settings: Any) -> N
     failed = Job.objects.get(pk=exhausted.pk)
     assert failed.status == JobStatus.FAILED
     assert "3 attempts" in failed.error
+
+
+def test_publish_after_commit_sends_the_row_it_wrote_without_reading_it_back(
+    settings: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery import current_app
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.RADGAME_JOBS = "celery"
+    sent: list[tuple[str, list[Any], str]] = []
+    monkeypatch.setattr(
+        current_app, "send_task", lambda name, args, queue: sent.append((name, args, queue))
+    )
+    job_id = job_id_new()
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = inference_job_dispatch(
+            kind="ml.diagnostics.ping", payload={"echo": "hi"}, job_id=job_id
+        )
+    assert job.pk == job_id
+    with CaptureQueriesContext(connection) as queries:
+        callbacks[0]()
+    assert sent == [("ml.diagnostics.ping", [str(job_id), {"echo": "hi"}], sent[0][2])]
+    # One statement: marking it sent (the sweeper's read of a pending row is not needed here).
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
+    job.refresh_from_db()
+    assert job.status == JobStatus.SENT and job.attempts == 1

@@ -88,16 +88,20 @@ def test_submit_scores_and_replays(client_for, resident, world):
 @pytest.mark.parametrize(
     ("marks", "budget"),
     [
-        # All hits: no explanation job, no explanation read.
+        # All hits: no explanation job, no explanation read. The user; the set, case and
+        # visibility; the truth; the lock; the player's state (last number, key, reveal, clock,
+        # replay XP); the attempt (with its XP), its marks, its ledger row, the reveal; and the
+        # savepoint pair the test's own transaction adds.
         ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
-          EFFUSION_BOX}]}, 14),
-        # A stray box: the job is recorded in the same transaction, the image is read for it.
-        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 18),
+          EFFUSION_BOX}]}, 11),
+        # A stray box: the job is written in the same transaction (its image's name came with
+        # the case), and the reply reads the case's precomputed explanations.
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 13),
     ],
 )  # fmt: skip
 def test_submit_query_budget(client_for, resident, world, marks, budget):
     """The submit is the hot path under load (bench/localize.py --section load): keep its
-    queries counted. The budget includes the session, the user and the in-process job run."""
+    queries counted (the job's publish runs after commit, outside this count)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -111,6 +115,26 @@ def test_submit_query_budget(client_for, resident, world, marks, budget):
         response = post_json(client, url, body)
     assert response.status_code == 201, response.content
     assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+def test_submit_job_names_the_first_image_without_loading_the_images(client_for, resident, world):
+    """The JSON submit reads only the first image's file name, in the set/case statement."""
+    from apps.inference.models import Job
+
+    client = client_for(resident)
+    url = reverse(
+        "api-localize-attempt-submit",
+        kwargs={"set_id": world.practice.pk, "case_id": world.case.pk},
+    )
+    body = {"marks": {"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]},
+            "idempotency_key": str(uuid.uuid4())}  # fmt: skip
+    response = post_json(client, url, body)
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["explanation_job"]["id"])
+    first = world.case.images.order_by("position", "pk").first()
+    assert first.display.name
+    assert {r["image_path"] for r in job.request["requests"]} == {first.display.name}
+    assert LocalizationAttempt.objects.get(pk=response.json()["id"]).explain_job_id == job.pk
 
 
 @pytest.mark.parametrize(

@@ -284,4 +284,4 @@ def test_submit_query_budget(
     with CaptureQueriesContext(connection) as queries:
         response = _post(client, url, body)
     assert response.status_code == 201, response.content
-    assert len(queries) <= 20, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) <= 19, "\n".join(q["sql"][:120] for q in queries.captured_queries)

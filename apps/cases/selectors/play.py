@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin, is_educator, is_player
@@ -129,8 +137,9 @@ def case_in_set_for_player(
     set; 404 otherwise.
 
     One query (the set item joined to both, the visibility rule and the truth check as
-    subqueries), for the Localize submit's hot path, plus the images unless ``with_images=False``
-    (the JSON submit only needs them when it asks for explanations). Never any answers.
+    subqueries), for the Localize submit's hot path, plus the images unless ``with_images=False``;
+    then the case carries only its first image's display file name, ``first_display_name`` (what
+    an explanation job names), from a subquery of the same statement. Never any answers.
     """
     visible = _may_play(user, "case_set__")
     if visible is None:
@@ -145,12 +154,17 @@ def case_in_set_for_player(
         )
         .filter(localize_truth("case__"))
         .select_related("case", "case_set")
-        .first()
     )
+    if not with_images:
+        first = CaseImage.objects.filter(case=OuterRef("case_id")).order_by("position", "pk")
+        item = item.annotate(first_display=Subquery(first.values("display")[:1]))
+    item = item.first()
     if item is None:
         raise Http404("No such case")
     if with_images:
         prefetch_related_objects([item.case], _IMAGES)
+    else:
+        item.case.first_display_name = item.first_display or ""
     return item.case_set, item.case
 
 
