@@ -52,7 +52,12 @@ django-tests: install
 
 # Browser tests in their own run: Playwright's sync API keeps an event loop in the main thread,
 # which would break the async_to_sync calls of the websocket tests that follow it.
-e2e: install
+# node_modules from the lockfile: the viewer's build tools and axe-core for the accessibility test.
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+e2e: install $(NODE_STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "e2e and not slow"
 
 test: lint ml-tests django-tests e2e

@@ -73,9 +73,38 @@
   );
 
   // "N" on the image (the viewer's next-case shortcut) follows the page's next-case link.
-  document.addEventListener("cxr-next-case", () => {
+  const nextCase = () => {
     const next = document.querySelector("a[data-next-case]");
     if (next) window.location.assign(next.href);
+    return Boolean(next);
+  };
+  document.addEventListener("cxr-next-case", nextCase);
+
+  // Keyboard only, from anywhere on the page: Ctrl+Enter (Cmd+Enter) submits the answer, and
+  // "N" on a result goes to the next case unless the focus is in a text field. Keys the viewer
+  // handled (its own "N") arrive here already prevented.
+  const KEYLESS_INPUTS = ["checkbox", "radio", "button", "submit", "reset"];
+  const typing = (target) =>
+    target instanceof HTMLElement &&
+    (target.isContentEditable ||
+      target instanceof HTMLTextAreaElement ||
+      target instanceof HTMLSelectElement ||
+      (target instanceof HTMLInputElement && !KEYLESS_INPUTS.includes(target.type)));
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.altKey || event.isComposing) return;
+    const f = form();
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && f) {
+      event.preventDefault();
+      f.requestSubmit();
+    } else if (
+      (event.key === "n" || event.key === "N") &&
+      !event.ctrlKey &&
+      !event.metaKey &&
+      !typing(event.target) &&
+      nextCase()
+    ) {
+      event.preventDefault();
+    }
   });
 
   // After the result replaces the case, move focus to its heading so screen readers and

@@ -2,8 +2,9 @@
 
 A resident logs in, opens a case, draws a box, names it, ticks a select finding, submits, and sees
 the ground truth drawn beside their marks with explanations; a second test does all of it with
-the keyboard alone. Both check that no answer was in the page before the submit and that nothing
-lands in localStorage (htmx history) afterwards.
+the keyboard alone (Ctrl+Enter submits from anywhere, N goes on from the result). Both check
+that no answer was in the page before the submit and that nothing lands in localStorage (htmx
+history) afterwards.
 """
 
 from __future__ import annotations
@@ -235,14 +236,18 @@ def test_keyboard_only_flow(browser_page, live_server, resident, practice):
     tab_to("e && e.name === 'selected' && e.value === 'Emphysema'")
     keyboard.press("Space")
     assert page.is_checked("input[name=selected][value=Emphysema]")
-    tab_to("e && e.type === 'submit' && e.closest('#localize-form')")
-    keyboard.press("Enter")
+    keyboard.press("Control+Enter")  # submits from anywhere: the focus is on a checkbox
 
     feedback = assert_feedback(page)
     assert ("Effusion", "hit") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
     assert ("Nodule", "miss") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
     # Focus moved to the result, so keyboard and screen-reader users start there.
     assert page.evaluate("() => document.activeElement.id") == "result-title"
+    # "N" from anywhere on the result (here its heading) goes on to the next case.
+    # (The set's only case is done, so the next-case link lands on the set's summary.)
+    with page.expect_navigation():
+        keyboard.press("n")
+    assert page.url.startswith(f"{live_server.url}/localize/sets/{case_set.pk}/")
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ export function buildToolbar(mode, { labels, presets }) {
   }
 
   const help = el("details", "cxr-help");
-  const summary = el("summary", "", { "aria-label": "Keyboard shortcuts" });
+  const summary = el("summary", "", { "aria-label": "Keys: keyboard shortcuts" });
   summary.textContent = "Keys";
   const list = el("dl");
   for (const [keys, what] of KEYS_HELP) {
