@@ -18,6 +18,8 @@ from django.db.models import Q
 from apps.core.models import TimeStampedModel
 from apps.progress.models import ExerciseKind
 
+from .hooks import FindingOutcomes
+
 __all__ = ["AssessmentRelease", "Attempt", "CaseReveal", "Delivery", "ExerciseKind"]
 
 
@@ -82,6 +84,10 @@ class Attempt(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+    def finding_outcomes(self) -> FindingOutcomes:
+        """The answer finding by finding (each exercise reads its own result)."""
+        return FindingOutcomes()
 
     @property
     def ref(self) -> str:

@@ -32,6 +32,7 @@ from apps.progress.selectors import replay_xp_today as replay_xp_read
 from apps.progress.selectors import replay_xp_today_subquery
 from apps.progress.services import score_event_record
 
+from .hooks import attempt_credited
 from .keys import idempotency_key_parse
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
@@ -274,6 +275,7 @@ def attempt_credit_record(*, attempt: Attempt) -> None:
         post_reveal=attempt.post_reveal,
         details={"attempt_no": attempt.attempt_no, "blank": attempt.blank},
     )
+    attempt_credited(attempt=attempt, xp=attempt.xp)  # badges and reviews (apps.game), one call
 
 
 def attempt_visible(*, attempt: Attempt) -> bool:

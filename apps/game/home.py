@@ -19,6 +19,9 @@ from apps.progress.models import ScoreEvent
 from apps.progress.selectors import PlayerStats, player_stats
 from apps.progress.streaks import DAILY_GOAL_CASES
 
+from .badges import BY_CODE, Badge
+from .models import BadgeAward
+
 RECENT_RESULTS = 5
 # The ledger names an attempt "<app label>.attempt:<pk>"; its feedback page, by app label.
 _ATTEMPT_PAGES = {"localization": "localization:attempt", "reporting": "reporting:attempt"}
@@ -55,12 +58,19 @@ class RecentResult:
 
 
 @dataclass(frozen=True)
+class EarnedBadge:
+    badge: Badge
+    awarded_at: datetime
+
+
+@dataclass(frozen=True)
 class ResidentHome:
     stats: PlayerStats
     level: Level
     goal: int
     assignments: list[AssignmentRow]
     recent: list[RecentResult]
+    badges: list[EarnedBadge]
 
     @property
     def goal_met(self) -> bool:
@@ -139,6 +149,15 @@ def _attempt_url(ref: str) -> str | None:
     return reverse(name, args=[int(pk)]) if name and pk.isdigit() else None
 
 
+def badges_of(*, user: Any) -> list[EarnedBadge]:
+    awards = BadgeAward.objects.filter(user=user).order_by("-awarded_at", "-pk")
+    return [
+        EarnedBadge(BY_CODE[award.badge], award.awarded_at)
+        for award in awards
+        if award.badge in BY_CODE  # a retired badge stays in the table, off the page
+    ]
+
+
 def resident_home(*, user: Any) -> ResidentHome:
     stats = player_stats(user=user)
     return ResidentHome(
@@ -147,4 +166,5 @@ def resident_home(*, user: Any) -> ResidentHome:
         goal=DAILY_GOAL_CASES,
         assignments=assignments_for(user=user),
         recent=recent_results(user=user),
+        badges=badges_of(user=user),
     )

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.models import TimeStampedModel
+from apps.exercises.hooks import FindingOutcomes, outcome_labels
 from apps.exercises.models import Attempt, ExerciseKind
 
 
@@ -50,6 +51,22 @@ class LocalizationAttempt(Attempt):
 
     def __str__(self) -> str:
         return f"attempt {self.attempt_no} of case {self.case_id} by {self.user_id}"
+
+    def finding_outcomes(self) -> FindingOutcomes:
+        """From the stored result: hits found; misses and mislabelled regions (by their true
+        label) missed; other false positives false. No query."""
+        result = self.result or {}
+        mislabelled = [m.get("true_label") for m in result.get("mislabelled", [])]
+        mislabelled_marks = {m.get("mark") for m in result.get("mislabelled", [])}
+        return FindingOutcomes(
+            found=outcome_labels(h.get("label") for h in result.get("hits", [])),
+            missed=outcome_labels([m.get("label") for m in result.get("misses", [])] + mislabelled),
+            false=outcome_labels(
+                f.get("label")
+                for f in result.get("false_positives", [])
+                if f.get("mark") not in mislabelled_marks
+            ),
+        )
 
     def marks_list(self) -> list[Mark]:
         """The attempt's marks, from memory when the submit just wrote them."""

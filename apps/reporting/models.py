@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.models import TimeStampedModel
+from apps.exercises.hooks import FindingOutcomes, outcome_labels
 from apps.exercises.models import Attempt, ExerciseKind
 
 # Hard caps, shared by the services, the forms and the API serializers.
@@ -80,6 +81,34 @@ class ReportAttempt(Attempt):
 
     def __str__(self) -> str:
         return f"report attempt {self.pk} ({self.status})"
+
+    def finding_outcomes(self) -> FindingOutcomes:
+        """From the rule-based score (one query): missed findings and findings reported in the
+        wrong place or with the wrong severity missed, false findings false, the reference's
+        other positive findings found; full coverage when the style check found no region left
+        out."""
+        score = self.scores.filter(kind=ScoreKind.RULES).order_by("-pk").first()
+        result = score.result if score is not None else {}
+        errors = result.get("errors", [])
+        missed = outcome_labels(
+            e.get("label")
+            for e in errors
+            if e.get("category") in ("missed_finding", "location", "severity")
+        )
+        present = outcome_labels(
+            f.get("label")
+            for f in result.get("reference_findings", [])
+            if f.get("presence") == "present"
+        )
+        coverage = (result.get("style") or {}).get("coverage") or {}
+        return FindingOutcomes(
+            found=tuple(label for label in present if label not in missed),
+            missed=missed,
+            false=outcome_labels(
+                e.get("label") for e in errors if e.get("category") == "false_finding"
+            ),
+            full_coverage=coverage.get("score") == 1.0,
+        )
 
 
 class ScoreKind(models.TextChoices):
