@@ -11,6 +11,7 @@ queries and the slowest queries of the last load, with the machine it ran on.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import platform
 import statistics
@@ -23,19 +24,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build(attempts: int) -> tuple[object, object]:
+    from django.db import transaction
+
+    with transaction.atomic():
+        return _build(attempts)
+
+
+def _build(attempts: int) -> tuple[object, object]:
     from django.db import connection
     from django.utils import timezone
+    from PIL import Image
 
     from apps.accounts.models import User
     from apps.accounts.services import user_create
+    from apps.cases.imaging import ingest_image
     from apps.cases.models import CaseSet
-    from apps.cases.services import case_create, case_publish, case_selected_set
+    from apps.cases.services import case_create, case_image_add, case_publish, case_selected_set
     from apps.cases.services.sets import case_set_assign, case_set_case_add, case_set_create
     from apps.cohorts.services import cohort_create, cohort_join_by_code
     from apps.localization.models import LocalizationAttempt
     from apps.progress.models import ScoreEvent
 
-    name = f"bench-home-{attempts}"
+    name = f"bench-home-{attempts}-v2"
     existing = User.objects.filter(username=name).first()
     if existing is not None:
         return existing, CaseSet.objects.get(name=name)
@@ -45,8 +55,12 @@ def build(attempts: int) -> tuple[object, object]:
     cohort_join_by_code(user=resident, code=cohort.join_code)
     case_set = case_set_create(actor=educator, name=name)
     cases = []
+    buffer = io.BytesIO()
+    Image.effect_noise((256, 256), 40).convert("L").save(buffer, format="PNG")
+    png = buffer.getvalue()
     for n in range(20):
         case = case_create(actor=educator, title=f"{name} {n}")
+        case_image_add(actor=educator, case=case, ingested=ingest_image(png), source=png)
         case_selected_set(actor=educator, case=case, labels=["Effusion"])
         case_set_case_add(
             actor=educator, case_set=case_set, case=case_publish(actor=educator, case=case)

@@ -1,7 +1,7 @@
 """The badges, all of them: each marks a milestone of learning (not volume), with its rule in
 words (the profile lists them) and the check that awards it. The checks run from the lifecycle's
 credit hook (``services.game_attempt_credited``) and only read what the credited attempt could
-have changed, so most cost nothing."""
+have changed: most cost nothing, the streak one query."""
 
 from __future__ import annotations
 
@@ -48,11 +48,13 @@ def _pneumothoraces(c: Credited, outcomes: FindingOutcomes) -> bool:
 
 
 def _week_streak(c: Credited, outcomes: FindingOutcomes) -> bool:
+    """Checked on the day's first XP (the only answer that can lengthen the streak)."""
     if c.xp <= 0:
         return False
     user = c.attempt.user
     today = timezone.localdate(timezone=user.zone)
-    return streak_of(set(days_played(user=user, since_days=30)), today).days >= 7
+    days = days_played(user=user, since_days=30)
+    return days.get(today) == 1 and streak_of(set(days), today).days >= STREAK_DAYS_FOR_BADGE
 
 
 def _full_coverage(c: Credited, outcomes: FindingOutcomes) -> bool:
@@ -122,6 +124,7 @@ BADGES: tuple[Badge, ...] = (
 BY_CODE = {badge.code: badge for badge in BADGES}
 
 
-def badges_earned(credited: Credited, outcomes: FindingOutcomes, held: set[str]) -> list[Badge]:
-    """The badges this credited attempt earns, among those not ``held`` yet."""
-    return [b for b in BADGES if b.code not in held and b.check(credited, outcomes)]
+def badges_earned(credited: Credited, outcomes: FindingOutcomes) -> list[Badge]:
+    """The badges this credited attempt meets the rule of (held ones included: awarding is
+    idempotent, and reading what is held would cost every answer a query)."""
+    return [b for b in BADGES if b.check(credited, outcomes)]

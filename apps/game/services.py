@@ -32,8 +32,7 @@ def game_attempt_credited(credited: Credited) -> None:
             ],
             ignore_conflicts=True,
         )
-    held = set(BadgeAward.objects.filter(user=attempt.user_id).values_list("badge", flat=True))
-    earned = badges_earned(credited, outcomes, held)
+    earned = badges_earned(credited, outcomes)
     if earned:
         BadgeAward.objects.bulk_create(
             [
