@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.cases.models import Assignment, CaseSet, CaseStatus
+from apps.cases.models import Assignment, CaseSet, CaseSetItem, CaseStatus
 from apps.cohorts.models import Membership
 from apps.exercises.levels import Level, level_for
 from apps.exercises.registry import exercises
@@ -93,7 +93,7 @@ def next_assignment(rows: list[AssignmentRow]) -> AssignmentRow | None:
 
 def assignments_for(*, user: Any) -> list[AssignmentRow]:
     """The sets assigned to the player's cohorts, due soonest first, with how many of their
-    published cases the player answered: one query for the sets and one per exercise."""
+    published cases the player answered: two queries."""
     assignments = (
         Assignment.objects.filter(
             cohort__in=Membership.objects.filter(user=user).values("cohort_id")
@@ -111,18 +111,22 @@ def assignments_for(*, user: Any) -> list[AssignmentRow]:
     by_set: dict[int, Assignment] = {}
     for assignment in assignments:  # a set assigned to two of the player's cohorts: the sooner
         by_set.setdefault(assignment.case_set_id, assignment)
-    answered: set[tuple[int, int]] = set()
+    # From the sets' side: each published item asks the attempt indexes whether the player
+    # answered it, so the cost follows the sets' size, never the number of attempts.
+    answered_somewhere = Q()
     for spec in exercises():
-        answered.update(
-            spec.attempt_model.objects.filter(
-                user=user,
-                case_set_id__in=list(by_set),
-                case__status=CaseStatus.PUBLISHED,
-                case__set_items__case_set_id=F("case_set_id"),
+        answered_somewhere |= Q(
+            Exists(
+                spec.attempt_model.objects.filter(
+                    user=user, case_set_id=OuterRef("case_set_id"), case_id=OuterRef("case_id")
+                )
             )
-            .values_list("case_set_id", "case_id")
-            .distinct()
         )
+    answered = list(
+        CaseSetItem.objects.filter(
+            answered_somewhere, case_set_id__in=list(by_set), case__status=CaseStatus.PUBLISHED
+        ).values_list("case_set_id", "case_id")
+    )
     return [
         AssignmentRow(
             case_set=a.case_set,
