@@ -2,8 +2,9 @@
 
 The pipeline, all our own rules, with no model and no spaCy:
 
-1. ``sentences.split_sentences`` finds sentence spans.
-2. The target rules of ``vocabulary`` find finding mentions.
+1. ``sentences.split_sentences`` finds sentence spans; those under another examination's
+   heading ("2. Left knee. Joint effusion.") are left out (``sections``).
+2. The target matcher of ``vocabulary`` (our ``phrases`` and the taxonomy) finds the mentions.
 3. ``context.presences`` (the ConText algorithm, with the cue phrases of ``modifiers``) marks
    each mention present, absent, uncertain or hypothetical; hypothetical mentions ("rule out
    pneumonia") are dropped.
@@ -14,9 +15,7 @@ The pipeline, all our own rules, with no model and no spaCy:
 5. Side, zone, severity, size and change are read from each mention's clause (``attributes``).
    A mention with two coordinated sides ("moderate left and small right effusions") is two
    findings, one per side, each with its own grade: they are two instances to compare.
-6. Sentences under another examination's heading ("2. Left knee. Joint effusion.") are left
-   out (``sections``).
-7. Normal statements add an implied absent finding for each finding they cover that the report
+6. Normal statements (``normals``) add an implied absent finding for each finding they cover that the report
    does not mention explicitly.
 
 Results are cached by text: a case's reference report is scored against many residents.
@@ -35,9 +34,10 @@ from ml import taxonomy
 from ml.report_metrics import attributes as attrs
 from ml.report_metrics.context import presences
 from ml.report_metrics.findings import Finding, Presence, Span
+from ml.report_metrics.normals import compiled_normal_statements
 from ml.report_metrics.sections import out_of_scope
 from ml.report_metrics.sentences import split_sentences
-from ml.report_metrics.vocabulary import TargetMatch, compiled_normal_statements, find_targets
+from ml.report_metrics.vocabulary import TargetMatch, find_targets
 
 _GENERIC_LABELS = frozenset({"Lung opacity"})
 # Signs a diagnosis in the same sentence explains ("consolidation, likely pneumonia"); unlike a

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from ml import taxonomy
 from ml.report_metrics.findings import Finding, Span
-from ml.report_metrics.vocabulary import compiled_normal_statements
+from ml.report_metrics.normals import compiled_normal_statements
 
 WEIGHTS: dict[str, float] = {
     "coverage": 0.4,

@@ -7,7 +7,9 @@ import pytest
 from ml import taxonomy
 from ml.report_metrics.extraction import extract_findings
 from ml.report_metrics.findings import Finding
-from ml.report_metrics.vocabulary import NORMAL_STATEMENTS, PHRASE_RULES, target_table
+from ml.report_metrics.normals import NORMAL_STATEMENTS
+from ml.report_metrics.phrases import PHRASE_RULES
+from ml.report_metrics.vocabulary import target_table
 
 
 def by_label(text: str) -> dict[str, Finding]:
