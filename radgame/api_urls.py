@@ -11,4 +11,5 @@ urlpatterns = [
     path("report/", include("apps.reporting.api_urls")),
     path("progress/", include("apps.progress.api_urls")),
     path("exercises/", include("apps.exercises.api_urls")),
+    path("analytics/", include("apps.analytics.api_urls")),
 ]

@@ -8,5 +8,8 @@ urlpatterns = [
     path("", views.admin_page, name="admin"),
     path("cohorts/<id:cohort_id>/", views.cohort_page, name="cohort"),
     path("cohorts/<id:cohort_id>/findings/", views.findings_page, name="findings"),
+    path("cohorts/<id:cohort_id>/export/<slug:table>.<slug:fmt>", views.export, name="export"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<id:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("cohorts/<id:cohort_id>/residents/<id:user_id>/", views.resident_page, name="resident"),
 ]

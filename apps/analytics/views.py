@@ -3,17 +3,30 @@ page, and the admin's view across cohorts. Each parses, calls one selector, rend
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.permissions import admin_required, educator_required
 from apps.cohorts.selectors import cohorts_managed_by
+from apps.core.exceptions import ApplicationError
 
 from . import charts
 from .dashboard import admin_overview, cohort_dashboard
 from .drilldown import cohort_findings, resident_drilldown
+from .exports import FORMATS, TABLES, export_stream
+from .models import ApiToken
+from .tokens import api_token_create, api_token_revoke, api_tokens_of
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What the script is, e.g. “retention study”.")
 
 
 @educator_required
@@ -71,3 +84,49 @@ def findings_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
 def admin_page(request: HttpRequest) -> HttpResponse:
     rows = admin_overview(cohorts=cohorts_managed_by(actor=request.user))
     return render(request, "analytics/admin.html", {"rows": rows})
+
+
+def export_response(stream: Iterator[str], *, cohort_id: int, table: str, fmt: str) -> Any:
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    filename = f"cohort-{cohort_id}-{table}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@educator_required
+@require_GET
+def export(request: HttpRequest, cohort_id: int, table: str, fmt: str) -> HttpResponse:
+    if table not in TABLES or fmt not in FORMATS:
+        raise Http404("No such export")
+    stream = export_stream(actor=request.user, cohort_id=cohort_id, table=table, fmt=fmt)
+    return export_response(stream, cohort_id=cohort_id, table=table, fmt=fmt)
+
+
+@educator_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_token = api_token_create(actor=request.user, name=form.cleaned_data["name"])
+        except ApplicationError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            form = TokenForm()
+    context = {"form": form, "new_token": new_token, "tokens": api_tokens_of(actor=request.user)}
+    return render(request, "analytics/tokens.html", context)
+
+
+@educator_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        row = api_token_revoke(actor=request.user, token_id=token_id)
+    except ApiToken.DoesNotExist as exc:
+        raise Http404("No such token") from exc
+    messages.success(request, f"Token “{row.name}” revoked: scripts using it are refused.")
+    return redirect("analytics:tokens")

@@ -59,6 +59,7 @@ class World:
     localize_attempt: Any
     report_attempt: Any
     assessment: Any
+    api_token: Any
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,14 @@ MATRIX: dict[str, Row] = {
     "analytics:resident": Row(
         GET, _r("analytics:resident", cohort, lambda w: w.resident.pk), OWNER
     ),
+    "analytics:export": Row(
+        GET, _r("analytics:export", cohort, const("attempts"), const("csv")), OWNER
+    ),
+    "analytics:tokens": Row(GET, _r("analytics:tokens"), EDUCATORS),
+    # A token is its issuer's alone (not even an admin revokes it for them).
+    "analytics:token_revoke": Row(
+        POST, _r("analytics:token_revoke", lambda w: w.api_token.pk), frozenset({"educator"})
+    ),
     # exercises (the attempt lifecycle): an assessment's page and the educator's close
     "exercises:assessment": Row(GET, _r("exercises:assessment", assessment), OWNER),
     "exercises:assessment_close": Row(POST, _r("exercises:assessment_close", assessment), OWNER),
@@ -213,6 +222,9 @@ MATRIX: dict[str, Row] = {
     "report-api-retry": Row(POST, _r("report-api-retry", rattempt), ATTEMPT_OWNER),
     "api-cohort-progress": Row(GET, _r("api-cohort-progress", cohort), OWNER),
     "api-assessment-close": Row(POST, _r("api-assessment-close", assessment), OWNER),
+    "api-analytics-export": Row(
+        GET, _r("api-analytics-export", cohort, const("outcomes"), const("json")), OWNER
+    ),
     "api-schema": Row(GET, _r("api-schema"), USERS),
     "api-docs": Row(GET, _r("api-docs"), USERS),
 }
@@ -255,6 +267,7 @@ def world(
     other_cohort: Any,
     other_resident: Any,
 ) -> World:
+    from apps.analytics.tokens import api_token_create
     from apps.cases.importers.jobs import IMPORT_JOB
     from apps.cases.services.uploads import INGEST_JOB
     from apps.cohorts.services import cohort_invitation_create
@@ -297,6 +310,7 @@ def world(
         localize_attempt=localize,
         report_attempt=report,
         assessment=exam,
+        api_token=api_token_create(actor=educator, name="matrix")[0],
     )
 
 

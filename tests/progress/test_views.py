@@ -97,3 +97,10 @@ def test_csv_export_neutralises_formulas(
 def test_safe_cell_prefixes_every_formula_start(value: str) -> None:
     assert safe_cell(value) == "'" + value
     assert safe_cell("plain") == "plain"
+
+
+def test_safe_cell_writes_numbers_as_numbers() -> None:
+    # A number is never a formula; text that looks like one still is escaped.
+    assert safe_cell(-0.25) == "-0.25" and safe_cell(-3) == "-3"
+    assert safe_cell("-0.25") == "'-0.25"
+    assert safe_cell(None) == ""
