@@ -10,7 +10,8 @@ Presence (our documented rule set, run by our own ConText in context.py; spaCy i
 - uncertain: "possible", "probable", "likely", "questionable", "suspicious for", "concerning for",
   "suggestive of", "may/could represent", "may be", "cannot exclude", "cannot be excluded",
   "not excluded", "suspected", "borderline", "equivocal"; and a differential ("atelectasis or
-  pneumonia", "scarring versus infiltrate"), where every alternative is uncertain.
+  pneumonia", "scarring versus infiltrate"), where every alternative is uncertain and probable
+  (the leading explanations, as "likely" names one), unless a weaker cue covers it.
   "Consistent with" and "compatible with" are present: the reader commits.
 - dropped (not a statement about the patient): "rule out", "evaluate for", "assess for".
 - not negation at all: "no change in", "no significant change", "without change", "no increase".
@@ -144,8 +145,8 @@ CONTEXT_PHRASES: Final[tuple[tuple[str, str, str, int | None], ...]] = (
         (phrase, PROBABLE, "BACKWARD", 8)
         for phrase in ("is likely", "are likely", "is suspected", "are suspected")
     ),
-    # "Granuloma vs. neoplasm": both sides of a differential are uncertain.
-    *((phrase, POSSIBLE, "BIDIRECTIONAL", 2) for phrase in ("versus", "vs", "vs.", "v.")),
+    # "Granuloma vs. neoplasm": both sides of a differential are probable, as with "or".
+    *((phrase, PROBABLE, "BIDIRECTIONAL", 2) for phrase in ("versus", "vs", "vs.", "v.")),
     *(
         (phrase, POSSIBLE, "BACKWARD", 8)
         for phrase in (

@@ -63,18 +63,42 @@ def test_a_correct_chest_reading_is_not_charged_with_the_other_exams_findings() 
     ("sentence", "region"),
     [
         ("Chest.", "chest"),
-        ("Right shoulder.", "shoulder"),
-        ("The knee.", "knee"),
+        ("Right shoulder.", "right shoulder"),
+        ("The knee.", "the knee"),
         ("Pelvis x-ray:", "pelvis"),
         ("Thoracic spine.", "thoracic spine"),
+        ("Left wrist: two views, no fracture.", "left wrist"),
+        ("Hip and femur.", "hip and femur"),
         ("Chest pain.", None),
         ("The knee is normal.", None),
+        ("Heart and lungs normal.", None),
     ],
 )
 def test_a_heading_is_a_sentence_that_is_only_a_body_region(
     sentence: str, region: str | None
 ) -> None:
     assert heading_region(sentence, (0, len(sentence))) == region
+
+
+@pytest.mark.parametrize(
+    ("text", "outside"),
+    [
+        (
+            "Lungs: clear. Left elbow: two views. Joint effusion. Heart: normal.",
+            ["Left elbow: two views.", "Joint effusion."],
+        ),
+        ("Chest and abdomen. Small effusion. Free air under the diaphragm.", []),
+        (
+            "Elbow and humerus. Displaced fracture. Ribs. No fracture.",
+            ["Elbow and humerus.", "Displaced fracture."],
+        ),
+        ("Heart: normal. Upper abdomen: no free air. Bones: old rib fracture.", []),
+    ],
+)
+def test_colon_and_compound_headings_open_sections(text: str, outside: list[str]) -> None:
+    spans = split_sentences(text)
+
+    assert [text[s:e] for s, e in spans if (s, e) in out_of_scope(text, spans)] == outside
 
 
 def test_out_of_scope_runs_from_another_exams_heading_to_the_next_heading() -> None:

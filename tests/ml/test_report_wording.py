@@ -132,6 +132,7 @@ def test_the_heart_is_enlarged_with_its_name_in_parentheses_is_one_finding() -> 
     [
         ("Findings suspicious for right lower lobe pneumonia.", "probable"),
         ("Left basilar atelectasis or scarring.", "probable"),
+        ("Right basal atelectasis versus early infiltrate.", "probable"),
         ("Right basal opacity may represent pneumonia.", "possible"),
         ("Pneumonia cannot be excluded.", "possible"),
     ],
