@@ -27,3 +27,27 @@ class ApiToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user_id}"
+
+
+class PrePost(TimeStampedModel):
+    """Two assessments of a cohort linked as a pre-test and a post-test over the same findings
+    (different cases): the results page compares each resident's scores before and after."""
+
+    cohort = models.ForeignKey("cohorts.Cohort", on_delete=models.CASCADE, related_name="+")
+    pre = models.ForeignKey("cases.CaseSet", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey("cases.CaseSet", on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "pre", "post"], name="prepost_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(pre=models.F("post")), name="prepost_two_sets"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pre_id} → {self.post_id} in cohort {self.cohort_id}"

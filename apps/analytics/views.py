@@ -17,11 +17,11 @@ from apps.accounts.permissions import admin_required, educator_required
 from apps.cohorts.selectors import cohorts_managed_by
 from apps.core.exceptions import ApplicationError
 
-from . import charts
+from . import charts, prepost
 from .dashboard import admin_overview, cohort_dashboard
 from .drilldown import cohort_findings, resident_drilldown
 from .exports import FORMATS, TABLES, export_stream
-from .models import ApiToken
+from .models import ApiToken, PrePost
 from .tokens import api_token_create, api_token_revoke, api_tokens_of
 
 
@@ -37,7 +37,13 @@ def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
     curve = charts.learning_curves(
         dashboard.curves, chart_id="cohort-curve", title="Cohort learning curve"
     )
-    return render(request, "analytics/cohort.html", {"d": dashboard, "curve": curve})
+    context = {
+        "d": dashboard,
+        "curve": curve,
+        "assessments": prepost.assessments_of(dashboard.cohort),
+        "pairs": PrePost.objects.filter(cohort=dashboard.cohort).select_related("pre", "post"),
+    }
+    return render(request, "analytics/cohort.html", context)
 
 
 @educator_required
@@ -130,3 +136,31 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         raise Http404("No such token") from exc
     messages.success(request, f"Token “{row.name}” revoked: scripts using it are refused.")
     return redirect("analytics:tokens")
+
+
+@educator_required
+@require_POST
+def prepost_create(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    try:
+        pair = prepost.prepost_create(
+            actor=request.user,
+            cohort_id=cohort_id,
+            pre_id=_int(request.POST.get("pre")),
+            post_id=_int(request.POST.get("post")),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("analytics:cohort", cohort_id=cohort_id)
+    return redirect("analytics:prepost", cohort_id=cohort_id, pair_id=pair.pk)
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+@educator_required
+@require_GET
+@never_cache
+def prepost_page(request: HttpRequest, cohort_id: int, pair_id: int) -> HttpResponse:
+    results = prepost.prepost_results(actor=request.user, cohort_id=cohort_id, pair_id=pair_id)
+    return render(request, "analytics/prepost.html", {"r": results})

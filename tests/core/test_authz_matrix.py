@@ -60,6 +60,7 @@ class World:
     report_attempt: Any
     assessment: Any
     api_token: Any
+    prepost: Any
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,8 @@ MATRIX: dict[str, Row] = {
     "analytics:export": Row(
         GET, _r("analytics:export", cohort, const("attempts"), const("csv")), OWNER
     ),
+    "analytics:prepost_create": Row(POST, _r("analytics:prepost_create", cohort), OWNER),
+    "analytics:prepost": Row(GET, _r("analytics:prepost", cohort, lambda w: w.prepost.pk), OWNER),
     "analytics:tokens": Row(GET, _r("analytics:tokens"), EDUCATORS),
     # A token is its issuer's alone (not even an admin revokes it for them).
     "analytics:token_revoke": Row(
@@ -267,6 +270,7 @@ def world(
     other_cohort: Any,
     other_resident: Any,
 ) -> World:
+    from apps.analytics.models import PrePost
     from apps.analytics.tokens import api_token_create
     from apps.cases.importers.jobs import IMPORT_JOB
     from apps.cases.services.uploads import INGEST_JOB
@@ -311,6 +315,7 @@ def world(
         report_attempt=report,
         assessment=exam,
         api_token=api_token_create(actor=educator, name="matrix")[0],
+        prepost=PrePost.objects.create(cohort=cohort, pre=exam, post=the_set, created_by=educator),
     )
 
 
