@@ -119,6 +119,36 @@ def test_submit_query_budget(client_for, resident, world, marks, budget):
     assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
 
 
+@pytest.mark.parametrize(
+    ("marks", "selected"),
+    [({"boxes": [{"label": "Nodule", "box": NODULE_BOX, "confidence": 4}]}, ["Emphysema"]),
+     ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, []),
+     ({"boxes": []}, [])],
+)  # fmt: skip
+def test_attempt_reply_is_exactly_what_its_serializer_renders(
+    client_for, resident, world, marks, selected
+):
+    """The reply skips the nested serializers (CPU on the hot path); the schema's serializer
+    must still render the same bytes from it, in practice and in a held assessment."""
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.localization.api import AttemptOutput
+
+    client = client_for(resident)
+    for case_set in (world.practice, world.assessment):
+        delivery = next_case(client, world, case_set)
+        body = {"marks": marks, "selected": selected,
+                "idempotency_key": delivery["delivery"]["idempotency_key"]}  # fmt: skip
+        response = post_json(client, delivery["submit_url"], body)
+        assert response.status_code == 201, response.content
+        detail = client.get(
+            reverse("api-localize-attempt", kwargs={"attempt_id": response.json()["id"]})
+        )
+        for reply in (response, detail):
+            data = json.loads(reply.content)
+            assert reply.content == JSONRenderer().render(AttemptOutput(data).data)
+
+
 def test_submit_job_names_the_first_image_without_loading_the_images(client_for, resident, world):
     """The JSON submit reads only the first image's file name, in the set/case statement."""
     from apps.inference.models import Job
