@@ -2,9 +2,13 @@
 
     python bench/localize.py                      # every section
     python bench/localize.py --section scoring    # score_localize vs a greedy baseline, bulk IoU
+    python bench/localize.py --section load       # HTTP submits on Postgres (wrk when installed)
+    python bench/localize.py --section load --pool on --compare-root /tmp/base
+                                                  # ... against an older checkout, interleaved
+    python bench/localize.py --section profile    # one submit's SQL, CPU and cProfile buckets
 
 Sections are registered in SECTIONS; add one as ``def section_<name>(args) -> None`` and an
-entry there (the HTTP load section will live beside the scoring one).
+entry there.
 """
 
 from __future__ import annotations
@@ -325,12 +329,14 @@ def section_scoring(args: argparse.Namespace) -> None:
 
 
 # The HTTP load section (a real ASGI server on Postgres) lives in its own module.
-from localize_load import add_arguments as add_load_arguments  # noqa: E402
 from localize_load import section_load  # noqa: E402
+from localize_profile import section_profile  # noqa: E402
+from localize_server import add_arguments as add_load_arguments  # noqa: E402
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "scoring": section_scoring,
     "load": section_load,
+    "profile": section_profile,
 }
 
 

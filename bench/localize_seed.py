@@ -5,6 +5,7 @@ would hold it. Writes the set, the cases' truth and the residents' session keys 
 from __future__ import annotations
 
 import json
+import os
 import random
 import secrets
 import sys
@@ -82,5 +83,6 @@ def seed(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
+    # The checkout the bench runs (PYTHONPATH: this one, or an older commit's to compare with).
+    sys.path.insert(0, os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] or str(ROOT))
     seed(Path(sys.argv[1]))
