@@ -69,6 +69,10 @@ def media_root(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def played(educator: Any, cohort: Any, resident: Any) -> Played:
+    return build_played(educator, cohort, resident)
+
+
+def build_played(educator: Any, cohort: Any, resident: Any) -> Played:
     from django.utils import timezone
 
     from apps.cases.services.sets import case_set_assign
