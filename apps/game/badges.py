@@ -24,6 +24,8 @@ from .models import FindingResult, Outcome
 PNEUMOTHORAX = "Pneumothorax"
 PNEUMOTHORACES_FOR_BADGE = 10
 STREAK_DAYS_FOR_BADGE = 7
+# The findings whose finds a badge counts: only these are recorded (FindingResult).
+COUNTED_FINDS = frozenset({PNEUMOTHORAX})
 
 
 @dataclass(frozen=True)

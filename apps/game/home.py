@@ -21,6 +21,7 @@ from apps.progress.streaks import DAILY_GOAL_CASES
 
 from .badges import BY_CODE, Badge
 from .models import BadgeAward
+from .review import reviews_due
 
 RECENT_RESULTS = 5
 # The ledger names an attempt "<app label>.attempt:<pk>"; its feedback page, by app label.
@@ -71,6 +72,7 @@ class ResidentHome:
     assignments: list[AssignmentRow]
     recent: list[RecentResult]
     badges: list[EarnedBadge]
+    reviews_due: int
 
     @property
     def goal_met(self) -> bool:
@@ -171,4 +173,5 @@ def resident_home(*, user: Any) -> ResidentHome:
         assignments=assignments_for(user=user),
         recent=recent_results(user=user),
         badges=badges_of(user=user),
+        reviews_due=reviews_due(user=user),
     )

@@ -1,5 +1,5 @@
-"""The game's own rows: what each first reading found and missed (the input of badges and spaced
-review), and the badges awarded. XP and scores stay in the ledger (``apps.progress``)."""
+"""The game's own rows: the finds a badge counts, the badges awarded, and the spaced review of
+missed findings. XP and scores stay in the ledger (``apps.progress``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ class Outcome(models.TextChoices):
 
 
 class FindingResult(models.Model):
-    """One finding of one first reading: found, or missed (missed, mislabelled, or reported in
-    the wrong place or with the wrong severity). Written once per credited attempt."""
+    """A finding found on a first reading, for the findings a badge counts
+    (``badges.COUNTED_FINDS``); misses live in the review items. Written once per attempt."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     label = models.CharField(max_length=80)
@@ -56,3 +56,62 @@ class BadgeAward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.badge} for {self.user_id}"
+
+
+class ReviewItem(models.Model):
+    """A finding the player missed, scheduled for re-testing by FSRS (``apps.game.review``). One
+    per player and label: each new miss lapses it again."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_items"
+    )
+    label = models.CharField(max_length=80)
+    card = models.JSONField()  # the FSRS card (fsrs.Card.to_dict()), as the pinned fsrs stores it
+    due = models.DateTimeField(db_index=True)
+    # The case it was first missed on, and the case last served for it: a review never serves
+    # either, so the player is tested on the finding, not on a remembered film.
+    source_case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    last_case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    misses = models.PositiveIntegerField(default=1)
+    reviews = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "label"], name="reviewitem_one_per_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} for {self.user_id}, due {self.due:%Y-%m-%d %H:%M}"
+
+
+class ReviewServing(models.Model):
+    """A case served as a review: for an item (a case with its finding), or a normal film mixed
+    in (``item`` null) so a review's case does not give the finding away. Its answer, when
+    credited, grades the item."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        ReviewItem, null=True, blank=True, on_delete=models.CASCADE, related_name="servings"
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    case_set = models.ForeignKey("cases.CaseSet", on_delete=models.CASCADE, related_name="+")
+    served_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    found = models.BooleanField(null=True, blank=True)  # the item's finding found (None: normal)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(answered_at__isnull=True),
+                name="reviewserving_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of case {self.case_id} for {self.user_id}"

@@ -1,5 +1,6 @@
 """The one "Continue" button: the most useful next case for the player. A due review comes first
-(spaced re-testing of what was missed), then the unfinished assignment due soonest, then new
+(spaced re-testing of what was missed; served when a different case with the finding exists),
+then the unfinished assignment due soonest, then new
 practice in a set the player has not finished."""
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from apps.exercises.models import ExerciseKind
 from apps.exercises.registry import exercise
 
 from .home import AssignmentRow, assignments_for, next_assignment
+from .review import review_serve
 
 
 @dataclass(frozen=True)
 class NextStep:
-    kind: str  # "assignment" | "practice" | "browse"
+    kind: str  # "review" | "assignment" | "practice" | "browse"
     url: str
     label: str
 
@@ -58,6 +60,8 @@ def _assignment_url(row: AssignmentRow, *, user: Any) -> str:
 
 
 def next_step(*, user: Any) -> NextStep:
+    if review_serve(user=user) is not None:  # served now: the redirect lands on its case
+        return NextStep("review", reverse("game:review"), "a review")
     row = next_assignment(assignments_for(user=user))
     if row is not None:
         return NextStep("assignment", _assignment_url(row, user=user), row.case_set.name)

@@ -1,13 +1,15 @@
 """Writes of the game, all from one receiver of the lifecycle's credit hook: what a first reading
-found and missed, and the badges it earned. Idempotent: a credited attempt recorded twice writes
+found that a badge counts, the spaced review it grades or adds to (what it missed), and the
+badges it earned. Idempotent: a credited attempt recorded twice writes
 nothing new."""
 
 from __future__ import annotations
 
 from apps.exercises.hooks import Credited
 
-from .badges import badges_earned
+from .badges import COUNTED_FINDS, badges_earned
 from .models import BadgeAward, FindingResult, Outcome
+from .review import reviews_credited
 
 
 def game_attempt_credited(credited: Credited) -> None:
@@ -15,23 +17,23 @@ def game_attempt_credited(credited: Credited) -> None:
     the credit's transaction."""
     attempt = credited.attempt
     outcomes = attempt.finding_outcomes()
-    if credited.first_reading:
-        rows = [(label, Outcome.FOUND) for label in outcomes.found]
-        rows += [(label, Outcome.MISSED) for label in outcomes.missed]
+    counted = [label for label in outcomes.found if label in COUNTED_FINDS]
+    if credited.first_reading and counted:
         FindingResult.objects.bulk_create(
             [
                 FindingResult(
                     user_id=attempt.user_id,
                     label=label,
-                    outcome=outcome,
+                    outcome=Outcome.FOUND,
                     exercise=attempt.EXERCISE,
                     case_id=attempt.case_id,
                     attempt_ref=attempt.ref,
                 )
-                for label, outcome in rows
+                for label in counted
             ],
             ignore_conflicts=True,
         )
+    reviews_credited(credited, outcomes)
     earned = badges_earned(credited, outcomes)
     if earned:
         BadgeAward.objects.bulk_create(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -15,6 +17,7 @@ from apps.cohorts.models import Invitation
 
 from .home import resident_home
 from .next_step import next_step
+from .review import mistakes_deck, review_rules, review_serve
 
 
 @login_required
@@ -41,6 +44,30 @@ def home(request: HttpRequest) -> HttpResponse:
             role.label: User.objects.filter(role=role, is_active=True).count() for role in Role
         }
     return render(request, "game/home.html", context)
+
+
+@player_required
+@require_GET
+@never_cache
+def review(request: HttpRequest) -> HttpResponse:
+    """Serve the next review: a Localize case like any other (nothing on the page says which
+    finding, or whether any, is being re-tested)."""
+    serving = review_serve(user=request.user)
+    if serving is None:
+        messages.info(request, "No review is due. Missed findings come back here when due.")
+        return redirect("game:mistakes")
+    return redirect("localization:case", set_id=serving.case_set_id, case_id=serving.case_id)
+
+
+@player_required
+@require_GET
+@never_cache
+def mistakes(request: HttpRequest) -> HttpResponse:
+    items = mistakes_deck(user=request.user)
+    now = timezone.now()
+    due = sum(1 for item in items if item.due <= now)
+    context = {"items": items, "due": due, "now": now, "rules": review_rules()}
+    return render(request, "game/mistakes.html", context)
 
 
 @player_required

@@ -174,6 +174,9 @@ MATRIX: dict[str, Row] = {
     "progress:cohort_csv": Row(GET, _r("progress:cohort_csv", cohort), OWNER),
     # game: the Continue button redirects every player to their own next case
     "game:continue": Row(GET, _r("game:continue"), USERS),
+    # a player's own reviews and mistakes deck: nobody else's exist to ask for
+    "game:review": Row(GET, _r("game:review"), USERS),
+    "game:mistakes": Row(GET, _r("game:mistakes"), USERS),
     # analytics (educators' dashboards)
     "analytics:admin": Row(GET, _r("analytics:admin"), ADMIN),
     "analytics:cohort": Row(GET, _r("analytics:cohort", cohort), OWNER),

@@ -91,14 +91,16 @@ def test_submit_scores_and_replays(client_for, resident, world):
         # All hits: no explanation job, no explanation read. The user; the set, case and
         # visibility; the truth; the lock; the player's state (last number, key, reveal, clock,
         # replay XP); the attempt (with its XP), its marks, its ledger row, the reveal; and the
-        # savepoint pair the test's own transaction adds. The game's credit receiver adds 3: the
-        # findings recorded, the streak check, the first-perfect badge (an idempotent insert).
+        # savepoint pair the test's own transaction adds. The game's credit receiver adds 3: is a
+        # review open on this case, the streak check, the first-perfect badge (an idempotent
+        # insert).
         ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
           EFFUSION_BOX}]}, 14),
         # A stray box: the job is written in the same transaction (its image's name came with
-        # the case), and the reply reads the case's precomputed explanations; the game adds 2
-        # (the findings recorded, the streak check).
-        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 15),
+        # the case), and the reply reads the case's precomputed explanations; the game adds 4
+        # (is a review open on this case, the missed findings' review items read and written,
+        # the streak check).
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 17),
     ],
 )  # fmt: skip
 def test_submit_query_budget(client_for, resident, world, marks, budget):
