@@ -115,3 +115,17 @@ class ReviewServing(models.Model):
 
     def __str__(self) -> str:
         return f"review of case {self.case_id} for {self.user_id}"
+
+
+class GameProfile(models.Model):
+    """A player's game settings: taking part in the cohort leaderboard (off unless chosen) and
+    the pseudonym shown there, drawn at random (nothing in it comes from the account)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_profile"
+    )
+    leaderboard_opt_in = models.BooleanField(default=False)
+    pseudonym = models.CharField(max_length=60, unique=True)
+
+    def __str__(self) -> str:
+        return f"game profile of {self.user_id}"

@@ -8,14 +8,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import Role, User
-from apps.accounts.permissions import is_admin, is_educator, player_required
+from apps.accounts.permissions import educator_required, is_admin, is_educator, player_required
 from apps.cohorts import selectors as cohort_selectors
 from apps.cohorts.models import Invitation
 
 from .home import resident_home
+from .leaderboard import (
+    NEIGHBOURS,
+    board_for_educator,
+    boards_for_player,
+    game_profile_get,
+    leaderboard_opt_set,
+)
 from .next_step import next_step
 from .review import mistakes_deck, review_rules, review_serve
 
@@ -68,6 +75,36 @@ def mistakes(request: HttpRequest) -> HttpResponse:
     due = sum(1 for item in items if item.due <= now)
     context = {"items": items, "due": due, "now": now, "rules": review_rules()}
     return render(request, "game/mistakes.html", context)
+
+
+@player_required
+@require_GET
+@never_cache
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    profile = game_profile_get(user=request.user)
+    boards = boards_for_player(user=request.user) if profile.leaderboard_opt_in else []
+    context = {"profile": profile, "boards": boards, "neighbours": NEIGHBOURS}
+    return render(request, "game/leaderboard.html", context)
+
+
+@player_required
+@require_POST
+def leaderboard_opt(request: HttpRequest) -> HttpResponse:
+    opt_in = request.POST.get("opt_in") == "1"
+    leaderboard_opt_set(user=request.user, opt_in=opt_in)
+    messages.success(
+        request, "You take part in the leaderboard." if opt_in else "You left the leaderboard."
+    )
+    return redirect("game:leaderboard")
+
+
+@educator_required
+@require_GET
+@never_cache
+def cohort_leaderboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_selectors.cohort_for_manager(actor=request.user, cohort_id=cohort_id)
+    rows = board_for_educator(cohort=cohort)
+    return render(request, "game/cohort_leaderboard.html", {"cohort": cohort, "rows": rows})
 
 
 @player_required

@@ -177,6 +177,10 @@ MATRIX: dict[str, Row] = {
     # a player's own reviews and mistakes deck: nobody else's exist to ask for
     "game:review": Row(GET, _r("game:review"), USERS),
     "game:mistakes": Row(GET, _r("game:mistakes"), USERS),
+    # the leaderboard: a player's own view and choice; the names only for the cohort's educators
+    "game:leaderboard": Row(GET, _r("game:leaderboard"), USERS),
+    "game:leaderboard_opt": Row(POST, _r("game:leaderboard_opt"), USERS),
+    "game:cohort_leaderboard": Row(GET, _r("game:cohort_leaderboard", cohort), OWNER),
     # analytics (educators' dashboards)
     "analytics:admin": Row(GET, _r("analytics:admin"), ADMIN),
     "analytics:cohort": Row(GET, _r("analytics:cohort", cohort), OWNER),
