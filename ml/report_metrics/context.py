@@ -16,8 +16,10 @@ lets two rules that radiology wording needs be stated exactly:
 - a hypothetical frame ("if there is concern for fracture") drops the mention whatever else
   covers it; otherwise, where several cues cover a mention, the *nearest* one decides ("possible effusion, no
   pneumothorax": the effusion is uncertain, the pneumothorax absent);
-- a backward cue ("is not seen", "cannot be excluded") reaches back over a comma only into a
-  list coordinated before the cue ("effusion, consolidation or pneumothorax is not seen");
+- a backward cue ("is not seen", "cannot be excluded") reaches back over a comma into a list
+  coordinated before the cue ("effusion, consolidation or pneumothorax is not seen") or over an
+  aside ("the pneumothorax, seen before, is not visualized"), never past another finding that
+  opens its own clause ("mild edema, interstitial infiltrates not excluded");
 - a comma or "and" followed by a size, an article or "the" opens a new finding and ends a
   negation's scope ("no pneumothorax, small left effusion"), except inside a negated list that
   closes with "or"/"nor" ("no consolidation, large effusion, or pneumothorax": all absent).
@@ -126,17 +128,21 @@ def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Readin
     blocked = [0]
     for flag in breaks:
         blocked.append(blocked[-1] + flag)
-    results: list[Reading] = []
+    spans: list[tuple[int, int] | None] = []
     for target_start, target_end in targets:
         inside = [i for i, (s, e, _) in enumerate(tokens) if s < target_end and e > target_start]
-        if not inside:
+        spans.append((inside[0], inside[-1] + 1) if inside else None)
+    firsts = [span[0] for span in spans if span is not None]
+    results: list[Reading] = []
+    for span in spans:
+        if span is None:
             results.append(("present", None))
             continue
-        first, last = inside[0], inside[-1] + 1
+        first, last = span
         best: tuple[int, int, str] | None = None  # (distance, order, category)
         hypothetical = False
         for order, cue in enumerate(live):
-            distance = _distance(cue, first, last, blocked, words)
+            distance = _distance(cue, first, last, blocked, words, firsts)
             if distance is None:
                 continue
             # "If there is concern for fracture": a hypothetical frame wins over any cue in it.
@@ -148,7 +154,12 @@ def presences(text: str, sentence: Span, targets: Sequence[Span]) -> list[Readin
 
 
 def _distance(
-    cue: _Cue, first: int, last: int, blocked: list[int], words: Sequence[str]
+    cue: _Cue,
+    first: int,
+    last: int,
+    blocked: list[int],
+    words: Sequence[str],
+    firsts: Sequence[int],
 ) -> int | None:
     """Tokens between ``cue`` and the target ``[first, last)`` when the cue covers it."""
     if cue.start >= first and cue.end <= last:
@@ -159,22 +170,26 @@ def _distance(
         gap = first - cue.end
         if blocked[first] == blocked[cue.end] and (cue.max_scope is None or gap <= cue.max_scope):
             return gap
-    if backward and cue.start >= last and _listed_before(words, last, cue.start):
+    if backward and cue.start >= last and _reaches_back(words, last, cue.start, firsts):
         gap = cue.start - last
         if blocked[cue.start] == blocked[last] and (cue.max_scope is None or gap <= cue.max_scope):
             return gap
     return None
 
 
-def _listed_before(words: Sequence[str], last: int, cue_start: int) -> bool:
-    """Whether a backward cue reaches back over ``words[last:cue_start]``: across a comma only
-    when the words after the last comma coordinate a list ("effusion, consolidation, or
-    pneumothorax is not seen"); "mild edema, infiltrates not excluded" hedges the infiltrates
-    alone."""
+def _reaches_back(words: Sequence[str], last: int, cue_start: int, firsts: Sequence[int]) -> bool:
+    """Whether a backward cue reaches back over ``words[last:cue_start]``. Across a comma it
+    reaches a list coordinated before the cue ("effusion, consolidation, or pneumothorax is not
+    seen") and a finding with an aside ("the pneumothorax, seen before, is not visualized"), but
+    not past another finding that opens its own clause ("mild edema, interstitial infiltrates
+    not excluded" hedges the infiltrates alone)."""
     commas = [index for index in range(last, cue_start) if words[index] == ","]
     if not commas:
         return True
-    return any(words[index] in _COORDINATORS for index in range(commas[-1] + 1, cue_start))
+    after = commas[-1] + 1
+    if any(words[index] in _COORDINATORS for index in range(after, cue_start)):
+        return True
+    return not any(after <= first < cue_start for first in firsts)
 
 
 def _presence(category: str | None) -> Reading:

@@ -130,6 +130,17 @@ def test_a_backward_negation_still_covers_a_coordinated_list() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The left pneumothorax, seen on the prior film, is not visualized today.",
+        "The apical pneumothorax, as before, is no longer seen.",
+    ],
+)
+def test_a_backward_negation_reaches_over_an_aside_to_its_finding(text: str) -> None:
+    assert states(text) == {"Pneumothorax": "absent"}
+
+
 def test_the_concern_is_for_leans_positive() -> None:
     finding = next(
         f for f in extract_findings("This might be scar, but the concern is for a nodule.")
