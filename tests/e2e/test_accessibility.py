@@ -41,6 +41,7 @@ NOT_PAGES = {
     "localization:attempt_explanations",
     "reporting:attempt_judge",
     "game:continue",
+    "game:review",
     "api-schema",
 }
 

@@ -1,0 +1,91 @@
+"""The game loop in a real browser (Debian chromium): a resident plays three cases and the home
+page shows the XP, today's goal, the streak and a badge; the finding missed on the first case
+comes due and Continue serves it on a different case with that finding."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from apps.game.models import ReviewItem
+from apps.progress.streaks import DAILY_GOAL_CASES
+from tests.e2e.test_localize_flow import browser_page, log_in, wait_ready  # noqa: F401
+from tests.localization.conftest import build_case, build_set, truth
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+@pytest.fixture
+def cases(educator: Any, cohort: Any, resident: Any) -> tuple[Any, list[Any]]:
+    """Four films with emphysema (a finding ticked from the checklist), in one practice set."""
+    films = [
+        build_case(educator, title=f"Film {n}", findings=[truth("Emphysema", [], "Hyperlucent.")])
+        for n in range(4)
+    ]
+    return build_set(educator, cohort, films, name="Game set"), films
+
+
+def _play(page: Any, url: str, case_set: Any, case: Any, tick: str) -> None:
+    page.goto(f"{url}/localize/sets/{case_set.pk}/cases/{case.pk}/")
+    wait_ready(page)
+    page.locator(f"input[name=selected][value='{tick}']").first.check()
+    page.get_by_role("button", name="Submit answer").click()
+    page.wait_for_selector("#localize-result", timeout=15_000)
+
+
+def test_three_cases_then_a_review_on_another_film(
+    browser_page,  # noqa: F811  (the fixture imported above)
+    live_server,
+    resident,
+    cases,
+):
+    page = browser_page
+    case_set, films = cases
+    log_in(page, live_server, "resident")
+    assert "None yet." in page.locator("#badges").inner_text()
+
+    _play(page, live_server.url, case_set, films[0], "No finding")  # misses the emphysema
+    _play(page, live_server.url, case_set, films[1], "Emphysema")
+    _play(page, live_server.url, case_set, films[2], "Emphysema")
+
+    page.goto(f"{live_server.url}/")
+    assert re.search(r"Level 1 · \d+ of 250 XP to level 2", page.locator("#level").inner_text())
+    assert f"3 of {DAILY_GOAL_CASES} cases" in page.locator("#goal").inner_text()
+    assert page.locator("#streak").inner_text().startswith("1 day")
+    assert "First perfect case" in page.locator("#badges").inner_text()
+    assert page.locator("#reviews-due").inner_text().startswith("0")
+
+    # The missed emphysema comes due (as it would tomorrow) ...
+    item = ReviewItem.objects.get(user=resident, label="Emphysema")
+    assert item.source_case_id == films[0].pk
+    ReviewItem.objects.filter(pk=item.pk).update(due=timezone.now() - timedelta(minutes=1))
+    page.goto(f"{live_server.url}/")
+    assert page.locator("#reviews-due").inner_text().startswith("1")
+    # ... and Continue serves it on a film the resident has not seen, never the missed one.
+    page.locator("#continue").click()
+    page.wait_for_url(re.compile(rf".*/localize/sets/{case_set.pk}/cases/{films[3].pk}/$"))
+    wait_ready(page)
+    assert "Emphysema" not in page.locator("h1").inner_text()  # nothing says what is re-tested
+    page.locator("input[name=selected][value='Emphysema']").first.check()
+    page.get_by_role("button", name="Submit answer").click()
+    page.wait_for_selector("#localize-result", timeout=15_000)
+    item.refresh_from_db()
+    assert item.reviews == 1 and item.misses == 1  # found: rated Good, due another day
+    assert item.due > timezone.now() + timedelta(hours=20)
+    page.goto(f"{live_server.url}/game/mistakes/")
+    assert "Emphysema" in page.locator("table").inner_text()
