@@ -6,11 +6,16 @@ The case editor (form and API) and the Localize exercise (form and API) all read
 (``ml.boxes.parse_marks(strict=True)``): an unknown or mistyped field is refused with a message
 naming it, never silently dropped. "Normal study" ticked together with boxes or findings is
 refused too: a normal study has nothing to find.
+
+Views: a box may say which view of the study it was drawn on (``"view": <CaseImage id>``). The
+caller passes the case's views in order; a box without a view belongs to the first (a single-view
+client never has to send one), and a view the case does not have is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from apps.core.bounded_json import JSONTooDeepError, json_loads_bounded
@@ -55,9 +60,11 @@ def marks_parse(
     selected: Iterable[Any] | None = None,
     max_boxes: int,
     max_selected: int,
+    views: Sequence[int] = (),
 ) -> Marks:
     """Marks from a JSON string or its parsed object, plus ticks sent beside it (form checkboxes,
-    the API's ``selected``); ApplicationError naming the field for anything wrong."""
+    the API's ``selected``); ApplicationError naming the field for anything wrong. ``views``: the
+    case's view ids in order (each box gets one of them, the first by default)."""
     obj = _marks_object(data)
     extra = list(selected or ())
     if extra:
@@ -83,4 +90,25 @@ def marks_parse(
         ) from None
     if marks.normal and (marks.boxes or marks.selected):
         raise ApplicationError(NORMAL_WITH_MARKS, field="selected")
-    return marks
+    return _on_views(marks, views)
+
+
+def _on_views(marks: Marks, views: Sequence[int]) -> Marks:
+    if not marks.boxes:
+        return marks
+    known = {str(view): view for view in views}
+    default = views[0] if views else None
+    boxes = []
+    for i, mark in enumerate(marks.boxes):
+        view = default if mark.view is None else known.get(str(mark.view))
+        if view is None and mark.view is not None:
+            raise ApplicationError(
+                f"Box {i + 1} names a view this study does not have ({mark.view!r}).",
+                field=f"boxes[{i}].view",
+            )
+        boxes.append(
+            mark
+            if mark.view == view and type(mark.view) is type(view)
+            else replace(mark, view=view)
+        )
+    return replace(marks, boxes=tuple(boxes))

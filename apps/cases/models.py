@@ -121,6 +121,12 @@ class FindingBox(models.Model):
     alternatives: a mark matching any of them hits the region."""
 
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="boxes")
+    # The view the box was drawn on; null only for a case without any image. Removing a view
+    # that carries ground truth is refused (RESTRICT; deleting the whole case still goes): its boxes
+    # would silently leave the truth.
+    image = models.ForeignKey(
+        CaseImage, null=True, blank=True, on_delete=models.RESTRICT, related_name="truth_boxes"
+    )
     region = models.PositiveSmallIntegerField(default=0)
     reader = models.CharField(max_length=40, blank=True, default="")
     x1 = models.FloatField()

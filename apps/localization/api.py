@@ -153,7 +153,9 @@ class SubmitInput(serializers.Serializer):
 
     marks = serializers.JSONField(
         required=False,
-        help_text='{"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4}]}',
+        help_text='{"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4, '
+        '"view": <image id>}]}: "view" is the id of the case image (one of the case\'s images) '
+        "the box is drawn on; left out, the box is on the first view",
     )
     selected = serializers.ListField(
         child=serializers.CharField(max_length=80), required=False, max_length=MAX_SELECTED
@@ -222,6 +224,7 @@ class MarkOutput(serializers.Serializer):
     selected = serializers.BooleanField()
     box = serializers.ListField(child=serializers.FloatField(), allow_null=True)
     confidence = serializers.IntegerField(allow_null=True)
+    view = serializers.IntegerField(allow_null=True, help_text="The view (image id) it is on")
 
 
 class AttemptOutput(serializers.Serializer):
@@ -267,6 +270,7 @@ def _mark_json(mark: Any) -> dict[str, Any]:
         "selected": bool(mark.selected),
         "box": None if box is None else [float(v) for v in box],
         "confidence": _int(mark.confidence),
+        "view": _int(mark.image_id),
     }
 
 

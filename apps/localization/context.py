@@ -49,6 +49,19 @@ def image_urls(image: CaseImage) -> dict[str, Any]:
     }
 
 
+def study_views(case: Case) -> list[dict[str, Any]]:
+    """Each view of the study with its URLs and its name, in order (images prefetched)."""
+    return [
+        {
+            "image": image,
+            "key": str(image.pk),
+            "urls": image_urls(image),
+            "label": image.projection or f"View {number}",
+        }
+        for number, image in enumerate(case.images.all(), start=1)
+    ]
+
+
 def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> dict[str, Any]:
     image = primary_image(case)
     return {
@@ -56,9 +69,8 @@ def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> d
         "case_set": case_set,
         "delivery": delivery,
         "image": image,
-        "urls": image_urls(image) if image is not None else None,
-        # The study's other views, for reading: boxes are drawn on the first view.
-        "other_views": [view for view in case.images.all() if image is None or view.pk != image.pk],
+        # Every view takes boxes; each box is sent with the view it was drawn on.
+        "views": study_views(case),
         "draw_labels": draw_labels(),
         "select_labels": select_labels(),
         # The same list on every case of the set (see cases.selectors.vocabulary).
@@ -91,7 +103,7 @@ def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dic
         "visible": visible,
         "feedback": attempt_feedback(attempt=attempt) if visible else None,
         "image": image,
-        "urls": image_urls(image) if image is not None else None,
+        "views": study_views(attempt.case),
         "stats": stats,
         "next_url": next_url,
         "score_percent": round(attempt.score * 100),

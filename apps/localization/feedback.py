@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from apps.cases.selectors import case_view_ids
 from ml import taxonomy
 
 from .items import ExplanationItem
@@ -121,6 +122,20 @@ def _facts(card: Card, *, threshold: float, drawn: int, ticked: bool) -> str:
     return f"You drew no {label} box."
 
 
+class _FirstView:
+    """The case's first view, asked of the database only if some item names no view."""
+
+    def __init__(self, attempt: LocalizationAttempt) -> None:
+        self.attempt = attempt
+        self.answer: list[int | None] = []
+
+    def __call__(self) -> int | None:
+        if not self.answer:
+            views = case_view_ids(case=self.attempt.case)
+            self.answer.append(views[0] if views else None)
+        return self.answer[0]
+
+
 def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
     result, snapshot = attempt.result, attempt.reference
     all_marks = attempt.marks_list()
@@ -131,6 +146,9 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
         drawn[m.label] = drawn.get(m.label, 0) + 1
     threshold = attempt.iou_threshold
     by_id = {f["finding_id"]: f for f in snapshot}
+    # Every overlay item names the view it is drawn on; results and marks from before views
+    # (or whose view was removed since) belong to the first, where they were drawn.
+    first_view = _FirstView(attempt)
     # Read on the first card that needs words: a clean answer (all hits) asks nothing more.
     words: list[tuple[dict[str, Explanation], dict[int, Explanation]]] = []
     job = attempt.explain_job
@@ -180,6 +198,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
             feedback.overlay.append(
                 {
                     "box": _box(box),
+                    "view": region.get("view") or first_view(),
                     "label": region["label"],
                     "kind": "truth" if hit else "miss",
                     "caption": "",
@@ -189,6 +208,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
             feedback.overlay.append(
                 {
                     "box": _box(marks[region["mark"]].box),
+                    "view": marks[region["mark"]].image_id or first_view(),
                     "label": region["label"],
                     "kind": "hit",
                     "caption": f"IoU {region['best_iou']:.2f}",
@@ -219,6 +239,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
                 feedback.overlay.append(
                     {
                         "box": _box(marks[j].box),
+                        "view": marks[j].image_id or first_view(),
                         "label": outcome["label"],
                         "kind": "mark",
                         "caption": "counts as seen; place not graded"
@@ -252,6 +273,7 @@ def attempt_feedback(*, attempt: LocalizationAttempt) -> Feedback:
                 feedback.overlay.append(
                     {
                         "box": _box(marks[j].box),
+                        "view": marks[j].image_id or first_view(),
                         "label": entry["label"],
                         "kind": "mislabelled" if wrong else "false_positive",
                         "caption": f"is {wrong['true_label']}" if wrong else "",

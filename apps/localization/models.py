@@ -84,6 +84,10 @@ class Mark(models.Model):
     index = models.PositiveSmallIntegerField()  # the box's index in the result, or the tick's order
     label = models.CharField(max_length=80)
     selected = models.BooleanField(default=False)
+    # The view a box was drawn on (null for ticks, and once an educator removes that view).
+    image = models.ForeignKey(
+        "cases.CaseImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     x1 = models.FloatField(null=True, blank=True)
     y1 = models.FloatField(null=True, blank=True)
     x2 = models.FloatField(null=True, blank=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.cases.marks import NORMAL_CHOICE
 from apps.cases.models import Case
+from apps.cases.selectors import case_view_ids
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch, inference_job_progress
 from apps.progress.services import score_event_rescore
@@ -74,12 +75,15 @@ def latest_rescore_job(*, case: Case) -> Job | None:
     )
 
 
-def _marks(attempt: LocalizationAttempt) -> Marks:
+def _marks(attempt: LocalizationAttempt, views: list[int]) -> Marks:
     rows = sorted(attempt.marks_list(), key=lambda mark: (mark.selected, mark.index))
     ticks = [mark.label for mark in rows if mark.selected]
+    # A box whose view an educator removed since has no view left: it stays with the first view,
+    # as a box sent without one would.
+    first = views[0] if views else None
     return Marks(
         boxes=tuple(
-            BoxMark(mark.label, tuple(mark.box), mark.confidence)  # type: ignore[arg-type]
+            BoxMark(mark.label, tuple(mark.box), mark.confidence, mark.image_id or first)  # type: ignore[arg-type]
             for mark in rows
             if not mark.selected
         ),
@@ -91,7 +95,8 @@ def _marks(attempt: LocalizationAttempt) -> Marks:
 def localization_attempt_rescore(*, attempt: LocalizationAttempt, case: Case) -> bool:
     """Score ``attempt`` again against ``case``'s current truth; True when the score changed."""
     scoring = scoring_reference(case=case, iou_threshold=attempt.iou_threshold)
-    result = json.loads(json.dumps(score_localize(scoring.reference, _marks(attempt))))
+    marks = _marks(attempt, case_view_ids(case=case))
+    result = json.loads(json.dumps(score_localize(scoring.reference, marks)))
     changed = abs(result["score"] - attempt.score) > 1e-9 or result["counts"] != attempt.result.get(
         "counts"
     )

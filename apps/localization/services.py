@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from apps.cases.marks import NORMAL_CHOICE, marks_parse
 from apps.cases.models import Case, CaseSet
+from apps.cases.selectors import case_view_ids
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
 from apps.exercises.services import (
@@ -50,10 +51,17 @@ def localization_delivery_open(*, user: Any, case: Case, case_set: CaseSet | Non
 # ---------------------------------------------------------------- parsing
 
 
-def localization_marks_parse(*, marks_json: Any, selected: Iterable[Any] | None) -> Marks:
-    """An answer as the form or the API sends it, read by the one marks parser."""
+def localization_marks_parse(
+    *, marks_json: Any, selected: Iterable[Any] | None, views: Sequence[int] = ()
+) -> Marks:
+    """An answer as the form or the API sends it, read by the one marks parser; ``views`` are
+    the case's view ids (a box without one lies on the first)."""
     return marks_parse(
-        marks_json, selected=selected, max_boxes=MAX_BOXES, max_selected=MAX_SELECTED
+        marks_json,
+        selected=selected,
+        max_boxes=MAX_BOXES,
+        max_selected=MAX_SELECTED,
+        views=views,
     )
 
 
@@ -62,7 +70,12 @@ def localization_marks_parse(*, marks_json: Any, selected: Iterable[Any] | None)
 
 def _boxes_json(marks: Marks) -> list[dict[str, Any]]:
     return [
-        {"label": mark.label, "box": list(mark.box), "confidence": mark.confidence}
+        {
+            "label": mark.label,
+            "box": list(mark.box),
+            "confidence": mark.confidence,
+            "view": mark.view,
+        }
         for mark in marks.boxes
     ]
 
@@ -73,6 +86,7 @@ def _mark_rows(attempt: LocalizationAttempt, marks: Marks) -> list[Mark]:
             attempt=attempt,
             index=j,
             label=mark.label,
+            image_id=mark.view,
             x1=mark.box[0],
             y1=mark.box[1],
             x2=mark.box[2],
@@ -104,7 +118,9 @@ def localization_attempt_submit(
     key = idempotency_key_parse(idempotency_key)
 
     def prepare() -> tuple[Marks, Any, dict[str, Any]]:
-        marks = localization_marks_parse(marks_json=marks_json, selected=selected)
+        marks = localization_marks_parse(
+            marks_json=marks_json, selected=selected, views=case_view_ids(case=case)
+        )
         threshold = case_set.iou_threshold if case_set is not None else None
         scoring = scoring_reference(case=case, iou_threshold=threshold)
         # Scoring is pure and cheap; doing it before the transaction keeps the lock short.

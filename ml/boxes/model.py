@@ -5,8 +5,14 @@ Shapes (DESIGN.md section 4; extra keys are ignored unless ``parse_marks(strict=
     reference: {"findings": [{"label": "Effusion", "localizable": true, "id": 17,
                               "regions": [[[x1, y1, x2, y2], <another reader's box>], ...]}],
                 "iou_threshold": 0.3}
-    marks:     {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4}],
+    marks:     {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 4,
+                           "view": 12}],
                 "selected": ["Emphysema"]}
+
+Views: a study may have several images (frontal, lateral). A finding may give ``"views"``, one
+view key per region (an integer or a string, e.g. the image's id), and a mark may give ``"view"``,
+the image it was drawn on. A mark is matched only with regions of its own view (None is a view
+too: a reference and marks that both leave views out match as one image always did).
 
 ``id`` (optional, an integer or a string) is the caller's key for a reference finding; the result
 carries it back beside every region and ticked finding, so nobody has to guess which finding a
@@ -33,16 +39,18 @@ from ml.boxes.geometry import Coords, InputError, validate_box
 DEFAULT_IOU_THRESHOLD: Final = 0.3
 # The only fields a strict parse accepts (the web side refuses anything else; see parse_marks).
 MARKS_FIELDS: Final = frozenset({"boxes", "selected"})
-MARK_FIELDS: Final = frozenset({"label", "box", "confidence", "x", "y", "w", "h"})
+MARK_FIELDS: Final = frozenset({"label", "box", "confidence", "view", "x", "y", "w", "h"})
 
 FindingId = int | str | None
+ViewId = int | str | None
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """One abnormal area; ``boxes`` holds each reader's box for it (at least one)."""
+    """One abnormal area on one view; ``boxes`` holds each reader's box for it (at least one)."""
 
     boxes: tuple[Coords, ...]
+    view: ViewId = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,7 @@ class DrawnRegion(NamedTuple):
     index: int
     boxes: tuple[Coords, ...]
     finding_id: FindingId = None
+    view: ViewId = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +98,9 @@ class Reference:
     # Select labels that are presence-only findings, and each select label's finding id.
     presence_labels: frozenset[str] = field(init=False, repr=False, compare=False)
     select_ids: dict[str, FindingId] = field(init=False, repr=False, compare=False)
-    flat_boxes: tuple[tuple[int, str, Coords], ...] = field(init=False, repr=False, compare=False)
+    flat_boxes: tuple[tuple[int, str, Coords, ViewId], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         regions: list[DrawnRegion] = []
@@ -97,7 +108,7 @@ class Reference:
         select: list[str] = []
         presence: set[str] = set()
         select_ids: dict[str, FindingId] = {}
-        flat: list[tuple[int, str, Coords]] = []
+        flat: list[tuple[int, str, Coords, ViewId]] = []
         for finding_index, finding in enumerate(self.findings):
             label = finding.label
             if not finding.localizable:
@@ -111,9 +122,11 @@ class Reference:
                 r = len(regions)
                 by_label[label] = (*by_label.get(label, ()), r)
                 regions.append(
-                    DrawnRegion(label, finding_index, region_index, region.boxes, finding.id)
+                    DrawnRegion(
+                        label, finding_index, region_index, region.boxes, finding.id, region.view
+                    )
                 )
-                flat.extend((r, label, box) for box in region.boxes)
+                flat.extend((r, label, box, region.view) for box in region.boxes)
         object.__setattr__(self, "regions", tuple(regions))
         object.__setattr__(self, "regions_by_label", by_label)
         object.__setattr__(self, "select_labels", tuple(select))
@@ -128,11 +141,13 @@ class Reference:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """One box a resident drew and named; ``confidence`` is an optional 1-5 rating."""
+    """One box a resident drew and named on ``view``; ``confidence`` is an optional 1-5
+    rating."""
 
     label: str
     box: Coords
     confidence: int | None = None
+    view: ViewId = None
 
 
 # The web side calls a resident's labelled box a Box.
@@ -177,6 +192,8 @@ def _fast_finding(value: Any) -> ReferenceFinding | None:
     finding_id = value.get("id")
     if known is None or not (finding_id is None or type(finding_id) in (int, str)):
         return None
+    if value.get("views") is not None:
+        return None  # the careful path checks one view per region
     raw_regions = value.get("regions")
     localizable = value.get("localizable")
     if not raw_regions:
@@ -213,11 +230,14 @@ def _fast_mark(value: Any, strict: bool = False) -> Mark | None:
     known = taxonomy.lookup(value.get("label"))
     box = _fast_box(value.get("box"))
     confidence = value.get("confidence")
+    view = value.get("view")
     if known is None or box is None:
         return None
     if confidence is not None and not (type(confidence) is int and 1 <= confidence <= 5):
         return None
-    return Mark(known.name, box, confidence)
+    if not (view is None or type(view) is int or type(view) is str):
+        return None
+    return Mark(known.name, box, confidence, view)
 
 
 def parse_label(value: Any, *, field: str) -> str:
@@ -255,14 +275,31 @@ def _threshold(value: Any, field: str) -> float | None:
     return float(value)
 
 
-def _region(value: Any, field: str) -> Region:
+def _region(value: Any, field: str, view: ViewId = None) -> Region:
     items = _list(value, field)
     # A bare [x1, y1, x2, y2] is a region read by one reader.
     if items and not isinstance(items[0], list | tuple):
-        return Region((validate_box(items, field=field),))
+        return Region((validate_box(items, field=field),), view)
     if not items:
         raise InputError(field, "a region needs at least one box")
-    return Region(tuple(validate_box(box, field=f"{field}[{i}]") for i, box in enumerate(items)))
+    boxes = tuple(validate_box(box, field=f"{field}[{i}]") for i, box in enumerate(items))
+    return Region(boxes, view)
+
+
+def _view(value: Any, field: str) -> ViewId:
+    if value is None or (type(value) is int or isinstance(value, str)):
+        return value
+    raise InputError(field, f"expected a view key (an integer or a string), got {value!r}")
+
+
+def _region_views(data: Mapping[str, Any], count: int, field: str) -> list[ViewId]:
+    raw = data.get("views")
+    if raw is None:
+        return [None] * count
+    views = _list(raw, f"{field}.views")
+    if len(views) != count:
+        raise InputError(f"{field}.views", f"expected one view per region ({count})")
+    return [_view(view, f"{field}.views[{i}]") for i, view in enumerate(views)]
 
 
 def _finding(value: Any, field: str) -> ReferenceFinding | None:
@@ -271,9 +308,10 @@ def _finding(value: Any, field: str) -> ReferenceFinding | None:
     if isinstance(raw_label, str) and taxonomy.is_normal(raw_label):
         return None
     label = parse_label(raw_label, field=f"{field}.label")
+    raw_regions = _optional_list(data, "regions", f"{field}.regions")
+    views = _region_views(data, len(raw_regions), field)
     regions = tuple(
-        _region(region, f"{field}.regions[{i}]")
-        for i, region in enumerate(_optional_list(data, "regions", f"{field}.regions"))
+        _region(region, f"{field}.regions[{i}]", views[i]) for i, region in enumerate(raw_regions)
     )
     localizable = data.get("localizable")
     if localizable is None:
@@ -376,6 +414,7 @@ def parse_marks(data: Mapping[str, Any], *, strict: bool = False) -> Marks:
                 _mark_label(mark.get("label"), f"{field_name}.label"),
                 _mark_box(mark, field_name),
                 _confidence(mark.get("confidence"), f"{field_name}.confidence"),
+                _view(mark.get("view"), f"{field_name}.view"),
             )
         )
     selected: list[str] = []

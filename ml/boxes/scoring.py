@@ -15,6 +15,8 @@ Rules:
 - Presence-only findings (a label the taxonomy draws, present without any region: NIH's
   image-level labels) follow the select rules, with ``kind: "presence"`` in hits and misses and
   ``presence_only: true`` in ``selected``: their place was never graded, and feedback says so.
+- Views: a mark is compared only with regions on its own view (``Mark.view``, ``Region.view``):
+  a box on the lateral never hits, nor is "mislabelled" against, a region on the frontal.
 - Score = hits / (hits + misses + false positives); nothing to find and nothing marked scores 1.
 
 Result (every list in a fixed order, so re-scoring the same input is identical):
@@ -28,7 +30,8 @@ Result (every list in a fixed order, so re-scoring the same input is identical):
     false_positives: {label, kind: "draw", mark, confidence} (mark order), then
                      {label, kind: "select", mark: None, confidence: None} (tick order)
     mislabelled:     {mark, marked_label, true_label, region, iou} (mark order)
-    regions:         {region, label, finding, finding_id, index, boxes, best_iou, mark, hit}: every drawn
+    regions:         {region, label, finding, finding_id, index, view, boxes, best_iou, mark, hit}:
+                     every drawn
                      region with its best IoU against any same-label mark and the mark it hit;
                      ``boxes`` are the readers' boxes (tuples in Python, arrays in JSON)
     selected:        {label, present, presence_only, finding_id, ticked, marks,
@@ -47,6 +50,7 @@ from ml.boxes.geometry import InputError, iou
 from ml.boxes.matching import match_candidates
 from ml.boxes.model import (
     DEFAULT_IOU_THRESHOLD,
+    Mark,
     Marks,
     Reference,
     parse_marks,
@@ -104,8 +108,11 @@ def score_localize(
             candidates = []
             for i, r in enumerate(region_ids):
                 alternatives = regions[r].boxes
+                view = regions[r].view
                 top = 0.0
                 for c, j in enumerate(columns):
+                    if mark_list[j].view != view:
+                        continue
                     bx1, by1, bx2, by2 = mark_list[j].box
                     value = 0.0
                     for ax1, ay1, ax2, ay2 in alternatives:
@@ -162,6 +169,7 @@ def score_localize(
                 "finding": region.finding,
                 "finding_id": region.finding_id,
                 "index": region.index,
+                "view": region.view,
                 "boxes": region.boxes,
                 "best_iou": best.get(r, 0.0),
                 "mark": j,
@@ -182,7 +190,7 @@ def score_localize(
                 {"label": mark.label, "kind": "draw", "mark": j, "confidence": mark.confidence}
             )
             if other_labels or (regions and mark.label not in reference.regions_by_label):
-                _add_mislabelled(mislabelled, j, mark.label, mark.box, reference, threshold)
+                _add_mislabelled(mislabelled, j, mark, reference, threshold)
 
     if select_present or marks.selected:
         selected = _score_selected(reference, marks, marks_by_label, hits, misses, false_positives)
@@ -213,16 +221,16 @@ def score_localize(
 def _add_mislabelled(
     out: list[dict[str, Any]],
     j: int,
-    label: str,
-    box: tuple[float, float, float, float],
+    mark: Mark,
     reference: Reference,
     threshold: float,
 ) -> None:
     best_value, best_region = 0.0, -1
+    label, box = mark.label, mark.box
     x1, y1, x2, y2 = box
-    for r, other_label, other in reference.flat_boxes:
+    for r, other_label, other, view in reference.flat_boxes:
         # Most boxes lie elsewhere on the film; skip them before paying for a call.
-        if other_label == label or other[0] >= x2 or other[2] <= x1:
+        if other_label == label or view != mark.view or other[0] >= x2 or other[2] <= x1:
             continue
         if other[1] >= y2 or other[3] <= y1:
             continue

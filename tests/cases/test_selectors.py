@@ -121,6 +121,9 @@ def test_answers_and_reference(world: dict[str, Any]) -> None:
     assert selectors.case_answers(case=world["published"], with_report=False).report is None
     reference = selectors.reference_for_scoring(world["published"], 0.5)
     finding_id = answers.findings[0].id
+    # The box lies on the case's first (only) view: each region names its view.
+    view = world["published"].images.get().pk
+    assert answers.findings[0].region_views == [view]
     assert reference == {
         "findings": [
             {
@@ -128,6 +131,7 @@ def test_answers_and_reference(world: dict[str, Any]) -> None:
                 "label": "Nodule",
                 "localizable": True,
                 "regions": [[[CANARY_BOX, 0.2, 0.4, 0.5]]],
+                "views": [view],
             }
         ],
         "iou_threshold": 0.5,

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from apps.cases.imaging import ingest_image
-from apps.cases.models import CaseImage
+from apps.cases.models import CaseImage, FindingBox
 from apps.cases.services import (
     case_boxes_set,
     case_image_add,
@@ -84,22 +84,22 @@ class TestServices:
         with pytest.raises(ApplicationError, match="The view is one of"):
             case_image_projection_set(actor=educator, image=image, projection="sideways")
 
-    def test_boxes_pin_the_first_view(self, educator: Any, study: Any) -> None:
+    def test_boxes_stay_on_their_view_and_pin_it(self, educator: Any, study: Any) -> None:
+        first, second, third = (CaseImage.objects.get(pk=pk) for pk, _ in _order(study))
+        box = [0.1, 0.1, 0.3, 0.3]
         case_boxes_set(
             actor=educator,
             case=study,
-            marks={"boxes": [{"label": "Nodule", "box": [0.1, 0.1, 0.3, 0.3]}]},
+            marks={"boxes": [{"label": "Nodule", "box": box, "view": second.pk}]},
         )
-        first, second, _ = (CaseImage.objects.get(pk=pk) for pk, _ in _order(study))
-        for attempt in (
-            lambda: case_image_move(actor=educator, image=first, direction="down"),
-            lambda: case_image_move(actor=educator, image=second, direction="up"),
-            lambda: case_image_remove(actor=educator, image=first),
-        ):
-            with pytest.raises(ApplicationError, match="boxes are drawn on the first view"):
-                attempt()
-        case_image_remove(actor=educator, image=second)  # any other view may go
-        assert study.images.count() == 2
+        # Moving views never moves a box to another image: each box names its own view.
+        case_image_move(actor=educator, image=second, direction="up")
+        assert FindingBox.objects.get(finding__case=study).image_id == second.pk
+        with pytest.raises(ApplicationError, match="boxes are drawn on this view"):
+            case_image_remove(actor=educator, image=second)
+        case_image_remove(actor=educator, image=first)  # a view without boxes may go
+        case_image_remove(actor=educator, image=third)
+        assert list(study.images.values_list("pk", flat=True)) == [second.pk]
 
     def test_a_published_case_keeps_one_view(self, educator: Any) -> None:
         case = make_case(educator)  # published, one view
@@ -221,11 +221,12 @@ def test_players_receive_every_view_in_order(
     page = client.get(reverse("reporting:case", args=[case_set.pk, case.pk])).content.decode()
     assert page.count("<cxr-viewer") == 2 and "<cxr-views" in page
     assert 'view-label="Lateral"' in page and 'view-label="View 1"' in page
-    # Localize: the marks go on the first view, the others are there to read.
+    # Localize: every view takes boxes, each viewer names its view; the group writes the input.
     page = client.get(reverse("localization:case", args=[case_set.pk, case.pk])).content.decode()
-    views = page.split("<cxr-views")[1].split("</cxr-views>")[0]
-    assert views.count("<cxr-viewer") == 2
-    first, second = views.split("<cxr-viewer")[1:]
-    assert 'mode="annotate"' in first and 'input="marks-input"' in first
-    assert 'mode="view"' in second and 'view-label="Lateral"' in second
-    assert "Draw your boxes on the first view" in page
+    group = page.split("<cxr-views")[1].split("</cxr-views>")[0]
+    assert group.split(">")[0].count('input="marks-input"') == 1
+    first, second = group.split("<cxr-viewer")[1:]
+    ids = list(case.images.order_by("position").values_list("pk", flat=True))
+    assert 'mode="annotate"' in first and f'view-id="{ids[0]}"' in first
+    assert 'mode="annotate"' in second and f'view-id="{ids[1]}"' in second
+    assert 'view-label="Lateral"' in second and "input=" not in second

@@ -23,6 +23,7 @@ from apps.cases.selectors.play import (
     case_set_cases,
     case_set_for_player,
     case_sets_playable_by,
+    case_view_ids,
     image_for_viewer,
     localize_truth,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "case_set_presence_labels",
     "case_sets_managed_by",
     "case_sets_playable_by",
+    "case_view_ids",
     "cases_for_library",
     "cases_managed_by",
     "cohorts_assignable_by",

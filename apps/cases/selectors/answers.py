@@ -24,6 +24,8 @@ class AnswerFinding:
     localizable: bool
     sentence: str = ""
     regions: list[list[Box]] = field(default_factory=list)
+    # The view (CaseImage id) each region is drawn on, parallel to ``regions``.
+    region_views: list[int | None] = field(default_factory=list)
     # The Finding row's key: the Localize feedback snapshot records it beside each scored finding.
     id: int | None = None
 
@@ -74,6 +76,7 @@ def _findings(case: Case) -> list[AnswerFinding]:
             "localizable",
             "sentence",
             "boxes__region",
+            "boxes__image_id",
             "boxes__x1",
             "boxes__y1",
             "boxes__x2",
@@ -82,18 +85,21 @@ def _findings(case: Case) -> list[AnswerFinding]:
     )
     order: list[tuple[int, str, bool, str]] = []
     boxes: dict[int, dict[int, list[Box]]] = {}
-    for pk, label, localizable, sentence, region, x1, y1, x2, y2 in rows:
+    views: dict[int, dict[int, int | None]] = {}
+    for pk, label, localizable, sentence, region, image_id, x1, y1, x2, y2 in rows:
         if pk not in boxes:
             order.append((pk, label, localizable, sentence))
-            boxes[pk] = {}
+            boxes[pk], views[pk] = {}, {}
         if region is not None:
             boxes[pk].setdefault(region, []).append([x1, y1, x2, y2])
+            views[pk].setdefault(region, image_id)  # a region lies on one view: its first box's
     return [
         AnswerFinding(
             label=label,
             localizable=localizable,
             sentence=sentence,
             regions=[regions for _, regions in sorted(boxes[pk].items())],
+            region_views=[view for _, view in sorted(views[pk].items())],
             id=pk,
         )
         for pk, label, localizable, sentence in order
@@ -136,8 +142,8 @@ def reference_for_scoring(
 ) -> dict[str, Any]:
     """The ``ml.boxes`` reference JSON (DESIGN.md section 4) of a case.
 
-    ``{"findings": [{"id", "label", "localizable", "regions": [[box, alt box, ...], ...]}],
-    "iou_threshold"}``; ``id`` is the Finding row's key (the scorer hands it back beside every
+    ``{"findings": [{"id", "label", "localizable", "regions": [[box, alt box, ...], ...],
+    "views": [<CaseImage id of each region>]}], "iou_threshold"}``; ``id`` is the Finding row's key (the scorer hands it back beside every
     result row). A finding without boxes is written as a select finding (presence-only when its
     label is one the taxonomy draws); several of one label are ticked once, under the first's id.
     """
@@ -158,6 +164,7 @@ def reference_for_scoring(
                     "label": finding.label,
                     "localizable": True,
                     "regions": finding.regions,
+                    "views": finding.region_views,
                 }
             )
         elif finding.label not in drawn and finding.label not in ticked:

@@ -180,3 +180,12 @@ def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
         if playable.exists():
             return image
     raise Http404("No such image")
+
+
+def case_view_ids(*, case: Case) -> list[int]:
+    """The ids of the case's views in order (the first is where a mark without a view goes);
+    read from the prefetched images when the caller loaded them, so a submit asks once."""
+    cached = getattr(case, "_prefetched_objects_cache", {}).get("images")
+    if cached is not None:
+        return [image.pk for image in sorted(cached, key=lambda image: image.position)]
+    return list(case.images.order_by("position").values_list("pk", flat=True))

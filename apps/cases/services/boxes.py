@@ -25,6 +25,7 @@ class MarkedBox:
     label: str  # canonical
     box: Coords
     reader: str = ""
+    view: int | None = None  # the CaseImage it is drawn on (None: the case's first view)
 
 
 def canonical_label(name: Any, *, field: str = "label") -> str:
@@ -49,23 +50,32 @@ def checked_box(value: Any, *, field: str = "box") -> Coords:
         raise ApplicationError(f"Box {exc.field}: {exc.problem}.", field=field) from None
 
 
-def parse_marked_boxes(data: Any, *, reader: str = "") -> list[MarkedBox]:
-    """The viewer's ``{"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence"}]}`` (a JSON
-    string or the parsed object) as canonical, validated boxes, read by the one marks parser
-    (``apps.cases.marks``). Confidence is ignored: ground truth is certain by definition."""
-    marks = marks_parse(data, max_boxes=MAX_BOXES, max_selected=0)
-    return [MarkedBox(label=mark.label, box=mark.box, reader=reader) for mark in marks.boxes]
+def parse_marked_boxes(
+    data: Any, *, reader: str = "", views: Sequence[int] = ()
+) -> list[MarkedBox]:
+    """The viewer's ``{"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence", "view"}]}`` (a
+    JSON string or the parsed object) as canonical, validated boxes, read by the one marks parser
+    (``apps.cases.marks``; ``views`` are the case's view ids in order). Confidence is ignored:
+    ground truth is certain by definition."""
+    marks = marks_parse(data, max_boxes=MAX_BOXES, max_selected=0, views=views)
+    return [
+        MarkedBox(label=mark.label, box=mark.box, reader=reader, view=mark.view)  # type: ignore[arg-type]
+        for mark in marks.boxes
+    ]
 
 
 def group_reader_boxes(boxes: Sequence[MarkedBox]) -> dict[str, list[list[MarkedBox]]]:
-    """Regions per label, in first-seen order. A box joins the first region of its label holding
-    a box it overlaps at IoU >= SAME_REGION_IOU and no box of its own reader; otherwise it starts
-    a region. One reader's boxes are therefore always separate regions."""
+    """Regions per label, in first-seen order. A box joins the first region of its label on its
+    view holding a box it overlaps at IoU >= SAME_REGION_IOU and no box of its own reader;
+    otherwise it starts a region. One reader's boxes are therefore always separate regions, and a
+    region lies on one view."""
     regions: dict[str, list[list[MarkedBox]]] = {}
     for marked in boxes:
         label_regions = regions.setdefault(marked.label, [])
         for region in label_regions:
             readers = {other.reader for other in region}
+            if region[0].view != marked.view:
+                continue
             if marked.reader not in readers and any(
                 iou(marked.box, other.box) >= SAME_REGION_IOU for other in region
             ):

@@ -60,6 +60,8 @@ def case_truth_replace(
     if is_normal and findings:
         raise ApplicationError("A normal study has no findings.")
     Finding.objects.filter(case=case).delete()
+    # A box that names no view (an importer's, a single-view client's) lies on the first view.
+    first_view = case.images.order_by("position").values_list("pk", flat=True).first()
     boxes: list[FindingBox] = []
     for position, truth in enumerate(findings):
         finding = Finding.objects.create(
@@ -73,6 +75,7 @@ def case_truth_replace(
             boxes.extend(
                 FindingBox(
                     finding=finding,
+                    image_id=marked.view or first_view,
                     region=region_index,
                     reader=marked.reader[:40],
                     x1=marked.box[0],
@@ -94,12 +97,14 @@ def _truth_changed(case: Case, actor: Any) -> None:
         hook(case, actor)
 
 
-def _key(label: str, box: Sequence[float]) -> tuple[str, tuple[float, ...]]:
+def _key(label: str, box: Sequence[float], view: int | None) -> tuple[Any, ...]:
     # The viewer rounds coordinates to 5 decimals; an untouched box comes back equal at that grain.
-    return label, tuple(round(value, 4) for value in box)
+    return label, tuple(round(value, 4) for value in box), view
 
 
-def _existing_truth(case: Case) -> tuple[dict[Any, str], list[str], dict[str, str]]:
+def _existing_truth(
+    case: Case, first_view: int | None = None
+) -> tuple[dict[Any, str], list[str], dict[str, str]]:
     readers: dict[Any, str] = {}
     present: list[str] = []
     sentences: dict[str, str] = {}
@@ -110,7 +115,8 @@ def _existing_truth(case: Case) -> tuple[dict[Any, str], list[str], dict[str, st
         if not boxes:
             present.append(finding.label)
         for box in boxes:
-            readers.setdefault(_key(finding.label, box.box), box.reader)
+            view = box.image_id or first_view
+            readers.setdefault(_key(finding.label, box.box, view), box.reader)
     return readers, present, sentences
 
 
@@ -120,11 +126,17 @@ def case_boxes_set(*, actor: Any, case: Case, marks: Any) -> list[TruthFinding]:
     are kept. A box the educator left untouched keeps its reader, so imported alternative boxes
     of several readers stay alternatives; a new or moved box is the editing educator's."""
     require_case_editor(actor, case)
-    readers, present, sentences = _existing_truth(case)
+    views = list(case.images.order_by("position").values_list("pk", flat=True))
+    readers, present, sentences = _existing_truth(case, views[0] if views else None)
     editor = f"educator:{actor.username}"[:40]
     boxes = [
-        MarkedBox(label=m.label, box=m.box, reader=readers.get(_key(m.label, m.box), editor))
-        for m in parse_marked_boxes(marks)
+        MarkedBox(
+            label=m.label,
+            box=m.box,
+            reader=readers.get(_key(m.label, m.box, m.view), editor),
+            view=m.view,
+        )
+        for m in parse_marked_boxes(marks, views=views)
     ]
     findings = truth_from_boxes(boxes, present, sentences)
     case_truth_replace(
@@ -157,7 +169,12 @@ def _regions_kept(case: Case, present: list[str], sentences: dict[str, str]) -> 
         regions: dict[int, list[MarkedBox]] = {}
         for box in finding.boxes.all():
             regions.setdefault(box.region, []).append(
-                MarkedBox(label=finding.label, box=tuple(box.box), reader=box.reader)  # type: ignore[arg-type]
+                MarkedBox(
+                    label=finding.label,
+                    box=tuple(box.box),  # type: ignore[arg-type]
+                    reader=box.reader,
+                    view=box.image_id,
+                )
             )
         if regions:
             findings.append(

@@ -1,8 +1,8 @@
 """The views of a study: add, replace, remove, reorder and name them.
 
 A case holds its images as ordered views (``CaseImage.position`` 0, 1, ...); the first is shown
-first. Ground-truth boxes are drawn on the first view, so while a case has boxes its first view
-can be neither removed nor moved away from the front (the boxes would land on another image).
+first. Each ground-truth box belongs to the view it was drawn on (``FindingBox.image``), so views
+move freely; a view with boxes on it cannot be removed (its boxes would leave the truth).
 """
 
 from __future__ import annotations
@@ -128,8 +128,8 @@ def case_image_projection_set(*, actor: Any, image: CaseImage, projection: str) 
     return image
 
 
-def _has_boxes(case: Case) -> bool:
-    return FindingBox.objects.filter(finding__case=case).exists()
+def _has_boxes(image: CaseImage) -> bool:
+    return FindingBox.objects.filter(image=image).exists()
 
 
 def _renumber(case: Case, ordered: list[CaseImage]) -> None:
@@ -160,10 +160,6 @@ def case_image_move(*, actor: Any, image: CaseImage, direction: str) -> list[Cas
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(views):
         return views
-    if 0 in (index, other) and _has_boxes(case):
-        raise ApplicationError(
-            "The boxes are drawn on the first view: remove them before changing the first view."
-        )
     views[index], views[other] = views[other], views[index]
     _renumber(case, views)
     return views
@@ -172,7 +168,7 @@ def case_image_move(*, actor: Any, image: CaseImage, direction: str) -> list[Cas
 @transaction.atomic
 def case_image_remove(*, actor: Any, image: CaseImage) -> None:
     """Remove a view (its files go once the transaction commits). A published case keeps at least
-    one view, and the first view stays while the case has boxes."""
+    one view, and a view keeps its place in the case while ground-truth boxes are drawn on it."""
     case = image.case
     require_case_editor(actor, case)
     views = _locked_views(case)
@@ -180,9 +176,9 @@ def case_image_remove(*, actor: Any, image: CaseImage) -> None:
         raise ApplicationError("That image is not a view of this case.")
     if len(views) == 1 and case.is_published:
         raise ApplicationError("A published case needs an image: unpublish it first.")
-    if views[0].pk == image.pk and _has_boxes(case):
+    if _has_boxes(image):
         raise ApplicationError(
-            "The boxes are drawn on the first view: remove them before removing that view."
+            "Ground-truth boxes are drawn on this view: remove them before removing the view."
         )
     remaining = [view for view in views if view.pk != image.pk]
     image.delete()

@@ -47,7 +47,7 @@ def _marks(case: Case) -> dict[str, Any]:
     """Every reader's box as one mark (the viewer's initial-marks shape)."""
     return {
         "boxes": [
-            {"label": finding.label, "box": box.box, "confidence": None}
+            {"label": finding.label, "box": box.box, "confidence": None, "view": box.image_id}
             for finding in case.findings.all()
             for box in finding.boxes.all()
         ]

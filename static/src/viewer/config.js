@@ -31,8 +31,17 @@ function finiteOrNull(value) {
   return Number.isFinite(n) ? n : null;
 }
 
+/** A view id as the server wrote it: an integer when it looks like one (a CaseImage id). */
+function viewKey(value) {
+  if (!value) return null;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 export function readConfig(el) {
   const attr = (name) => el.getAttribute(name);
+  const view = viewKey(attr("view-id"));
+  // Overlay items and initial boxes may name their view; a viewer of one view keeps its own.
+  const onThisView = (item) => view === null || item.view == null || String(item.view) === String(view);
   const mode = MODES.has(attr("mode")) ? attr("mode") : "view";
   const labels = readJsonBlock(el, attr("labels-source"), []);
   const presets = readJsonBlock(el, attr("window-presets-source"), []);
@@ -49,8 +58,9 @@ export function readConfig(el) {
     presets: Array.isArray(presets)
       ? presets.filter((p) => p && typeof p.name === "string" && p.width > 0 && Number.isFinite(p.center))
       : [],
-    overlay: Array.isArray(overlay) ? overlay.filter((o) => o && Array.isArray(o.box)) : [],
-    initialBoxes: initial && Array.isArray(initial.boxes) ? initial.boxes : [],
+    view,
+    overlay: Array.isArray(overlay) ? overlay.filter((o) => o && Array.isArray(o.box) && onThisView(o)) : [],
+    initialBoxes: initial && Array.isArray(initial.boxes) ? initial.boxes.filter((b) => b && onThisView(b)) : [],
     windowCenter: finiteOrNull(attr("window-center")),
     windowWidth: finiteOrNull(attr("window-width")),
   };

@@ -71,7 +71,17 @@ export class CxrViewer extends HTMLElement {
 
   /** The current marks in the contract shape (same as the hidden input). */
   get marks() {
-    return this.store ? this.store.toJSON(this.w, this.h) : { boxes: [] };
+    if (this.store) return this.store.toJSON(this.w, this.h, this.cfg.view);
+    // Not loaded yet: the boxes it was given still stand (a form saved now must not drop them).
+    const view = this.cfg?.view ?? null;
+    return {
+      boxes: (this.cfg?.initialBoxes || []).map((b) => ({
+        label: b.label,
+        box: b.box,
+        confidence: b.confidence ?? null,
+        ...(view === null ? {} : { view }),
+      })),
+    };
   }
 
   // ---- DOM -----------------------------------------------------------------------------

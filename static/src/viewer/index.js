@@ -24,11 +24,15 @@
  *                                          "label", "kind": "hit|miss|false_positive|
  *                                          mislabelled|truth|mark", "caption"}]
  *     initial-marks-source="draft"         optional id of JSON {"boxes": [...]} to restore
+ *     view-id="12"                         optional: the view (image id) this viewer shows; its
+ *                                          marks carry "view", and overlay items and initial
+ *                                          boxes that name another view are left out
  *   ></cxr-viewer>
  *
  * Marks, written to the input and sent as the `detail` of a bubbling `cxr-marks-change`
  * event on every committed change:
- *   {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 3 | null}]}
+ *   {"boxes": [{"label": "Nodule", "box": [x1, y1, x2, y2], "confidence": 3 | null,
+ *               "view": 12 (with view-id only)}]}
  *   with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1, rounded to 5 decimals.
  *
  * Other events (all bubble): `cxr-ready` {ms} once the image is shown, `cxr-error`

@@ -107,13 +107,15 @@ export class MarkStore {
     this.future = [];
   }
 
-  /** The contract shape: {"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence"}]}. */
-  toJSON(w, h) {
+  /** The contract shape: {"boxes": [{"label", "box": [x1, y1, x2, y2], "confidence"}]},
+   * each box with "view" when the viewer shows one view of several. */
+  toJSON(w, h, view = null) {
     return {
       boxes: this.marks.map((m) => ({
         label: m.label,
         box: normaliseBox(m.box, w, h),
         confidence: m.confidence ?? null,
+        ...(view === null ? {} : { view }),
       })),
     };
   }

@@ -11,6 +11,11 @@
 // Switching: click a thumbnail; in the strip, arrow keys / Home / End (the tabs pattern);
 // anywhere inside the element, "[" and "]" for the previous and next view. A bubbling
 // `cxr-view-change` event {index, label} follows every switch; data-active-view holds the index.
+//
+// Marks on several views: give each annotating viewer a view-id (the server's id of that image)
+// and the group, not the viewers, an input="..." attribute. The group writes every view's boxes,
+// each carrying its "view", into that input as one {"boxes": [...]} and sends one
+// `cxr-marks-change` with the whole answer in place of each viewer's own.
 
 let groups = 0;
 
@@ -36,7 +41,30 @@ export class CxrViews extends HTMLElement {
       this.strip.addEventListener("keydown", (e) => this._stripKey(e));
     }
     this.addEventListener("keydown", (e) => this._key(e));
+    if (this.getAttribute("input")) {
+      this.addEventListener("cxr-marks-change", (e) => this._marksChanged(e));
+      this.addEventListener("cxr-ready", () => this._writeInput());
+    }
     this.select(0, { focus: false, announce: false });
+  }
+
+  /** Every view's boxes, in view order, each with its view. */
+  get marks() {
+    return { boxes: this.viewers.flatMap((viewer) => (viewer.marks ? viewer.marks.boxes : [])) };
+  }
+
+  _writeInput() {
+    const value = this.marks;
+    const input = document.getElementById(this.getAttribute("input"));
+    if (input) input.value = JSON.stringify(value);
+    return value;
+  }
+
+  _marksChanged(e) {
+    if (e.target === this) return;
+    e.stopPropagation();
+    const detail = this._writeInput();
+    this.dispatchEvent(new CustomEvent("cxr-marks-change", { detail, bubbles: true, composed: true }));
   }
 
   /** The index of the view shown now. */
