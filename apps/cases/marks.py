@@ -96,19 +96,22 @@ def marks_parse(
 def _on_views(marks: Marks, views: Sequence[int]) -> Marks:
     if not marks.boxes:
         return marks
-    known = {str(view): view for view in views}
-    default = views[0] if views else None
+    # Only the first view is read unless a box names another (``views`` may be lazy).
+    default = next(iter(views), None)
+    known: dict[str, int] | None = None
     boxes = []
     for i, mark in enumerate(marks.boxes):
-        view = default if mark.view is None else known.get(str(mark.view))
+        if mark.view is None or str(mark.view) == str(default):
+            view = default
+        else:
+            if known is None:
+                known = {str(view): view for view in views}
+            view = known.get(str(mark.view))
         if view is None and mark.view is not None:
             raise ApplicationError(
                 f"Box {i + 1} names a view this study does not have ({mark.view!r}).",
                 field=f"boxes[{i}].view",
             )
-        boxes.append(
-            mark
-            if mark.view == view and type(mark.view) is type(view)
-            else replace(mark, view=view)
-        )
+        same = mark.view == view and type(mark.view) is type(view)
+        boxes.append(mark if same else replace(mark, view=view))
     return replace(marks, boxes=tuple(boxes))

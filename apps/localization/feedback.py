@@ -132,7 +132,7 @@ class _FirstView:
     def __call__(self) -> int | None:
         if not self.answer:
             views = case_view_ids(case=self.attempt.case)
-            self.answer.append(views[0] if views else None)
+            self.answer.append(next(iter(views), None))
         return self.answer[0]
 
 

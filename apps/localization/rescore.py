@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -75,12 +76,12 @@ def latest_rescore_job(*, case: Case) -> Job | None:
     )
 
 
-def _marks(attempt: LocalizationAttempt, views: list[int]) -> Marks:
+def _marks(attempt: LocalizationAttempt, views: Sequence[int]) -> Marks:
     rows = sorted(attempt.marks_list(), key=lambda mark: (mark.selected, mark.index))
     ticks = [mark.label for mark in rows if mark.selected]
     # A box whose view an educator removed since has no view left: it stays with the first view,
     # as a box sent without one would.
-    first = views[0] if views else None
+    first = next(iter(views), None)
     return Marks(
         boxes=tuple(
             BoxMark(mark.label, tuple(mark.box), mark.confidence, mark.image_id or first)  # type: ignore[arg-type]

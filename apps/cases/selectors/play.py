@@ -8,6 +8,7 @@ probe cannot tell "exists but not yours" from "does not exist".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import (
@@ -139,7 +140,8 @@ def case_in_set_for_player(
     One query (the set item joined to both, the visibility rule and the truth check as
     subqueries), for the Localize submit's hot path, plus the images unless ``with_images=False``;
     then the case carries only its first image's display file name, ``first_display_name`` (what
-    an explanation job names), from a subquery of the same statement. Never any answers.
+    an explanation job names), and its id, ``first_view_id`` (where a box without a view lies),
+    from subqueries of the same statement. Never any answers.
     """
     visible = _may_play(user, "case_set__")
     if visible is None:
@@ -157,7 +159,10 @@ def case_in_set_for_player(
     )
     if not with_images:
         first = CaseImage.objects.filter(case=OuterRef("case_id")).order_by("position", "pk")
-        item = item.annotate(first_display=Subquery(first.values("display")[:1]))
+        item = item.annotate(
+            first_display=Subquery(first.values("display")[:1]),
+            first_view=Subquery(first.values("pk")[:1]),
+        )
     item = item.first()
     if item is None:
         raise Http404("No such case")
@@ -165,6 +170,7 @@ def case_in_set_for_player(
         prefetch_related_objects([item.case], _IMAGES)
     else:
         item.case.first_display_name = item.first_display or ""
+        item.case.first_view_id = item.first_view
     return item.case_set, item.case
 
 
@@ -182,10 +188,36 @@ def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
     raise Http404("No such image")
 
 
-def case_view_ids(*, case: Case) -> list[int]:
-    """The ids of the case's views in order (the first is where a mark without a view goes);
-    read from the prefetched images when the caller loaded them, so a submit asks once."""
-    cached = getattr(case, "_prefetched_objects_cache", {}).get("images")
-    if cached is not None:
-        return [image.pk for image in sorted(cached, key=lambda image: image.position)]
-    return list(case.images.order_by("position").values_list("pk", flat=True))
+class CaseViewIds(Sequence[int]):
+    """The ids of a case's views in order, asked of the database only when needed: the first
+    comes from the images the caller prefetched, or from ``first_view_id`` that the submit's one
+    statement annotates, so a submit whose boxes name no view (or the first) asks nothing more."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._ids: list[int] | None = None
+
+    def _all(self) -> list[int]:
+        if self._ids is None:
+            cached = getattr(self.case, "_prefetched_objects_cache", {}).get("images")
+            if cached is not None:
+                self._ids = [image.pk for image in sorted(cached, key=lambda i: i.position)]
+            else:
+                images = self.case.images.order_by("position", "pk")
+                self._ids = list(images.values_list("pk", flat=True))
+        return self._ids
+
+    def __getitem__(self, index: Any) -> Any:
+        if index == 0 and self._ids is None and hasattr(self.case, "first_view_id"):
+            if self.case.first_view_id is None:
+                raise IndexError(index)
+            return self.case.first_view_id
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def case_view_ids(*, case: Case) -> CaseViewIds:
+    """The ids of the case's views in order (the first is where a mark without a view goes)."""
+    return CaseViewIds(case)
