@@ -200,6 +200,7 @@ class CardOutput(serializers.Serializer):
 
 class OverlayOutput(serializers.Serializer):
     box = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    view = serializers.IntegerField(allow_null=True, help_text="The view (image id) to draw it on")
     label = serializers.CharField()
     kind = serializers.CharField()
     caption = serializers.CharField(allow_blank=True)
