@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import sys
 from pathlib import Path
 
@@ -37,7 +36,9 @@ def seed(out: Path) -> None:
     from apps.cohorts.services import cohort_create, cohort_join_by_code
 
     rng = random.Random(11)
-    password = secrets.token_urlsafe(16)
+    # Sessions come from force_login: no password is ever typed, so none is hashed (a million
+    # PBKDF2 rounds per resident made the seed the slowest part of a run on a loaded machine).
+    password = None
     educator = user_create(username="bench-educator", password=password, role="educator")
     cohort = cohort_create(actor=educator, name="Bench cohort")
     buffer = io.BytesIO()
