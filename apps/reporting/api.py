@@ -157,7 +157,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
         }
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
-    report = case_answers(case=attempt.case).report
+    report = case_answers(case=attempt.case, with_findings=False).report
     judge_job = job_public(attempt.judge_job, include_result=False) if attempt.judge_job else None
     return {
         "id": attempt.pk,

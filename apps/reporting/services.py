@@ -94,7 +94,7 @@ def report_attempt_submit(
 
     def prepare() -> tuple[str, str, bool]:
         cleaned = clean_report_text(text)
-        answers = case_answers(case=case)
+        answers = case_answers(case=case, with_findings=False)
         if answers.report is None or not answers.report.findings.strip():
             raise ApplicationError("This case has no reference report, so it cannot be scored.")
         return cleaned, answers.report.findings, answers.report.is_derived

@@ -141,7 +141,7 @@ def result_context(attempt: ReportAttempt, *, reviewing: bool = False) -> dict[s
         return {"attempt": attempt, "held": True, "is_final": True, "next_url": _next_url(attempt)}
     status = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
-    report = case_answers(case=attempt.case).report
+    report = case_answers(case=attempt.case, with_findings=False).report
     context: dict[str, Any] = {
         "attempt": attempt,
         "reviewing": reviewing,

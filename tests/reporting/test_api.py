@@ -274,7 +274,8 @@ def test_submit_query_budget(
     resident: Any, client_for: Any, report_set: Any, report_case: Any
 ) -> None:
     """The Report submit through the shared lifecycle, counted like the Localize one (the budget
-    includes the session, the user, the visibility checks and the reply's attempt read; the
+    includes the session, the user, the visibility checks, the reference report read once for the
+    scoring job and once for the reply (never the case's findings), the reply's attempt read; the
     in-process scoring job credits the attempt, and the game's credit receiver adds up to 5: the
     rule-based score's outcomes, is a review open on this case, the missed findings' review
     items read and written, the streak check)."""
@@ -287,4 +288,4 @@ def test_submit_query_budget(
     with CaptureQueriesContext(connection) as queries:
         response = _post(client, url, body)
     assert response.status_code == 201, response.content
-    assert len(queries) <= 24, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) <= 22, "\n".join(q["sql"][:120] for q in queries.captured_queries)

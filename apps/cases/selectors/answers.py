@@ -120,11 +120,16 @@ def _report(case: Case) -> AnswerReport | None:
 
 
 def case_answers(
-    *, case: Case, iou_threshold: float | None = None, with_report: bool = True
+    *,
+    case: Case,
+    iou_threshold: float | None = None,
+    with_report: bool = True,
+    with_findings: bool = True,
 ) -> CaseAnswers:
     """Findings with boxes grouped by region, the reference report, normality, IoU threshold
     (the case set's when given, else the site default). Scoring passes ``with_report=False``:
-    it never reads the report, and the query is one of the Localize submit's hot path."""
+    it never reads the report, and the query is one of the Localize submit's hot path; the Report
+    exercise passes ``with_findings=False`` (its submit and reply read only the report)."""
     threshold = (
         iou_threshold if iou_threshold is not None else settings.RADGAME_DEFAULT_IOU_THRESHOLD
     )
@@ -132,7 +137,7 @@ def case_answers(
         case_id=case.pk,
         is_normal=case.is_normal,
         iou_threshold=float(threshold),
-        findings=_findings(case),
+        findings=_findings(case) if with_findings else [],
         report=_report(case) if with_report else None,
     )
 
