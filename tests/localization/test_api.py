@@ -256,3 +256,30 @@ def test_schema_lists_the_localize_operations(client_for, admin_user):
                  "/api/v1/localize/attempts/{attempt_id}/"):  # fmt: skip
         assert path in text
     assert "SubmitInput" in text and "AttemptOutput" in text
+
+
+def test_next_case_attempt_and_result_page_query_budgets(client_for, resident, world):
+    """What loads around a submit is counted too (bench/localize.py --section profile prints the
+    submit's own statements): the next case (the user; the set; the played cases; the next item;
+    its images; the set's presence labels; the reveal; the open delivery; the set's case ids),
+    the attempt's JSON (the user, the attempt, its marks, its images, the explanations) and its
+    result page (those, the player's stats and days played, the set's case ids)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(resident)
+    url = reverse("api-localize-next-case", kwargs={"set_id": world.practice.pk})
+    client.post(url)  # the first call opens the delivery
+    with CaptureQueriesContext(connection) as next_queries:
+        delivery = client.post(url).json()
+    body = {"marks": {"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]},
+            "idempotency_key": delivery["delivery"]["idempotency_key"]}  # fmt: skip
+    attempt = post_json(client, delivery["submit_url"], body).json()
+    with CaptureQueriesContext(connection) as detail_queries:
+        detail = client.get(reverse("api-localize-attempt", kwargs={"attempt_id": attempt["id"]}))
+    with CaptureQueriesContext(connection) as page_queries:
+        page = client.get(attempt["url"])
+    assert detail.status_code == 200 and page.status_code == 200
+    for queries, budget in ((next_queries, 9), (detail_queries, 5), (page_queries, 8)):
+        sql = "\n".join(q["sql"][:120] for q in queries.captured_queries)
+        assert len(queries) <= budget, sql
