@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Avg, Count, Max, Q, QuerySet
@@ -71,7 +72,7 @@ class Completion:
     def remaining(self) -> int:
         return self.cases - self.done
 
-    @property
+    @cached_property
     def overdue_days(self) -> int | None:
         due = self.assignment.due_at
         if due is None or self.remaining == 0 or due > timezone.now():
@@ -89,9 +90,14 @@ class AssignmentRow:
     cases: int
     completions: list[Completion]
 
-    @property
+    @cached_property
     def behind(self) -> list[Completion]:
         return [c for c in self.completions if c.behind]
+
+    @cached_property
+    def most_behind(self) -> list[Completion]:
+        """The 20 residents furthest behind (most cases left, then latest)."""
+        return sorted(self.behind, key=lambda c: (-c.remaining, c.user.username))[:20]
 
     @property
     def complete(self) -> int:

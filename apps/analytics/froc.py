@@ -19,6 +19,7 @@ left out (``unrated`` counts them).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,15 +89,21 @@ def froc_points(readings: Sequence[Reading]) -> list[FrocPoint]:
     return points
 
 
-def _psi(x: float, y: float) -> float:
-    return 1.0 if y > x else 0.5 if y == x else 0.0
-
-
 def _wilcoxon(xs: Iterable[float], ys: Sequence[float]) -> float | None:
-    xs = list(xs)
-    if not xs or not ys:
+    """Σ_x Σ_y ψ(x, y) / (|x| |y|) with ψ = 1 if y > x, ½ if equal, 0 otherwise; counted per
+    distinct rating (a handful), not per pair, so a cohort's thousands of images stay cheap."""
+    x_counts = Counter(xs)
+    n_x = sum(x_counts.values())
+    if not n_x or not ys:
         return None
-    return sum(_psi(x, y) for x in xs for y in ys) / (len(xs) * len(ys))
+    below = 0  # xs rated strictly below the current y
+    total = 0.0
+    y_counts = Counter(ys)
+    values = sorted(set(x_counts) | set(y_counts))
+    for value in values:
+        total += y_counts[value] * (below + 0.5 * x_counts[value])
+        below += x_counts[value]
+    return total / (n_x * len(ys))
 
 
 def jafroc_fom(readings: Sequence[Reading]) -> float | None:

@@ -78,3 +78,16 @@ def test_a_box_without_confidence_leaves_the_reading_out() -> None:
     unrated = _result(hits=[(0, None)], fps=[], regions=1)
     summary = froc_summary([unrated, _result(hits=[(0, 3)], fps=[], regions=1)])
     assert summary.unrated == 1 and summary.images == 1 and summary.lesions == 1
+
+
+def test_counting_matches_the_pairwise_definition() -> None:
+    import random
+
+    from apps.analytics.froc import _wilcoxon
+
+    rng = random.Random(3)
+    for _ in range(200):
+        xs = [rng.choice([UNRATED, 1.0, 2.0, 3.0, 4.0, 5.0]) for _ in range(rng.randint(1, 12))]
+        ys = [rng.choice([UNRATED, 1.0, 2.0, 3.0, 4.0, 5.0]) for _ in range(rng.randint(1, 12))]
+        pairs = sum(1.0 if y > x else 0.5 if y == x else 0.0 for x in xs for y in ys)
+        assert _wilcoxon(xs, ys) == pytest.approx(pairs / (len(xs) * len(ys)))

@@ -26,3 +26,21 @@ def points(value: float | None) -> str:
 @register.filter
 def change(item: Any, kind: str) -> float | None:
     return item.change(kind)
+
+
+@register.filter
+def summary(s: Any) -> str:
+    """An exercise summary in one cell: attempts · accuracy · mean time (one call per cell: a
+    cohort page has a thousand of them)."""
+    if not s.attempts:
+        return "none"
+    text = f"{s.attempts} · {percent(s.accuracy)}"
+    return text if s.mean_time_s is None else f"{text} · {s.mean_time_s:.0f} s"
+
+
+@register.filter
+def lateness(c: Any) -> str:
+    """How far a resident is behind on an assigned set."""
+    cases = "case" if c.remaining == 1 else "cases"
+    days = "day" if c.overdue_days == 1 else "days"
+    return f"{c.remaining} {cases} left, {c.overdue_days} {days} late"
