@@ -1,6 +1,6 @@
 """Where one Localize submit's milliseconds go: the ``profile`` section of bench/localize.py.
 
-    python bench/localize.py --section profile [--profile-submits 300]
+    python bench/localize.py --section profile [--profile-submits 300] [--compare-root DIR]
 
 The bench database is built as for the ``load`` section (migrated, seeded through the services);
 then, in one process with the load section's server settings (base settings, DEBUG off, the
@@ -65,13 +65,18 @@ def section_profile(args: Any) -> None:
     print(f"inputs: {args.profile_submits} submits per measurement, Django test client through "
           f"the whole middleware stack, base settings, DEBUG off, pool {'on' if pool else 'off'}, "
           f"jobs {jobs}")  # fmt: skip
-    with server.prepared(args, jobs, pool) as ready:
-        subprocess.run(
-            [server.PYTHON, __file__, str(ready.work / "seed.json"), str(args.profile_submits)],
-            cwd=ready.root, env=ready.env, check=True,
-        )  # fmt: skip
-        if jobs == "celery":
-            server.flush_broker(args.redis_url)
+    roots = [("this checkout", server.ROOT)]
+    if args.compare_root:
+        roots.append((f"compared: {args.compare_root}", Path(args.compare_root).resolve()))
+    for label, root in roots:
+        print(f"-- {label}; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        with server.prepared(args, jobs, pool, root) as ready:
+            subprocess.run(
+                [server.PYTHON, __file__, str(ready.work / "seed.json"), str(args.profile_submits)],
+                cwd=ready.root, env=ready.env, check=True,
+            )  # fmt: skip
+            if jobs == "celery":
+                server.flush_broker(args.redis_url)
 
 
 def _client(load: Any, user: int) -> Any:
