@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,6 +38,15 @@ def latest_rules_errors() -> Subquery:
         .order_by("-created_at", "-pk")
         .values("result__errors")[:1]
     )
+
+
+RESULT_PARTS = ("hits", "misses", "false_positives", "regions")
+
+
+def scored_parts(attempts: Any) -> Any:
+    """The parts of stored Localize results that outcomes and FROC read (not the selected list,
+    the mislabelled marks or the reference), as dicts: the rest never leaves the database."""
+    return attempts.values(**{part: KeyTransform(part, "result") for part in RESULT_PARTS})
 
 
 @dataclass(frozen=True)
@@ -196,11 +206,11 @@ def cohort_findings(*, actor: Any, cohort_id: int) -> CohortFindings:
     (Report) and the pooled FROC of a cohort's latest first readings: 5 queries."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
     user_ids = [user.pk for user in cohort_residents(cohort)]
-    results = list(
-        LocalizationAttempt.objects.filter(FIRST_READING, user_id__in=user_ids)
-        .order_by("-submitted_at")
-        .values_list("result", flat=True)[:FINDINGS_WINDOW]
-    )
+    results = scored_parts(
+        LocalizationAttempt.objects.filter(FIRST_READING, user_id__in=user_ids).order_by(
+            "-submitted_at"
+        )
+    )[:FINDINGS_WINDOW]
     errors = list(
         ReportAttempt.objects.filter(FIRST_READING, user_id__in=user_ids, score__isnull=False)
         .annotate(errors=latest_rules_errors())
