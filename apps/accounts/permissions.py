@@ -1,6 +1,8 @@
 """Role predicates: the one place that says who may do what.
 
 HTML views use the decorators, API views the DRF permission classes; both call the same predicates.
+Ownership rules (who edits a case or a case set) are here too: they read only the object's owner
+and sharing fields, so this module needs no other app's models.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
+
+from apps.core.exceptions import ApplicationError
 
 from .models import Role
 
@@ -79,3 +83,33 @@ class IsAdmin(_PredicatePermission):
 
 class IsPlayer(_PredicatePermission):
     predicate = staticmethod(is_player)
+
+
+# ---------------------------------------------------------------- authoring (cases, case sets)
+
+
+def can_edit_case(actor: Any, case: Any) -> bool:
+    """The case's owner (an educator) or an admin."""
+    return is_admin(actor) or (is_educator(actor) and case.owner_id == actor.pk)
+
+
+def can_edit_case_set(actor: Any, case_set: Any) -> bool:
+    """A set is edited by its owner, by any educator when it is shared, and by admins."""
+    if is_admin(actor):
+        return True
+    return is_educator(actor) and (case_set.owner_id == actor.pk or case_set.shared)
+
+
+def require_case_editor(actor: Any, case: Any) -> None:
+    if not can_edit_case(actor, case):
+        raise ApplicationError("You may not edit this case.")
+
+
+def require_case_set_editor(actor: Any, case_set: Any) -> None:
+    if not can_edit_case_set(actor, case_set):
+        raise ApplicationError("You may not edit this case set.")
+
+
+def require_educator(actor: Any) -> None:
+    if not is_educator(actor):
+        raise ApplicationError("Only educators and administrators author cases.")

@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsEducator
 from apps.cases import selectors, services
 from apps.cases.importers import FORMATS
-from apps.cases.importers.jobs import case_import_start
 from apps.cases.models import CaseSetMode, Difficulty, Sex
 from apps.cases.services.editor import case_editor_save
+from apps.cases.services.imports import case_import_start
 
 
 def _no_store(response: Response) -> Response:

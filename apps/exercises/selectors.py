@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import Q
 from django.http import Http404
 
+from apps.accounts.permissions import can_edit_case_set
 from apps.cases.models import CaseSet, CaseSetMode
 from apps.cases.selectors import case_set_for_manager
-from apps.cases.services.access import can_edit_case_set
 
 from .models import AssessmentRelease, CaseReveal
 

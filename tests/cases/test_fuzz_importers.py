@@ -17,9 +17,9 @@ from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apps.cases.archive import ArchiveRejected, safe_extract
 from apps.cases.imaging import ImageRejected, IngestedImage, ingest_image
 from apps.cases.importers import ImportFailed, import_path, parser_for
+from apps.cases.importers.archive import ArchiveRejected, safe_extract
 from apps.cases.importers.base import ParsedDataset
 from apps.cases.models import Case, CaseImage
 from tests.cases.fuzz_datasets import DATASETS

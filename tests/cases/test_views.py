@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.cases.importers.jobs import IMPORT_JOB
 from apps.cases.models import Case, CaseSet
+from apps.cases.services.imports import IMPORT_JOB
 from apps.inference.models import Job
 from tests.cases.factories import make_case, make_set, png_bytes
 

@@ -279,7 +279,7 @@ def world(
 ) -> World:
     from apps.analytics.models import PrePost
     from apps.analytics.tokens import api_token_create
-    from apps.cases.importers.jobs import IMPORT_JOB
+    from apps.cases.services.imports import IMPORT_JOB
     from apps.cases.services.uploads import INGEST_JOB
     from apps.cohorts.services import cohort_invitation_create
     from apps.inference.models import Job

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from apps.cases.archive import ArchiveRejected, safe_extract
+from apps.cases.importers.archive import ArchiveRejected, safe_extract
 from apps.cases.models import CaseSet
 
 from .base import ImportFailed, ImportSummary, ParsedDataset, Progress

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydicom import dcmread
 
-from apps.cases.dicom_pixels import silence_pydicom_value_echoes
+from apps.cases.imaging.dicom_pixels import silence_pydicom_value_echoes
 
 from .base import ImageSource, ImportFailed, ParsedCase, ParsedDataset, Problem, sha256_of
 

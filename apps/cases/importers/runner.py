@@ -10,9 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from apps.accounts.permissions import can_edit_case
 from apps.cases.imaging import ImageRejected, IngestedImage, ingest_image
 from apps.cases.models import Case, CaseImage, CaseSet
-from apps.cases.services.access import can_edit_case
 from apps.cases.services.boxes import MarkedBox, pixel_box
 from apps.cases.services.cases import case_create, case_publish
 from apps.cases.services.findings import (

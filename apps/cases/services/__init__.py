@@ -1,6 +1,7 @@
 """Case library writes. Every service takes the acting user and checks what they may change."""
 
-from .access import can_edit_case, can_edit_case_set
+from apps.accounts.permissions import can_edit_case, can_edit_case_set
+
 from .boxes import MarkedBox, canonical_label, group_reader_boxes, parse_marked_boxes
 from .cases import case_create, case_publish, case_unpublish, case_update
 from .findings import (

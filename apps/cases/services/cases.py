@@ -7,11 +7,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.permissions import require_case_editor, require_educator
 from apps.cases.models import Case, CaseStatus, Difficulty, ReferenceReport, Sex
 from apps.cases.registry import publish_hooks
 from apps.core.exceptions import ApplicationError
-
-from .access import require_case_editor, require_educator
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.accounts.permissions import require_case_editor
 from apps.cases.models import Case, ReferenceReport
 
-from .access import require_case_editor
 from .cases import case_update
 from .findings import case_boxes_set, case_normal_set, case_report_write, case_selected_set
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.accounts.permissions import require_case_editor
 from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
 from apps.cases.registry import truth_changed_hooks
 from apps.core.exceptions import ApplicationError
 
-from .access import require_case_editor
 from .boxes import MarkedBox, canonical_label, group_reader_boxes, parse_marked_boxes
 
 MAX_REPORT_CHARS = 20_000

@@ -12,11 +12,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from apps.accounts.permissions import require_case_editor
 from apps.cases.imaging import IngestedImage
 from apps.cases.models import Case, CaseImage, FindingBox
 from apps.core.exceptions import ApplicationError
 
-from .access import require_case_editor
 from .storage import image_files_delete, image_files_save
 
 # Canonical projection names; the lower-case key is what a dataset or a DICOM header may say.

@@ -9,12 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from apps.accounts.permissions import can_edit_case, require_case_set_editor, require_educator
 from apps.cases.models import Assignment, Case, CaseSet, CaseSetItem, CaseSetMode
 from apps.cohorts.models import Cohort
 from apps.cohorts.services import can_manage
 from apps.core.exceptions import ApplicationError
-
-from .access import can_edit_case, require_case_set_editor, require_educator
 
 
 def _clean_set_fields(fields: dict[str, Any]) -> dict[str, Any]:

@@ -9,25 +9,23 @@ for the educator, shown on the upload's status page.
 
 from __future__ import annotations
 
-import logging
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from apps.accounts.permissions import require_case_editor, require_educator
 from apps.cases.imaging import ImageRejected, ingest_image
 from apps.cases.models import Case
 from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch, inference_job_progress
 
-from .access import require_case_editor, require_educator
 from .cases import case_create
 from .images import case_image_add, projection_name
-from .storage import files_removed_on_error, upload_discard, upload_read, upload_save
-
-logger = logging.getLogger(__name__)
+from .storage import files_removed_on_error, upload_read, upload_save
+from .web_jobs import upload_job_run
 
 INGEST_JOB = "web.cases.ingest_upload"
 UPLOAD_SOURCE = "upload"
@@ -87,10 +85,6 @@ def case_upload_start(
         )
 
 
-def _rejected(message: str) -> dict[str, Any]:
-    return {"status": "rejected", "message": message}
-
-
 def _view_added(job: Job, ingested: Any, data: bytes) -> dict[str, Any]:
     """Add the ingested image to the job's case as its next view; a redelivered job (or the same
     file uploaded twice) finds the view already there."""
@@ -118,7 +112,8 @@ def _view_added(job: Job, ingested: Any, data: bytes) -> dict[str, Any]:
 def ingest_upload_job(job: Job) -> dict[str, Any]:
     payload = job.request
     name = payload.get("upload", "")
-    try:
+
+    def work() -> dict[str, Any]:
         # A redelivered job finds the case it already made (idempotent on the job id).
         existing = Case.objects.filter(source=UPLOAD_SOURCE, external_id=str(job.pk)).first()
         if existing is not None:
@@ -133,31 +128,24 @@ def ingest_upload_job(job: Job) -> dict[str, Any]:
         )
         inference_job_progress(job=job, done=1, total=2, message="Storing the case")
         if payload.get("case_id") is not None:
-            result = _view_added(job, ingested, data)
-        else:
-            with files_removed_on_error(), transaction.atomic():
-                case = case_create(
-                    actor=job.owner,
-                    title=payload.get("title") or f"Uploaded case {job.created_at:%Y-%m-%d %H:%M}",
-                    source=UPLOAD_SOURCE,
-                    external_id=str(job.pk),
-                )
-                case_image_add(actor=job.owner, case=case, ingested=ingested, source=data)
-            result = {"status": "created", "case_id": case.pk, "warnings": ingested.warnings[:20]}
-    except ImageRejected as exc:
-        result = _rejected(str(exc))
-    except ApplicationError as exc:
-        result = _rejected(exc.message)
-    except FileNotFoundError:
-        result = _rejected("The uploaded file is no longer available; upload it again.")
-    except Exception:
-        logger.exception("parsing upload job %s failed", job.pk)
-        result = _rejected(
+            return _view_added(job, ingested, data)
+        with files_removed_on_error(), transaction.atomic():
+            case = case_create(
+                actor=job.owner,
+                title=payload.get("title") or f"Uploaded case {job.created_at:%Y-%m-%d %H:%M}",
+                source=UPLOAD_SOURCE,
+                external_id=str(job.pk),
+            )
+            case_image_add(actor=job.owner, case=case, ingested=ingested, source=data)
+        return {"status": "created", "case_id": case.pk, "warnings": ingested.warnings[:20]}
+
+    return upload_job_run(
+        job_id=job.pk,
+        upload=name,
+        work=work,
+        refusals=(ImageRejected,),
+        internal_error=(
             "The upload could not be processed because of an internal error (it has been logged). "
             "Try again, or ask an administrator."
-        )
-    try:
-        upload_discard(name)
-    except (OSError, ValueError):
-        logger.warning("could not remove upload %s", name)
-    return result
+        ),
+    )

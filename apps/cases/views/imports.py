@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.permissions import educator_required
 from apps.cases.forms import ImportForm
-from apps.cases.importers.jobs import IMPORT_JOB, case_import_start
+from apps.cases.services.imports import IMPORT_JOB, case_import_start
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
 from apps.inference.models import Job

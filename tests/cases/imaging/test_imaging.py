@@ -1,6 +1,6 @@
 """apps.cases.imaging: real and synthetic DICOM, PNG and JPEG in; display derivatives out.
 
-Runs without Django: ``pytest tests/cases/test_imaging.py -p no:django``.
+Runs without Django: ``pytest tests/cases/imaging/test_imaging.py -p no:django``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from apps.cases.imaging import ImageRejected, IngestedImage, ingest_image, parse
 from tests.cases import dicom_factory as factory
 from tests.cases.dicom_factory import LUNG, MEDIASTINUM, region_mean
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "cxr-demo"
+DEMO = Path(__file__).resolve().parents[3] / "data" / "cxr-demo"
 CHEST_DICOM = DEMO / "dicom" / "RG1_J2KI.dcm"
 EXTREMITY_DICOM = DEMO / "dicom" / "RG3_J2KI.dcm"
 pytestmark = pytest.mark.filterwarnings(r"ignore::UserWarning:pydicom.*")  # hostile files

@@ -4,7 +4,7 @@ In the spirit of the DICOM PS3.15 Annex E Basic Application Level Confidentialit
 Retain Patient Characteristics option (sex, age), but stricter: nothing is removed from the
 original; instead a NEW dataset is built from the handful of attributes the product needs, each
 value re-validated against its value representation, so an attribute we forgot to list can never
-leak. Values are read with ``apps.cases.dicom_pixels``, which never trusts them.
+leak. Values are read with ``apps.cases.imaging.dicom_pixels``, which never trusts them.
 
 Pure functions: no Django. ``apps.cases.imaging`` calls ``build_deidentified`` and renders the
 display images from the clean dataset it returns, so what residents see is what was kept.
@@ -26,7 +26,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, generate_uid
 
-from apps.cases.dicom_pixels import (
+from apps.cases.imaging.dicom_pixels import (
     CODE_STRING,
     UID_PATTERN,
     DicomRejected,

@@ -1,6 +1,6 @@
-"""apps.cases.deid: allowlist de-identification, proven with PHI canaries (RELIABILITY S21).
+"""apps.cases.imaging.deid: allowlist de-identification, proven with PHI canaries (RELIABILITY S21).
 
-Runs without Django: ``pytest tests/cases/test_deid.py -p no:django``.
+Runs without Django: ``pytest tests/cases/imaging/test_deid.py -p no:django``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pydicom import uid as dicom_uid
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate, generate_frames
 
-from apps.cases.codestreams import CodestreamError, scrub_j2k, scrub_jpeg
-from apps.cases.deid import PROFILE_NAME, DeidentificationError, deidentify
 from apps.cases.imaging import IngestedImage, ingest_image
+from apps.cases.imaging.codestreams import CodestreamError, scrub_j2k, scrub_jpeg
+from apps.cases.imaging.deid import PROFILE_NAME, DeidentificationError, deidentify
 from tests.cases import dicom_factory as factory
 
-CHEST_DICOM = Path(__file__).resolve().parents[2] / "data" / "cxr-demo" / "dicom" / "RG1_J2KI.dcm"
+CHEST_DICOM = Path(__file__).resolve().parents[3] / "data" / "cxr-demo" / "dicom" / "RG1_J2KI.dcm"
 NEEDLE = factory.CANARY.lower().encode()
 # Reading the hostile sources back in the tests makes pydicom complain about every canary.
 pytestmark = pytest.mark.filterwarnings(r"ignore::UserWarning:pydicom.*")

@@ -19,8 +19,8 @@ from PIL import Image, ImageOps
 from pydicom import dcmread
 from pydicom import uid as dicom_uid
 
-from apps.cases.deid import Deidentified, build_deidentified, parse_age_years, write_dataset
-from apps.cases.dicom_pixels import (
+from apps.cases.imaging.deid import Deidentified, build_deidentified, parse_age_years, write_dataset
+from apps.cases.imaging.dicom_pixels import (
     LOSSY_TRANSFER_SYNTAXES,
     TRANSFER_SYNTAXES,
     DicomRejected,
@@ -28,7 +28,7 @@ from apps.cases.dicom_pixels import (
     jpeg_size,
     silence_pydicom_value_echoes,
 )
-from apps.cases.rendering import Rendered, render_eight_bit, render_high_depth
+from apps.cases.imaging.rendering import Rendered, render_eight_bit, render_high_depth
 
 MiB = 1024 * 1024
 OVERRIDE_HINT = "Tick 'not a chest film, import anyway' to override."

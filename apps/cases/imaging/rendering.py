@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from apps.cases.dicom_pixels import Lut
+from apps.cases.imaging.dicom_pixels import Lut
 
 # zlib level 3: about 4x faster than the default 6 for ~12% larger files on chest films; the
 # derivatives are written once and then cached by browsers.

@@ -4,7 +4,6 @@ progress the page shows live."""
 
 from __future__ import annotations
 
-import logging
 import shutil
 import time
 import zipfile
@@ -14,16 +13,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from apps.cases.services.access import require_educator
-from apps.cases.services.storage import UPLOAD_DIR, upload_discard, upload_path, upload_save
+from apps.accounts.permissions import require_educator
+from apps.cases.importers import FORMATS, ImportFailed, import_path
+from apps.cases.services.storage import UPLOAD_DIR, upload_path, upload_save
 from apps.cases.services.uploads import check_upload_size, safe_suffix
+from apps.cases.services.web_jobs import upload_job_run
 from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch, inference_job_progress
-
-from . import FORMATS, ImportFailed, import_path
-
-logger = logging.getLogger(__name__)
 
 IMPORT_JOB = "web.cases.import"
 PROGRESS_EVERY_SECONDS = 0.5
@@ -70,10 +67,6 @@ def _import_root(upload: Path, suffix: str, workdir: Path) -> Path:
     return workdir
 
 
-def _rejected(message: str) -> dict[str, Any]:
-    return {"status": "rejected", "message": message}
-
-
 def import_job(job: Job) -> dict[str, Any]:
     payload = job.request
     name = payload.get("upload", "")
@@ -86,7 +79,7 @@ def import_job(job: Job) -> dict[str, Any]:
             last[0] = now
             inference_job_progress(job=job, done=done, total=total, message=f"Imported {message}")
 
-    try:
+    def work() -> dict[str, Any]:
         inference_job_progress(job=job, done=0, total=0, message="Unpacking the upload")
         root = _import_root(Path(upload_path(name)), payload.get("suffix", ""), workdir)
         summary = import_path(
@@ -98,19 +91,15 @@ def import_job(job: Job) -> dict[str, Any]:
             allow_non_chest=bool(payload.get("allow_non_chest")),
             progress=progress,
         )
-        result = {"status": "done", "summary": summary.as_dict()}
-    except ImportFailed as exc:
-        result = _rejected(str(exc))
-    except ApplicationError as exc:
-        result = _rejected(exc.message)
-    except FileNotFoundError:
-        result = _rejected("The uploaded file is no longer available; upload it again.")
-    except Exception:
-        logger.exception("import job %s failed", job.pk)
-        result = _rejected("The import stopped because of an internal error (it has been logged).")
-    shutil.rmtree(workdir, ignore_errors=True)
+        return {"status": "done", "summary": summary.as_dict()}
+
     try:
-        upload_discard(name)
-    except (OSError, ValueError):
-        logger.warning("could not remove upload %s", name)
-    return result
+        return upload_job_run(
+            job_id=job.pk,
+            upload=name,
+            work=work,
+            refusals=(ImportFailed,),
+            internal_error="The import stopped because of an internal error (it has been logged).",
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,7 +1,5 @@
-"""apps.cases.archive: hostile zip uploads (RELIABILITY S18), checked with a filesystem snapshot.
-
-Runs without Django: ``pytest tests/cases/test_archive.py -p no:django``.
-"""
+"""apps.cases.importers.archive: hostile zip uploads (RELIABILITY S18), checked with a
+filesystem snapshot. The module itself uses no Django (its package, the importers, does)."""
 
 from __future__ import annotations
 
@@ -19,7 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.cases.archive import ArchiveRejected, iter_zip_members, safe_extract, safe_member_name
+from apps.cases.importers.archive import (
+    ArchiveRejected,
+    iter_zip_members,
+    safe_extract,
+    safe_member_name,
+)
 
 
 @pytest.fixture

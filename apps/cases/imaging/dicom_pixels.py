@@ -4,7 +4,7 @@ Values are read from the raw element bytes rather than through pydicom's convert
 hostile values in their warnings and logs, and raise a zoo of exception types. Every reader here
 returns None for anything absent or malformed, so callers decide what "missing" means.
 
-Pure functions: no Django. Used by ``apps.cases.deid`` and ``apps.cases.imaging``.
+Pure functions: no Django. Used by ``apps.cases.imaging.deid`` and ``apps.cases.imaging``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,13 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate, generate_frames
 from pydicom.tag import Tag
 
-from apps.cases.codestreams import CodestreamError, j2k_size, jpeg_size, scrub_j2k, scrub_jpeg
+from apps.cases.imaging.codestreams import (
+    CodestreamError,
+    j2k_size,
+    jpeg_size,
+    scrub_j2k,
+    scrub_jpeg,
+)
 
 # Encodings we accept. Deflate is left out on purpose: pydicom inflates the whole dataset in one
 # call, an unbounded zlib bomb. Big endian is retired and needs byte swapping on rewrite.
