@@ -131,7 +131,8 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend with one client per pool (apps.core.cache says why).
+            "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": env_str("CACHE_URL", REDIS_URL),
         }
     }
