@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from apps.cases.importers import FORMATS
-from apps.cases.models import Case, CaseSetMode, Difficulty, Sex
+from apps.cases.models import Case, CaseSetMode, Difficulty, PracticeMode, Sex
 from ml import taxonomy
 
 VIEW_CHOICES = [
@@ -127,6 +127,20 @@ class CaseSetForm(forms.Form):
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     mode = forms.ChoiceField(choices=CaseSetMode.choices)
+    practice_mode = forms.ChoiceField(
+        choices=PracticeMode.choices,
+        initial=PracticeMode.ACTIVE,
+        required=False,
+        label="Practice mode",
+        help_text="How residents play this set in practice (an assessment is always active).",
+    )
+    rapid_seconds = forms.IntegerField(
+        required=False,
+        min_value=5,
+        max_value=600,
+        label="Rapid-fire countdown (seconds)",
+        help_text="Optional, rapid-fire only: the answer is sent when it runs out.",
+    )
     iou_threshold = forms.FloatField(
         min_value=0.05,
         max_value=0.95,
@@ -137,6 +151,9 @@ class CaseSetForm(forms.Form):
     shared = forms.BooleanField(
         required=False, help_text="Every educator may use and edit a shared set."
     )
+
+    def clean_practice_mode(self) -> str:
+        return self.cleaned_data.get("practice_mode") or PracticeMode.ACTIVE
 
 
 class AssignForm(forms.Form):

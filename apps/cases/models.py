@@ -172,6 +172,14 @@ class CaseSetMode(models.TextChoices):
     ASSESSMENT = "assessment", "Assessment"
 
 
+class PracticeMode(models.TextChoices):
+    """How a practice set is played (recorded on every attempt). An assessment is always active."""
+
+    GUIDED = "guided", "Guided: the worked example first, then mark it (no accuracy credit)"
+    ACTIVE = "active", "Active: read, answer, then the feedback"
+    RAPID = "rapid", "Rapid-fire: active, against a countdown per case"
+
+
 class CaseSet(TimeStampedModel):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
@@ -184,6 +192,10 @@ class CaseSet(TimeStampedModel):
         max_length=16, choices=CaseSetMode.choices, default=CaseSetMode.PRACTICE
     )
     iou_threshold = models.FloatField(default=0.3)
+    practice_mode = models.CharField(
+        max_length=8, choices=PracticeMode.choices, default=PracticeMode.ACTIVE
+    )
+    rapid_seconds = models.PositiveSmallIntegerField(null=True, blank=True)  # rapid-fire only
     cases = models.ManyToManyField(Case, through="CaseSetItem", related_name="case_sets")
 
     class Meta:

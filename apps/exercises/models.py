@@ -81,6 +81,8 @@ class Attempt(TimeStampedModel):
     score = models.FloatField(null=True, blank=True)
     # Credited by the ledger when the score may be shown (None before: pending or assessment).
     xp = models.PositiveIntegerField(null=True, blank=True)
+    # The set's practice mode when answered (cases.PracticeMode): guided, active or rapid.
+    mode = models.CharField(max_length=8, default="active")
 
     class Meta:
         abstract = True

@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from apps.cases.models import Case, CaseSet, CaseSetMode
+from apps.cases.models import Case, CaseSet, CaseSetMode, PracticeMode
 from apps.core.exceptions import ApplicationError
 from apps.inference.services import inference_jobs_unseal
 from apps.progress.selectors import replay_xp_today as replay_xp_read
@@ -46,9 +46,19 @@ P = TypeVar("P")
 # ---------------------------------------------------------------- delivery
 
 
+def practice_mode(case_set: CaseSet | None) -> str:
+    """The mode an attempt in this set is played in: the set's in practice, active otherwise."""
+    if case_set is None or is_assessment(case_set):
+        return PracticeMode.ACTIVE
+    return case_set.practice_mode
+
+
 def delivery_open(*, user: Any, exercise: str, case: Case, case_set: CaseSet | None) -> Delivery:
     """The player's open delivery of ``case`` in this exercise (a reload keeps its clock and key),
-    or a new one."""
+    or a new one. In a guided set the worked example (the answer) is shown with the case, so the
+    case is revealed here: the attempt that follows earns no accuracy credit."""
+    if practice_mode(case_set) == PracticeMode.GUIDED:
+        _reveal([(user.pk, case.pk)], exercise, timezone.now())
     open_ = Delivery.objects.filter(user=user, exercise=exercise, case=case, closed_at__isnull=True)
     existing = open_.first()
     if existing is not None:
@@ -79,6 +89,7 @@ class AttemptStart:
     submitted_at: datetime
     assessment: bool  # in an assessment still open for this player: nothing may be shown yet
     replay_xp_today: int = 0  # read under the lock with the rest (``xp.xp_for``'s daily cap)
+    mode: str = PracticeMode.ACTIVE  # the set's practice mode (an assessment: active)
 
     def fields(self) -> dict[str, Any]:
         taken = (
@@ -90,6 +101,7 @@ class AttemptStart:
             "delivered_at": self.delivered_at,
             "submitted_at": self.submitted_at,
             "time_taken_s": taken,
+            "mode": self.mode,
         }
 
     @property
@@ -196,6 +208,7 @@ def _start(
     if assessment and row["released"] and not row["replayed"]:
         raise ApplicationError("This assessment is closed: its results are on the summary page.")
     start = AttemptStart(
+        mode=practice_mode(case_set),
         attempt_no=(row["last_no"] or 0) + 1,
         post_reveal=bool(row["revealed"]),
         delivered_at=row["delivered"],

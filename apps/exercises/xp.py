@@ -47,6 +47,9 @@ def xp_rules() -> list[str]:
         f"Once a case's answer was shown to you, in Localize or in Report, another attempt at it "
         f"earns {REPLAY_XP} XP, and only until your replay XP reaches {REPLAY_XP_DAILY_CAP} a day; "
         "it never counts towards accuracy.",
+        "In a guided set the worked example shows you the answer before you mark the case, so a "
+        "guided answer is an attempt after the answer was shown: replay XP, no accuracy credit. "
+        "Active and rapid-fire sets earn XP as above.",
         "In an assessment, scores and XP are held until you have answered every case in every "
         "exercise, or until your educator closes the assessment.",
     ]

@@ -10,14 +10,16 @@ from django.db import transaction
 from django.db.models import Max
 
 from apps.accounts.permissions import can_edit_case, require_case_set_editor, require_educator
-from apps.cases.models import Assignment, Case, CaseSet, CaseSetItem, CaseSetMode
+from apps.cases.models import Assignment, Case, CaseSet, CaseSetItem, CaseSetMode, PracticeMode
 from apps.cohorts.models import Cohort
 from apps.cohorts.services import can_manage
 from apps.core.exceptions import ApplicationError
 
 
 def _clean_set_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"name", "description", "mode", "iou_threshold", "shared"}
+    allowed = {
+        "name", "description", "mode", "iou_threshold", "shared", "practice_mode", "rapid_seconds"
+    }  # fmt: skip
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"unknown case set fields: {sorted(unknown)}")
@@ -33,6 +35,19 @@ def _clean_set_fields(fields: dict[str, Any]) -> dict[str, Any]:
         if fields["mode"] not in CaseSetMode.values:
             raise ApplicationError("Mode is practice or assessment.", field="mode")
         cleaned["mode"] = fields["mode"]
+    if "practice_mode" in fields:
+        if fields["practice_mode"] not in PracticeMode.values:
+            raise ApplicationError(
+                "Practice mode is guided, active or rapid.", field="practice_mode"
+            )
+        cleaned["practice_mode"] = fields["practice_mode"]
+    if "rapid_seconds" in fields:
+        seconds = fields["rapid_seconds"]
+        if seconds is not None and (not isinstance(seconds, int) or not 5 <= seconds <= 600):
+            raise ApplicationError(
+                "The countdown is 5 to 600 seconds, or none.", field="rapid_seconds"
+            )
+        cleaned["rapid_seconds"] = seconds
     if "iou_threshold" in fields:
         value = fields["iou_threshold"]
         if (

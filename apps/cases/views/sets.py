@@ -30,14 +30,20 @@ from apps.core.htmx import render_page
 
 def _set_fields(form: CaseSetForm) -> dict[str, Any]:
     return {
-        key: form.cleaned_data[key] for key in ("description", "mode", "iou_threshold", "shared")
-    }
+        key: form.cleaned_data[key]
+        for key in (
+            "description", "mode", "iou_threshold", "shared", "practice_mode", "rapid_seconds"
+        )
+    }  # fmt: skip
 
 
 @educator_required
 @require_http_methods(["GET", "POST"])
 def set_list(request: HttpRequest) -> HttpResponse:
-    form = CaseSetForm(request.POST or None, initial={"mode": "practice", "iou_threshold": 0.3})
+    form = CaseSetForm(
+        request.POST or None,
+        initial={"mode": "practice", "iou_threshold": 0.3, "practice_mode": "active"},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             case_set = case_set_create(
@@ -66,6 +72,8 @@ def _detail_context(request: HttpRequest, set_id: int, **extra: Any) -> dict[str
         "mode": case_set.mode,
         "iou_threshold": case_set.iou_threshold,
         "shared": case_set.shared,
+        "practice_mode": case_set.practice_mode,
+        "rapid_seconds": case_set.rapid_seconds,
     }
     return {
         "case_set": case_set,
