@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-.PHONY: demo test install lint ml-tests django-tests e2e soak bench viewer viewer-check lock clean
+.PHONY: demo test install lint ml-tests django-tests e2e soak load bench viewer viewer-check lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ test: lint ml-tests django-tests e2e
 # (docs/reliability.md), and every test marked slow.
 soak: install
 	HYPOTHESIS_PROFILE=nightly FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} $(TEST_ENV) $(BIN)/python -m pytest tests -q -m slow
+	# The cohort rush, CI length: 60 residents + 200 idle websockets, 60 s measured (exit 1 on a miss).
+	$(BIN)/python bench/load.py --warmup 15 --seconds 60
+
+# The cohort rush at full length (RELIABILITY §3): 30 s warm-up, 5 minutes measured.
+load: install
+	$(BIN)/python bench/load.py
 
 bench: install
 	$(BIN)/python bench/localize.py

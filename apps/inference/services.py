@@ -74,9 +74,16 @@ def inference_job_dispatch(
         request=payload,
         sealed=sealed,
     )
+
     # The publish gets the row as written: nothing else can have finished a job that was not
     # committed yet, so reading it back after the commit would only cost the request a query.
-    transaction.on_commit(partial(job_send, job.pk, job), robust=True)
+    # A named function, not a functools.partial: when a robust callback raises, Django logs it
+    # by its __qualname__, and a partial has none, so the error escaped as a 500 after the commit
+    # (found by tests/inference/test_chaos.py: pg_terminate_backend between commit and publish).
+    def send_after_commit() -> None:
+        job_send(job.pk, job)
+
+    transaction.on_commit(send_after_commit, robust=True)
     return job
 
 

@@ -31,7 +31,7 @@ def test_inprocess_job_runs_after_commit_and_is_done(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = inference_job_dispatch(kind="ml.diagnostics.ping", payload={"echo": "hi"})
         assert Job.objects.get(pk=job.pk).status == JobStatus.PENDING  # nothing runs before commit
-    assert callbacks[0].func.__name__ == "job_send"
+    assert callbacks[0].__name__ == "send_after_commit"  # a named function: see dispatch
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     assert job.result["echo"] == "hi"

@@ -1,0 +1,251 @@
+"""The chaos rig: the whole deployment path as real processes, with faults we can inject.
+
+- a private broker (``redis-server`` on a free port, no persistence), so "restart the broker"
+  never touches the machine's shared Redis;
+- ``ChaosProxy`` in front of Postgres and in front of that broker: every process below reaches
+  both only through the proxies;
+- the web process (``radgame.serve``) and the web-queue, scoring and gpu-queue workers, each
+  restartable;
+- residents as HTTP clients submitting Localize answers through the API, each answer with its
+  own idempotency key, retried with the same key until the server answers 2xx (the R01 client),
+  and written to a ledger;
+- ``reconcile()``: the RELIABILITY §3 queries on the ledger and the database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from django.db import connection
+from django.urls import reverse
+
+from . import services_harness as harness
+from .chaos_proxy import ChaosProxy
+
+CLIENT_TIMEOUT_S = 5.0
+PROCESSES = ("broker", "web", "webq", "scoring", "gpu")
+# The sweeper's lease on a sent job. Production keeps 360 s; on two shared cores with processes
+# restarting, an explanation can take a while, so the rig keeps a minute (not less: a lease
+# shorter than a slow job re-sends it until it is failed as abandoned).
+LEASE_S = 60
+DATABASE_FAULTS = ("database connections terminated", "database connections reset")
+CLIENT_GIVE_UP_S = 90.0
+
+
+@dataclass
+class Ledger:
+    """What the clients were told: key -> attempt id, and every reply's status."""
+
+    accepted: dict[tuple[int, str], int] = field(default_factory=dict)
+    statuses: list[tuple[str, int]] = field(default_factory=list)  # (fault window, status)
+    phase: str = ""
+    phase_of: dict[int, str] = field(default_factory=dict)  # attempt id -> its fault window
+    errors: int = 0  # connection failures and timeouts, each followed by a retry
+
+
+class Rig:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.stack = ExitStack()
+        self.procs: dict[str, ExitStack] = {}
+        self.pids: dict[str, int] = {}
+        self.broker_port = harness.free_port()
+        self.web_port = harness.free_port()
+        settings = connection.settings_dict
+        self.db_name = settings["NAME"]
+        self.pg = ChaosProxy(settings.get("HOST") or "127.0.0.1", int(settings.get("PORT") or 5432))
+        self.broker = ChaosProxy("127.0.0.1", self.broker_port)
+        user = settings.get("USER") or "postgres"
+        broker_url = f"redis://127.0.0.1:{self.broker.port}/0"
+        self.env = harness.process_env(
+            self.db_name,
+            DATABASE_URL=f"postgres://{user}@127.0.0.1:{self.pg.port}/{self.db_name}",
+            REDIS_URL=broker_url,
+            CELERY_BROKER_URL=broker_url,
+            RADGAME_JOB_LEASE_SECONDS=str(LEASE_S),
+        )
+        self.base_url = f"http://127.0.0.1:{self.web_port}"
+
+    # ------------------------------------------------------------------------------- processes
+
+    def _command(self, name: str) -> tuple[list[str], str]:
+        if name == "broker":
+            return [
+                "redis-server",
+                "--port",
+                str(self.broker_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ], "Ready to accept connections"
+        if name == "web":
+            return harness.uvicorn(self.web_port), "Application startup complete"
+        if name == "webq":
+            return harness.celery("radgame", "web"), "ready."
+        if name == "gpu":  # the explanation jobs' queue (the knowledge explainer on CPU here)
+            return harness.celery("ml.worker", "gpu", concurrency=2, pool="threads"), "ready."
+        return harness.celery("ml.worker", "scoring"), "ready."
+
+    def start(self, name: str) -> None:
+        args, ready = self._command(name)
+        stack = ExitStack()
+        log = self.tmp / f"{name}-{time.monotonic_ns()}.log"
+        proc = stack.enter_context(harness.running(args, self.env, log, ready, timeout=60))
+        self.procs[name], self.pids[name] = stack, proc.pid
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the process and its children (no warm shutdown, nothing acked)."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.pids[name], signal.SIGKILL)
+        self.procs.pop(name).close()
+
+    def restart(self, name: str) -> None:
+        self.kill(name)
+        self.start(name)
+
+    def __enter__(self) -> Rig:
+        for name in PROCESSES:
+            self.start(name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name in list(self.procs):
+            self.kill(name)
+        self.pg.close()
+        self.broker.close()
+
+    def terminate_db_connections(self) -> int:
+        """pg_terminate_backend on every connection of the app's processes (not this test's)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.db_name],
+            )
+            return int(cursor.fetchone()[0])
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(self.tmp.glob("*.log"))
+        )
+
+
+# ------------------------------------------------------------------------------------ clients
+
+
+def resident_client(user: Any, base_url: str) -> httpx.Client:
+    """An HTTP client with the user's session and a CSRF token pair, as a browser would hold."""
+    from django.conf import settings
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    token = _get_new_csrf_string()
+    return httpx.Client(
+        base_url=base_url,
+        cookies={
+            settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value,
+            settings.CSRF_COOKIE_NAME: token,
+        },
+        headers={"X-CSRFToken": token, "Referer": base_url + "/"},
+        timeout=CLIENT_TIMEOUT_S,
+    )
+
+
+def submit(client: httpx.Client, user_id: int, set_id: int, case_id: int, ledger: Ledger) -> None:
+    """One answer with a fresh key, retried with the same key until a 2xx (or give up)."""
+    key = str(uuid.uuid4())
+    body = {
+        "marks": {"boxes": [{"label": "Nodule", "box": [0.2, 0.2, 0.4, 0.4]}]},
+        "selected": ["Effusion"],
+        "idempotency_key": key,
+    }
+    url = reverse("api-localize-attempt-submit", args=[set_id, case_id])
+    deadline = time.monotonic() + CLIENT_GIVE_UP_S
+    while time.monotonic() < deadline:
+        try:
+            response = client.post(url, json=body)
+        except httpx.HTTPError:
+            ledger.errors += 1
+            time.sleep(0.3)
+            continue
+        ledger.statuses.append((ledger.phase, response.status_code))
+        if response.status_code < 300:
+            ledger.accepted[(user_id, key)] = response.json()["id"]
+            ledger.phase_of[response.json()["id"]] = ledger.phase
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"answer {key} never accepted; last replies {ledger.statuses[-5:]}")
+
+
+def reconcile(ledger: Ledger, residents: int) -> dict[str, int]:
+    """RELIABILITY §3's reconciliation, on the Localize answers the clients were told about and
+    the explanation jobs they started. Every figure must be 0."""
+    from django.db.models import Count
+
+    from apps.inference.models import FINAL_STATUSES, Job, JobStatus
+    from apps.localization.models import Explanation, LocalizationAttempt
+
+    attempts = LocalizationAttempt.objects.all()
+    told = {attempt_id: key for key, attempt_id in ledger.accepted.items()}
+    stored = {a.pk: (a.user_id, str(a.idempotency_key)) for a in attempts}
+    job_ids = [a.explain_job_id for a in attempts if a.explain_job_id]
+    jobs = Job.objects.filter(pk__in=job_ids)
+    return {
+        # accepted (2xx) but not in the database, or stored under another key
+        "lost_at_api": sum(1 for pk, key in told.items() if stored.get(pk) != key),
+        # in the database but never acknowledged to any client: a retry made a second row
+        "unacknowledged": len(set(stored) - set(told)),
+        "duplicate_submissions": attempts.values("user", "idempotency_key")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count(),
+        "unscored": sum(1 for a in attempts if a.score is None),
+        # an explanation job that never reached a final state, or vanished
+        "lost_scores": jobs.exclude(status__in=FINAL_STATUSES).count()
+        + len(job_ids)
+        - jobs.count(),
+        # failed because no worker got to finish it (the sweeper gave up): lost by the platform
+        "abandoned_scores": jobs.filter(
+            status=JobStatus.FAILED, error__startswith="no worker finished"
+        ).count(),
+        "duplicate_scores": Explanation.objects.filter(attempt__isnull=False)
+        .values("attempt", "item")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count(),
+        # RELIABILITY §3: no 5xx outside the database faults; R14: at most one failed request per
+        # resident (each has one request in flight) when its database connection is killed.
+        "server_errors_outside_db_faults": sum(
+            1 for phase, status in ledger.statuses if status >= 500 and phase not in DATABASE_FAULTS
+        ),
+        "db_faults_over_one_5xx_per_resident": sum(
+            max(0, sum(1 for p, s in ledger.statuses if p == fault and s >= 500) - residents)
+            for fault in DATABASE_FAULTS
+        ),
+    }
+
+
+def failure_reasons(ledger: Ledger) -> dict[str, int]:
+    """Why explanation jobs failed, by the fault window their answer was given in."""
+    from apps.inference.models import JobStatus
+    from apps.localization.models import LocalizationAttempt
+
+    reasons: dict[str, int] = {}
+    failed = LocalizationAttempt.objects.filter(explain_job__status=JobStatus.FAILED)
+    for attempt in failed.select_related("explain_job"):
+        reason = f"{ledger.phase_of.get(attempt.pk)}: {attempt.explain_job.error[:80]}"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
