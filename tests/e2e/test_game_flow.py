@@ -89,3 +89,30 @@ def test_three_cases_then_a_review_on_another_film(
     assert item.due > timezone.now() + timedelta(hours=20)
     page.goto(f"{live_server.url}/game/mistakes/")
     assert "Emphysema" in page.locator("table").inner_text()
+
+
+def test_a_guided_case_shows_the_worked_example_first(
+    browser_page,  # noqa: F811  (the fixture imported above)
+    live_server,
+    resident,
+    educator,
+    cases,
+):
+    from apps.cases.services.sets import case_set_update
+    from apps.localization.models import LocalizationAttempt
+
+    page = browser_page
+    case_set, films = cases
+    case_set_update(actor=educator, case_set=case_set, practice_mode="guided")
+    log_in(page, live_server, "resident")
+    page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/cases/{films[0].pk}/")
+    wait_ready(page)
+    example = page.locator("#worked-example")
+    assert "Emphysema" in example.inner_text() and "Hyperlucent." in example.inner_text()
+    example_top = example.bounding_box()["y"]
+    assert example_top < page.locator("#localize-form").bounding_box()["y"]  # shown first
+    page.locator("input[name=selected][value='Emphysema']").first.check()
+    page.get_by_role("button", name="Submit answer").click()
+    page.wait_for_selector("#localize-result", timeout=15_000)
+    attempt = LocalizationAttempt.objects.get(user=resident)
+    assert attempt.mode == "guided" and attempt.post_reveal  # no accuracy credit
