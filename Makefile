@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-.PHONY: demo test install lint ml-tests django-tests e2e soak load bench viewer viewer-check lock clean
+.PHONY: demo test install lint ml-tests django-tests e2e soak load bench viewer viewer-check lock sbom clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	# torch first, by exact version: this machine has the CPU build on disk; anything else is GBs.
 	$(BIN)/pip install -q torch==2.13.0
 	# The lock is a complete freeze (make lock), installed without dependency resolution so that
-	# every version is exactly the tested one.
-	$(BIN)/pip install -q --no-deps -r requirements/lock.txt
+	# every version is exactly the tested one, and each file must match the lock's sha256.
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements/lock.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
@@ -86,7 +86,15 @@ viewer-check:
 
 # Refresh the lock from the current virtualenv (after changing pyproject.toml).
 lock:
-	$(BIN)/pip freeze --exclude-editable | grep -v '^torch==' | sort -f > requirements/lock.txt
+	mkdir -p var
+	$(BIN)/pip freeze --exclude-editable | grep -v '^torch==' > var/pins.txt
+	$(BIN)/python scripts/lock_hashes.py var/pins.txt requirements/lock.txt
+
+# The SBOM (CycloneDX JSON) of the installed virtualenv, offline: what this build runs.
+sbom: install
+	mkdir -p var
+	$(BIN)/cyclonedx-py environment $(VENV) --output-reproducible --of JSON -o var/sbom.cdx.json
+	@echo "SBOM: var/sbom.cdx.json"
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
