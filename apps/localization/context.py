@@ -2,7 +2,7 @@
 
 The case page is built from the case's public facts only: image, age, sex, view, indication and
 the label lists of the taxonomy. Nothing here loads findings for it, except a guided set's
-worked example (``worked_example``), shown on purpose before the resident marks the case.
+worked example (``apps.exercises.guided``), shown on purpose before the resident marks the case.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.urls import reverse
 from apps.cases.marks import NORMAL_CHOICE, NORMAL_WITH_MARKS
 from apps.cases.models import Case, CaseImage, CaseSet, PracticeMode
 from apps.cases.selectors import case_set_presence_labels
+from apps.exercises.guided import worked_example
 from apps.exercises.models import Delivery
 from apps.exercises.services import practice_mode
 from apps.progress.selectors import player_stats
@@ -64,29 +65,13 @@ def study_views(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def worked_example(case: Case) -> list[dict[str, Any]]:
-    """The answer, for a guided set only (shown before the resident marks the case, whose
-    attempt then earns no accuracy credit): each finding, how it is marked, and the sentence
-    that reports it."""
-    return [
-        {
-            "label": finding.label,
-            "how": "draw a box" if finding.localizable else "tick it",
-            "regions": len({box.region for box in finding.boxes.all()}),
-            "sentence": finding.sentence,
-        }
-        for finding in case.findings.prefetch_related("boxes").order_by("position", "pk")
-    ]
-
-
 def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> dict[str, Any]:
     image = primary_image(case)
     mode = practice_mode(case_set)
     return {
         "practice_mode": mode,
         # The deliberate exception to "no answer before the submit": a guided set's worked example.
-        "worked_example": worked_example(case) if mode == PracticeMode.GUIDED else None,
-        "is_normal_example": mode == PracticeMode.GUIDED and case.is_normal,
+        "worked_example": worked_example(case=case, case_set=case_set),
         "countdown": case_set.rapid_seconds if mode == PracticeMode.RAPID else None,
         "case": case,
         "case_set": case_set,

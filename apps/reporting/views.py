@@ -1,6 +1,7 @@
 """Report exercise pages (htmx): pick a set, write the findings, watch the score arrive.
 
-Before a submission no page or partial here loads the reference report; after it, the result
+Before a submission no page or partial here loads the reference report (except a guided set's
+worked example, ``apps.exercises.guided``); after it, the result
 region shows it beside the resident's own text. Result responses are never cached (no-store).
 """
 
@@ -17,6 +18,7 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.exercises.guided import worked_example
 from apps.exercises.selectors import assessment_closed, case_revealed
 from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
@@ -64,6 +66,9 @@ def _editor_context(
     return {
         # Told before starting: an answer already shown (in either exercise) earns no accuracy.
         "revealed": case_revealed(user=request.user, case_id=case.pk),
+        # The deliberate exception to "no reference before the submit": a guided set's worked
+        # example (the reveal that goes with it was recorded when the delivery opened).
+        "worked_example": worked_example(case=case, case_set=case_set, with_report=True),
         "case_set": case_set,
         "case": case,
         "images": list(case.images.all()),

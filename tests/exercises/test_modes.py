@@ -84,3 +84,28 @@ def test_the_set_form_takes_a_mode_and_refuses_a_bad_countdown(client_for, educa
         .content.decode()
     )
     assert "Practice mode" in body and "Rapid-fire countdown" in body
+
+
+def test_guided_report_shows_the_reference_first_and_earns_no_accuracy(
+    client_for, resident, educator, both, report
+):
+    from tests.reporting.conftest import CANARY
+
+    _set_mode(educator, both.practice, "guided")
+    url = reverse("reporting:case", args=[both.practice.pk, both.case.pk])
+    body = client_for(resident).get(url).content.decode()
+    assert "Worked example (guided)" in body and "The radiologist's report" in body
+    assert CANARY in body and "Effusion" in body  # the reference report and the case's finding
+    assert body.index("Worked example") < body.index('id="report-form"')  # above the editor
+    assert "already seen" not in body  # a worked example, not an after-the-reveal attempt
+    attempt = report(resident, both.case, both.practice)
+    assert attempt.mode == "guided" and attempt.post_reveal
+    assert player_stats(user=resident).report_accuracy is None
+
+
+def test_an_active_report_page_holds_no_reference(client_for, resident, both):
+    from tests.reporting.conftest import CANARY
+
+    url = reverse("reporting:case", args=[both.practice.pk, both.case.pk])
+    body = client_for(resident).get(url).content.decode()
+    assert CANARY not in body and "Worked example" not in body
