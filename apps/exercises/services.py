@@ -26,10 +26,11 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.cases.models import Case, CaseSet, CaseSetMode, PracticeMode
+from apps.core.compiled import compiled_values
 from apps.core.exceptions import ApplicationError
 from apps.inference.services import inference_jobs_unseal
+from apps.progress.selectors import replay_day_start, replay_xp_today_subquery
 from apps.progress.selectors import replay_xp_today as replay_xp_read
-from apps.progress.selectors import replay_xp_today_subquery
 from apps.progress.services import score_event_record
 
 from .hooks import attempt_credited
@@ -179,32 +180,29 @@ def _start(
     Whether the key was used meanwhile is read here too, under the lock, and never found out by
     inserting: an insert that meets a committed key row another transaction is updating (its
     score hook) waits for that transaction, which may be waiting for this player's lock."""
-    kind = model.EXERCISE
-    mine = model.objects.filter(user=OuterRef("pk"), case=case).order_by()
     assessment = is_assessment(case_set)
-    annotations: dict[str, Any] = {
-        "last_no": Subquery(mine.order_by("-attempt_no").values("attempt_no")[:1]),
-        "replayed": Exists(
-            model.objects.filter(user=OuterRef("pk"), idempotency_key=key).order_by()
-        ),
-        "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case=case)),
-        "replay_xp": replay_xp_today_subquery(user=OuterRef("pk")),
-        "delivered": Subquery(
-            Delivery.objects.filter(
-                user=OuterRef("pk"), exercise=kind, case=case, closed_at__isnull=True
-            ).values("delivered_at")[:1]
-        ),
-    }
-    if assessment:
-        annotations["in_set"] = Exists(mine.filter(case_set=case_set))
-        annotations["released"] = Exists(
-            AssessmentRelease.objects.filter(case_set=case_set, user__isnull=True)
-        ) | Exists(AssessmentRelease.objects.filter(case_set=case_set, user=OuterRef("pk")))
-    users = get_user_model().objects.filter(pk=user.pk)
     # The lock is its own statement: a read in the locking statement would see the snapshot taken
     # before the wait, missing the attempt the other request just committed.
-    list(users.select_for_update().values_list("pk"))
-    row = users.annotate(**annotations).values(*annotations).get()
+    compiled_values(
+        "exercises._start lock",
+        lambda user_id: (
+            get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
+        ),
+        {"user_id": user.pk},
+    )
+    args: dict[str, Any] = {
+        "user_id": user.pk,
+        "case_id": case.pk,
+        "key": key,
+        "since": replay_day_start(),
+    }
+    if assessment:
+        args["case_set_id"] = case_set.pk  # type: ignore[union-attr]
+    (row,) = compiled_values(
+        ("exercises._start", model._meta.label, assessment),
+        lambda **fresh: _player_state(model, **fresh),
+        args,
+    )
     if assessment and row["released"] and not row["replayed"]:
         raise ApplicationError("This assessment is closed: its results are on the summary page.")
     start = AttemptStart(
@@ -217,6 +215,41 @@ def _start(
         replay_xp_today=int(row["replay_xp"] or 0),
     )
     return start, bool(row.get("in_set")), bool(row["replayed"])
+
+
+def _player_state(
+    model: type[Attempt],
+    *,
+    user_id: int,
+    case_id: int,
+    key: Any,
+    since: datetime,
+    case_set_id: int | None = None,
+) -> Any:
+    """``_start``'s one read of the player's state, as a queryset (its SQL is compiled once per
+    process and shape): in an assessment (``case_set_id``) also ``in_set`` and ``released``."""
+    kind = model.EXERCISE
+    mine = model.objects.filter(user=OuterRef("pk"), case_id=case_id).order_by()
+    annotations: dict[str, Any] = {
+        "last_no": Subquery(mine.order_by("-attempt_no").values("attempt_no")[:1]),
+        "replayed": Exists(
+            model.objects.filter(user=OuterRef("pk"), idempotency_key=key).order_by()
+        ),
+        "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case_id=case_id)),
+        "replay_xp": replay_xp_today_subquery(user=OuterRef("pk"), since=since),
+        "delivered": Subquery(
+            Delivery.objects.filter(
+                user=OuterRef("pk"), exercise=kind, case_id=case_id, closed_at__isnull=True
+            ).values("delivered_at")[:1]
+        ),
+    }
+    if case_set_id is not None:
+        annotations["in_set"] = Exists(mine.filter(case_set_id=case_set_id))
+        annotations["released"] = Exists(
+            AssessmentRelease.objects.filter(case_set_id=case_set_id, user__isnull=True)
+        ) | Exists(AssessmentRelease.objects.filter(case_set_id=case_set_id, user=OuterRef("pk")))
+    users = get_user_model().objects.filter(pk=user_id)
+    return users.annotate(**annotations).values(*annotations)
 
 
 def _submitted(kind: str, attempt: Attempt, start: AttemptStart, case_set: CaseSet | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Max, Q, QuerySet, Subquery, Sum
@@ -38,8 +38,13 @@ def accuracy_by_set(*, user: Any, kind: str, case_set_ids: list[int]) -> dict[in
     return {row["case_set_id"]: row["value"] for row in rows}
 
 
-def _replay_events_today(user: Any) -> QuerySet[ScoreEvent]:
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+def replay_day_start() -> datetime:
+    """When today began, in the site's time zone: the daily replay cap counts from here."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _replay_events_today(user: Any, since: datetime | None = None) -> QuerySet[ScoreEvent]:
+    start = replay_day_start() if since is None else since
     return ScoreEvent.objects.filter(user=user, post_reveal=True, created_at__gte=start)
 
 
@@ -49,10 +54,11 @@ def replay_xp_today(*, user: Any) -> int:
     return int(total or 0)
 
 
-def replay_xp_today_subquery(*, user: Any) -> Subquery:
+def replay_xp_today_subquery(*, user: Any, since: datetime | None = None) -> Subquery:
     """``replay_xp_today`` as an expression (``user`` may be an ``OuterRef``), so the submit reads
-    it in the statement that reads the rest of the player's state (None when there is none)."""
-    per_user = _replay_events_today(user).order_by().values("user").annotate(xp=Sum("xp"))
+    it in the statement that reads the rest of the player's state (None when there is none);
+    ``since`` is ``replay_day_start()`` unless given (a compiled query takes it as a parameter)."""
+    per_user = _replay_events_today(user, since).order_by().values("user").annotate(xp=Sum("xp"))
     return Subquery(per_user.values("xp")[:1])
 
 

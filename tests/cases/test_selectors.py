@@ -202,3 +202,51 @@ def test_pixels16_served_for_high_depth_images(world: dict[str, Any], client_for
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
+
+
+def test_case_in_set_compiled_sql_matches_the_orm(world: dict[str, Any], cohort: Any) -> None:
+    """The submit's read runs SQL compiled once per process: for every player and every kind of
+    set (visible, another cohort's, private, shared, drafts, an assessment) it finds exactly the
+    set and case the ORM's own queryset finds, column for column."""
+    from django.forms.models import model_to_dict
+
+    from apps.cases.models import CaseSet, CaseSetItem
+    from apps.cases.selectors.play import _may_play
+
+    assessment = make_set(world["educator"], [make_case(world["educator"])], cohort=cohort)
+    CaseSet.objects.filter(pk=assessment.pk).update(mode="assessment")
+    sets = [world[n] for n in ("assigned", "drafts", "private", "shared")] + [assessment]
+    pairs = [(s.pk, item.case_id) for s in sets for item in s.items.all()]
+    pairs.append((world["shared"].pk, world["published"].pk))  # a case not in that set
+    users = [world[n] for n in ("resident", "other_resident", "educator", "other_educator")]
+    users.append(world["admin"])
+    found = 0
+    for user in users:
+        for set_id, case_id in pairs:
+            visible = _may_play(user, "case_set__")
+            assert visible is not None
+            orm = (
+                CaseSetItem.objects.filter(
+                    visible,
+                    case_set_id=set_id,
+                    case_id=case_id,
+                    case__status="published",
+                )
+                .filter(selectors.localize_truth("case__"))
+                .select_related("case", "case_set")
+                .first()
+            )
+            for with_images in (True, False):
+                try:
+                    case_set, case = selectors.case_in_set_for_player(
+                        user=user, case_set_id=set_id, case_id=case_id, with_images=with_images
+                    )
+                except Http404:
+                    assert orm is None, (user, set_id, case_id)
+                    continue
+                assert orm is not None, (user, set_id, case_id)
+                assert model_to_dict(case) == model_to_dict(orm.case)
+                assert model_to_dict(case_set) == model_to_dict(orm.case_set)
+                assert case_set.mode == orm.case_set.mode
+                found += 1
+    assert 0 < found < len(users) * len(pairs) * 2  # some visible, some refused

@@ -33,6 +33,7 @@ from apps.cases.models import (
     Finding,
 )
 from apps.cohorts.models import Membership
+from apps.core.compiled import compiled_values
 
 from .library import cases_managed_by
 
@@ -64,17 +65,27 @@ def _may_play(user: Any, prefix: str = "") -> Q | None:
     both, so the submit's one-query check cannot drift from the set list."""
     if not is_player(user):
         return None
-    if is_admin(user):
+    return _visible(_role(user), user.pk, prefix)
+
+
+def _role(user: Any) -> str:
+    return "admin" if is_admin(user) else "educator" if is_educator(user) else "resident"
+
+
+def _visible(role: str, user_id: int, prefix: str) -> Q:
+    """``_may_play`` for a player of ``role``, the user given by id only (so a compiled query can
+    take it as a parameter)."""
+    if role == "admin":
         return Q()
     assigned = Exists(
         Assignment.objects.filter(
             case_set=OuterRef(f"{prefix}pk"),
-            cohort__in=Membership.objects.filter(user=user).values("cohort_id"),
+            cohort__in=Membership.objects.filter(user_id=user_id).values("cohort_id"),
         )
     )
     visible = Q(assigned)
-    if is_educator(user):
-        visible |= Q(**{f"{prefix}owner": user}) | Q(**{f"{prefix}shared": True})
+    if role == "educator":
+        visible |= Q(**{f"{prefix}owner_id": user_id}) | Q(**{f"{prefix}shared": True})
     return visible
 
 
@@ -143,35 +154,55 @@ def case_in_set_for_player(
     an explanation job names), and its id, ``first_view_id`` (where a box without a view lies),
     from subqueries of the same statement. Never any answers.
     """
-    visible = _may_play(user, "case_set__")
-    if visible is None:
+    if not is_player(user):
         raise Http404("No such case")
-    item = (
-        CaseSetItem.objects.filter(
-            visible,
-            case_set_id=case_set_id,
-            case_id=case_id,
-            # A published case in the set also makes the set playable (case_sets_playable_by).
-            case__status=CaseStatus.PUBLISHED,
-        )
-        .filter(localize_truth("case__"))
-        .select_related("case", "case_set")
+    role = _role(user)
+    rows = compiled_values(
+        ("case_in_set_for_player", role, with_images),
+        lambda user_id, case_set_id, case_id: _case_in_set(
+            role, user_id, case_set_id, case_id, with_images=with_images
+        ),
+        {"user_id": user.pk, "case_set_id": case_set_id, "case_id": case_id},
     )
+    if not rows:
+        raise Http404("No such case")
+    row = rows[0]
+    case = Case.from_db("default", _CASE_FIELDS, [row[f"case__{f}"] for f in _CASE_FIELDS])
+    case_set = CaseSet.from_db("default", _SET_FIELDS, [row[f"case_set__{f}"] for f in _SET_FIELDS])
+    if with_images:
+        prefetch_related_objects([case], _IMAGES)
+    else:
+        case.first_display_name = row["first_display"] or ""
+        case.first_view_id = row["first_view"]
+    return case_set, case
+
+
+_CASE_FIELDS = [f.attname for f in Case._meta.concrete_fields]
+_SET_FIELDS = [f.attname for f in CaseSet._meta.concrete_fields]
+
+
+def _case_in_set(
+    role: str, user_id: int, case_set_id: int, case_id: int, *, with_images: bool
+) -> QuerySet[CaseSetItem]:
+    """The set item's case and set columns (and the first image's, ``with_images=False``) when
+    a player of ``role`` may play the case in the set: the rule ``case_in_set_for_player`` runs
+    from SQL compiled once per process."""
+    items = CaseSetItem.objects.filter(
+        _visible(role, user_id, "case_set__"),
+        case_set_id=case_set_id,
+        case_id=case_id,
+        # A published case in the set also makes the set playable (case_sets_playable_by).
+        case__status=CaseStatus.PUBLISHED,
+    ).filter(localize_truth("case__"))
+    columns = [f"case__{f}" for f in _CASE_FIELDS] + [f"case_set__{f}" for f in _SET_FIELDS]
     if not with_images:
         first = CaseImage.objects.filter(case=OuterRef("case_id")).order_by("position", "pk")
-        item = item.annotate(
+        items = items.annotate(
             first_display=Subquery(first.values("display")[:1]),
             first_view=Subquery(first.values("pk")[:1]),
         )
-    item = item.first()
-    if item is None:
-        raise Http404("No such case")
-    if with_images:
-        prefetch_related_objects([item.case], _IMAGES)
-    else:
-        item.case.first_display_name = item.first_display or ""
-        item.case.first_view_id = item.first_view
-    return item.case_set, item.case
+        columns += ["first_display", "first_view"]
+    return items.order_by("pk").values(*columns)[:1]
 
 
 def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
