@@ -64,7 +64,7 @@ class Rig:
         self.pg = ChaosProxy(settings.get("HOST") or "127.0.0.1", int(settings.get("PORT") or 5432))
         self.broker = ChaosProxy("127.0.0.1", self.broker_port)
         user = settings.get("USER") or "postgres"
-        broker_url = f"redis://127.0.0.1:{self.broker.port}/0"
+        broker_url = self.broker_url = f"redis://127.0.0.1:{self.broker.port}/0"
         self.env = harness.process_env(
             self.db_name,
             DATABASE_URL=f"postgres://{user}@127.0.0.1:{self.pg.port}/{self.db_name}",
@@ -134,6 +134,16 @@ class Rig:
                 [self.db_name],
             )
             return int(cursor.fetchone()[0])
+
+    def sweep(self) -> None:
+        """What beat does in production: a sweep task on the web queue, through the rig's broker,
+        so the sweeper's re-sends reach the rig's workers (not the test process's own broker)."""
+        from celery import current_app
+
+        from ml.contracts import SWEEP_TASK, WEB_QUEUE
+
+        with current_app.connection_for_write(self.broker_url) as conn:
+            current_app.send_task(SWEEP_TASK, queue=WEB_QUEUE, connection=conn)
 
     def logs(self) -> str:
         return "\n".join(
