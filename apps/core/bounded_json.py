@@ -21,6 +21,8 @@ MAX_JSON_BYTES = 2 * 1024 * 1024
 
 # A whole string literal (skipped: brackets inside strings do not nest), or one bracket.
 _TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# A \uD800-\uDFFF escape: half of a surrogate pair, or a lone surrogate that is not text at all.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JSONRejectedError(ValueError):
@@ -49,6 +51,17 @@ def json_depth_check(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> None:
                 raise JSONTooDeepError(f"The JSON is nested deeper than {max_depth} levels.")
         elif char in "]}":
             depth -= 1
+
+
+def _surrogate_check(value: Any) -> None:
+    """Refuse lone surrogates (in keys too): they are valid JSON escapes but not Unicode, so no
+    database, encoder or page can hold them. Paired escapes (an emoji) decode to one character."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise JSONRejectedError(
+            "The JSON holds a lone surrogate (\\ud800-\\udfff escape)."
+        ) from None
 
 
 def json_loads_bounded(
@@ -80,7 +93,10 @@ def json_loads_bounded(
             raise JSONTooLargeError(f"The JSON is larger than {max_bytes} bytes.")
     json_depth_check(text, max_depth=max_depth)
     try:
-        return json.loads(text, parse_constant=None if allow_nan else _reject_constant)
+        value = json.loads(text, parse_constant=None if allow_nan else _reject_constant)
+        if _SURROGATE_ESCAPE.search(text):
+            _surrogate_check(value)
+        return value
     except JSONRejectedError:
         raise
     except RecursionError:  # belt and braces: the scan above should make this unreachable

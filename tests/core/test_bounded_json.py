@@ -79,3 +79,16 @@ def test_agrees_with_json_within_the_depth_limit(value: object) -> None:
             json_loads_bounded(text)
     else:
         assert json_loads_bounded(text) == value
+
+
+@pytest.mark.parametrize(
+    "text", ['{"\\ud800": 1}', '{"name": "a\\udfffb"}', '[["\\ud83d"]]', '{"k": "\\ude00\\ud83d"}']
+)
+def test_lone_surrogates_are_refused_in_keys_and_values(text: str) -> None:
+    """Valid JSON escapes that are not Unicode: no database or page could hold them (a 500 later)."""
+    with pytest.raises(JSONRejectedError, match="lone surrogate"):
+        json_loads_bounded(text)
+
+
+def test_a_surrogate_pair_is_one_character_and_accepted() -> None:
+    assert json_loads_bounded('{"note": "\\ud83d\\ude00"}') == {"note": "\U0001f600"}
