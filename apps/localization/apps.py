@@ -7,21 +7,20 @@ class LocalizationConfig(AppConfig):
     verbose_name = "Localize exercise"
 
     def ready(self) -> None:
-        from apps.cases.registry import on_case_published, on_truth_changed
+        from apps.cases.registry import on_case_published
         from apps.exercises.registry import ExerciseSpec, exercise_register
-        from apps.inference.registry import on_job_finished, register_web_job
+        from apps.exercises.rescore import rescorer_register
+        from apps.inference.registry import on_job_finished
 
         from .explanations import EXPLAIN_TASK, localization_explanations_store
         from .explanations import on_case_published as precompute_explanations
         from .models import LocalizationAttempt
-        from .rescore import RESCORE_JOB, localization_rescore_job
-        from .rescore import on_truth_changed as rescore_attempts
+        from .rescore import RESCORER
         from .selectors import published_case_ids
 
         on_case_published(precompute_explanations)
         on_job_finished(EXPLAIN_TASK, localization_explanations_store)
-        on_truth_changed(rescore_attempts)
-        register_web_job(RESCORE_JOB, localization_rescore_job)
+        rescorer_register(RESCORER)
         exercise_register(
             ExerciseSpec(
                 kind=LocalizationAttempt.EXERCISE,
