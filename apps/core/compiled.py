@@ -122,6 +122,11 @@ def compiled_values(
     ``key`` names the queryset's shape (everything but ``args`` that ``build`` depends on);
     ``args`` are ints, UUIDs, datetimes or strings that reach the SQL unchanged as parameters.
     """
+    if connections[using].vendor != "postgresql":
+        # The cache is a Postgres optimisation: other backends adapt parameters while compiling
+        # (SQLite turns UUIDs and datetimes into strings), so an argument's place cannot be found.
+        # The embedded default runs the queryset itself: the same rule, compiled each time.
+        return list(build(**args))
     compiled = _compiled(key, build, args, using)
     params = [
         args[slot] if slot is not None else constant
