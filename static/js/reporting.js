@@ -97,6 +97,16 @@
     status.replaceChildren(error);
   }
 
+  // A failed submit must say so too, and that nothing was lost: the text stays in the editor.
+  function showSubmitFailure(event, reason) {
+    const elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "report-form") return;
+    const status = document.getElementById("submit-status");
+    if (!status) return;
+    status.textContent = `Not submitted: ${reason} Your text is still here; try again in a moment.`;
+    status.hidden = false;
+  }
+
   document.addEventListener("htmx:responseError", (event) => {
     const xhr = event.detail.xhr;
     const type = (xhr.getResponseHeader("Content-Type") || "").toLowerCase();
@@ -107,9 +117,11 @@
       reason = `the text is too large to send. ${said}`.trim();
     }
     showDraftFailure(event, reason);
+    showSubmitFailure(event, reason);
   });
   document.addEventListener("htmx:sendError", (event) => {
     showDraftFailure(event, "no connection to the server.");
+    showSubmitFailure(event, "no connection to the server.");
   });
 
   document.addEventListener("DOMContentLoaded", () => scan(document));

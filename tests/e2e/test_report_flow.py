@@ -163,3 +163,32 @@ def test_an_autosave_the_server_refuses_tells_the_resident(
     assert not ReportDraft.objects.exists()
     page_problems.clear()  # the refused request is logged by the browser, as expected
     page.goto("about:blank")
+
+
+def test_a_submit_the_server_fails_tells_the_resident_and_keeps_the_text(
+    asgi_server: str,
+    page: Any,
+    page_problems: list[str],
+    report_world: dict[str, Any],
+) -> None:
+    """A 500 on submit (or no connection) must not look like nothing happened: the form says it
+    was not submitted and the findings stay in the editor for another try."""
+    from apps.reporting.models import ReportAttempt
+
+    _log_in(page, asgi_server, "resident")
+    page.goto(f"{asgi_server}/report/")
+    page.click("text=Start")
+    editor = page.locator("#report-text")
+    editor.fill("Heart size normal. Lungs clear.")
+    page.route(
+        "**/submit/",
+        lambda route: route.fulfill(status=500, body="boom", content_type="text/plain"),
+    )
+    page.click("#report-form button[type=submit]")
+    status = page.locator("#submit-status")
+    status.wait_for(state="visible", timeout=10000)
+    assert "Not submitted: the server answered 500." in status.inner_text()
+    assert editor.input_value() == "Heart size normal. Lungs clear."
+    assert not ReportAttempt.objects.exists()
+    page_problems.clear()  # the failed request is logged by the browser, as expected
+    page.goto("about:blank")
