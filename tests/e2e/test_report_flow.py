@@ -178,6 +178,11 @@ def test_a_submit_the_server_fails_tells_the_resident_and_keeps_the_text(
     _log_in(page, asgi_server, "resident")
     page.goto(f"{asgi_server}/report/")
     page.click("text=Start")
+    page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15000)
+    # htmx must own the form before the click, or the browser posts it as a plain form.
+    page.wait_for_function(
+        "() => !!(window.htmx && document.querySelector('#report-form')['htmx-internal-data'])"
+    )
     editor = page.locator("#report-text")
     editor.fill("Heart size normal. Lungs clear.")
     page.route(
