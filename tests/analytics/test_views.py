@@ -81,6 +81,10 @@ def test_dashboard_shows_who_is_behind_and_the_curve(
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in text
     assert '<title id="cohort-curve-title">Cohort learning curve</title>' in text
     assert 'data-assignment="Assessment set"' in text
+    # The page's own <title> is a title, and the pre/post section is on the page exactly once.
+    head_title = text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert head_title.startswith(f"Dashboard · {cohort.name}") and "<" not in head_title
+    assert text.count('id="prepost-title"') == 1
 
 
 def test_drilldown_lists_every_attempt_with_links_and_unreleased_flag(
