@@ -69,7 +69,6 @@ def _results(rng: random.Random, regions: list[tuple[str, tuple[float, ...]]]) -
 
 
 def _build(name: str, residents: int, attempts: int) -> tuple[Any, Any, Any]:
-    from django.db import connection
     from django.utils import timezone
     from PIL import Image
 
@@ -161,9 +160,19 @@ def _build(name: str, residents: int, attempts: int) -> tuple[Any, Any, Any]:
             )
             for a in rows
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
     return educator, cohort, users[0]
+
+
+def vacuum() -> None:
+    """What autovacuum does to a live database after a bulk load: statistics, and the visibility
+    map that lets the dashboard's queries scan their covering indexes only."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in ("localization_localizationattempt", "reporting_reportattempt"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def main() -> int:
@@ -171,6 +180,9 @@ def main() -> int:
     parser.add_argument("--residents", type=int, default=500)
     parser.add_argument("--attempts", type=int, default=100_000)
     parser.add_argument("--loads", type=int, default=20)
+    parser.add_argument(
+        "--profile", action="store_true", help="also print each page's queries and their times"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "radgame.settings.local")
@@ -186,6 +198,7 @@ def main() -> int:
 
     started = time.perf_counter()
     educator, cohort, resident = build(args.residents, args.attempts)
+    vacuum()
     print(
         f"data ready in {time.perf_counter() - started:.1f}s "
         f"({args.residents} residents, {args.attempts} attempts)"
@@ -218,10 +231,14 @@ def main() -> int:
                 times.append(time.perf_counter() - t0)
         p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
         worst = max(worst, p95)
+        sql = sum(float(q["time"]) for q in ctx.captured_queries)
         print(
             f"{label:22s} p95 {1000 * p95:6.0f} ms  median {1000 * statistics.median(times):6.0f}"
-            f" ms  {len(ctx.captured_queries)} queries"
+            f" ms  {len(ctx.captured_queries)} queries ({1000 * sql:.0f} ms SQL in the last load)"
         )
+        if args.profile:
+            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:6]:
+                print(f"    {1000 * float(q['time']):6.0f} ms  {q['sql'][:150]}")
     print(f"worst p95 {1000 * worst:.0f} ms (target <= 300 ms)")
     return 0
 

@@ -64,7 +64,15 @@ class ReportAttempt(Attempt):
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["user", "case"])]
+        indexes = [
+            models.Index(fields=["user", "case"]),
+            # The educators' dashboard: see LocalizationAttempt's index of the same shape.
+            models.Index(
+                fields=["user", "submitted_at"],
+                include=["case_set", "case", "score", "post_reveal", "time_taken_s"],
+                name="report_attempt_user_time",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"], name="reportattempt_unique_key"
