@@ -71,6 +71,23 @@ def prepost_create(*, actor: Any, cohort_id: int, pre_id: int, post_id: int) -> 
     return pair
 
 
+def prepost_for_manager(*, actor: Any, cohort_id: int, pair_id: int) -> PrePost:
+    """A pair of a cohort the actor runs, with its sets; 404 for anyone else or another cohort's."""
+    cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
+    pair = PrePost.objects.filter(pk=pair_id, cohort=cohort).select_related("pre", "post").first()
+    if pair is None:
+        raise Http404("No such pre/post pair")
+    pair.cohort = cohort
+    return pair
+
+
+def prepost_delete(*, actor: Any, cohort_id: int, pair_id: int) -> PrePost:
+    """Unlink a pair (whoever runs the cohort): the two assessments and their attempts stay."""
+    pair = prepost_for_manager(actor=actor, cohort_id=cohort_id, pair_id=pair_id)
+    PrePost.objects.filter(pk=pair.pk).delete()
+    return pair
+
+
 @dataclass(frozen=True)
 class ResidentChange:
     user: Any
@@ -103,12 +120,8 @@ class PrePostResults:
 
 def prepost_results(*, actor: Any, cohort_id: int, pair_id: int) -> PrePostResults:
     """The comparison for a pair of a cohort the actor runs (404 otherwise): 7 queries."""
-    cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
-    pair = PrePost.objects.filter(pk=pair_id, cohort=cohort).select_related("pre", "post").first()
-    if pair is None:
-        raise Http404("No such pre/post pair")
-    pair.cohort = cohort
-    residents = cohort_residents(cohort)
+    pair = prepost_for_manager(actor=actor, cohort_id=cohort_id, pair_id=pair_id)
+    residents = cohort_residents(pair.cohort)
     user_ids = [user.pk for user in residents]
     sets = [pair.pre_id, pair.post_id]
     means: dict[tuple[str, int, int], float] = {}

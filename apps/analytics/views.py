@@ -164,3 +164,20 @@ def _int(value: str | None) -> int:
 def prepost_page(request: HttpRequest, cohort_id: int, pair_id: int) -> HttpResponse:
     results = prepost.prepost_results(actor=request.user, cohort_id=cohort_id, pair_id=pair_id)
     return render(request, "analytics/prepost.html", {"r": results})
+
+
+@educator_required
+@require_http_methods(["GET", "POST"])
+@never_cache
+def prepost_delete(request: HttpRequest, cohort_id: int, pair_id: int) -> HttpResponse:
+    """GET asks to confirm; POST (with its CSRF token) unlinks the pair."""
+    if request.method == "GET":
+        pair = prepost.prepost_for_manager(actor=request.user, cohort_id=cohort_id, pair_id=pair_id)
+        return render(request, "analytics/prepost_delete.html", {"pair": pair})
+    pair = prepost.prepost_delete(actor=request.user, cohort_id=cohort_id, pair_id=pair_id)
+    messages.success(
+        request,
+        f"Pre/post pair “{pair.pre.name} → {pair.post.name}” deleted; the assessments and "
+        "their attempts are kept.",
+    )
+    return redirect("analytics:cohort", cohort_id=cohort_id)

@@ -106,3 +106,47 @@ def test_results_page_is_bounded_and_isolated(
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
     assert client_for(other_educator).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_delete_asks_first_and_only_the_cohorts_educator_may(
+    client_for: Any,
+    educator: Any,
+    other_educator: Any,
+    resident: Any,
+    cohort: Any,
+    tests_pair: Any,
+) -> None:
+    from apps.localization.models import LocalizationAttempt
+
+    pre, post = tests_pair
+    pair = PrePost.objects.create(cohort=cohort, pre=pre, post=post, created_by=educator)
+    url = reverse("analytics:prepost_delete", args=[cohort.pk, pair.pk])
+    page = client_for(educator).get(reverse("analytics:prepost", args=[cohort.pk, pair.pk]))
+    assert url in page.content.decode()
+    confirm = client_for(educator).get(url)
+    assert confirm.status_code == 200 and "Delete the pair" in confirm.content.decode()
+    assert PrePost.objects.filter(pk=pair.pk).exists()  # asking deletes nothing
+    assert client_for(other_educator).post(url).status_code == 404
+    assert client_for(other_educator).get(url).status_code == 404
+    assert client_for(resident).post(url).status_code == 403
+    assert PrePost.objects.filter(pk=pair.pk).exists()
+    attempts = LocalizationAttempt.objects.count()
+    response = client_for(educator).post(url)
+    assert response["Location"] == reverse("analytics:cohort", args=[cohort.pk])
+    assert not PrePost.objects.filter(pk=pair.pk).exists()
+    assert LocalizationAttempt.objects.count() == attempts  # the sets' attempts are kept
+    assert client_for(educator).post(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_delete_needs_the_csrf_token(educator: Any, cohort: Any, tests_pair: Any) -> None:
+    from django.test import Client
+
+    pre, post = tests_pair
+    pair = PrePost.objects.create(cohort=cohort, pre=pre, post=post, created_by=educator)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(educator, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("analytics:prepost_delete", args=[cohort.pk, pair.pk])
+    assert client.post(url).status_code == 403
+    assert PrePost.objects.filter(pk=pair.pk).exists()

@@ -193,6 +193,9 @@ MATRIX: dict[str, Row] = {
     ),
     "analytics:prepost_create": Row(POST, _r("analytics:prepost_create", cohort), OWNER),
     "analytics:prepost": Row(GET, _r("analytics:prepost", cohort, lambda w: w.prepost.pk), OWNER),
+    "analytics:prepost_delete": Row(
+        POST, _r("analytics:prepost_delete", cohort, lambda w: w.prepost.pk), OWNER
+    ),
     "analytics:tokens": Row(GET, _r("analytics:tokens"), EDUCATORS),
     # A token is its issuer's alone (not even an admin revokes it for them).
     "analytics:token_revoke": Row(
