@@ -54,7 +54,9 @@ app.conf.update(
     task_default_queue=SCORING_QUEUE,
     task_soft_time_limit=int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "240")),
     task_time_limit=int(os.environ.get("CELERY_TASK_TIME_LIMIT", "300")),
-    worker_soft_shutdown_timeout=30,
+    # A deploy's SIGTERM (with REMAP_SIGTERM=SIGQUIT, docs/deploy.md): running jobs get this long
+    # to finish, then the rest are cancelled and their messages go back to the queue at once.
+    worker_soft_shutdown_timeout=float(os.environ.get("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", "30")),
     broker_connection_timeout=float(os.environ.get("CELERY_BROKER_CONNECTION_TIMEOUT", "2")),
     broker_connection_retry_on_startup=True,
     broker_transport_options={

@@ -12,8 +12,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
-# Variables the containers themselves consume rather than our code.
-IMAGE_VARIABLES = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "HF_HUB_OFFLINE"}
+# Variables the containers themselves consume rather than our code (REMAP_SIGTERM: Celery's
+# process library, billiard, reads it at import).
+IMAGE_VARIABLES = {
+    "POSTGRES_DB",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "HF_HUB_OFFLINE",
+    "REMAP_SIGTERM",
+}
 
 
 def variables_read_by_the_code() -> set[str]:
@@ -106,3 +113,18 @@ def test_dockerfile_has_both_targets() -> None:
     text = (ROOT / "Dockerfile").read_text()
     assert "AS web" in text and "AS gpu" in text
     assert "torch==2.13.0" in text
+
+
+def seconds(value: str) -> int:
+    return int(re.fullmatch(r"(\d+)s", value)[1])
+
+
+def test_workers_are_stopped_without_losing_a_running_job() -> None:
+    """R17 (tests/inference/test_worker_shutdown.py): a deploy's SIGTERM must not turn into a
+    SIGKILL before the worker has finished or requeued what it runs."""
+    scoring = SERVICES["scoring-worker"]
+    assert scoring["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
+    assert seconds(scoring["stop_grace_period"]) > 30  # the soft shutdown timeout, then requeue
+    for name in ("worker", "gpu-worker"):  # warm shutdown: up to the task time limit
+        assert "REMAP_SIGTERM" not in (SERVICES[name].get("environment") or {})
+        assert seconds(SERVICES[name]["stop_grace_period"]) > 300, name
