@@ -39,6 +39,9 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField()
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Hints taken on this delivery (``apps.exercises.hints``); the submit copies the count onto
+    # the attempt, whose XP each one lowers (``xp.xp_for``).
+    hints_used = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -83,6 +86,8 @@ class Attempt(TimeStampedModel):
     xp = models.PositiveIntegerField(null=True, blank=True)
     # The set's practice mode when answered (cases.PracticeMode): guided, active or rapid.
     mode = models.CharField(max_length=8, default="active")
+    # Hints taken before this answer was submitted (from its delivery): each costs XP.
+    hints_used = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True

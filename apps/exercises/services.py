@@ -91,6 +91,7 @@ class AttemptStart:
     assessment: bool  # in an assessment still open for this player: nothing may be shown yet
     replay_xp_today: int = 0  # read under the lock with the rest (``xp.xp_for``'s daily cap)
     mode: str = PracticeMode.ACTIVE  # the set's practice mode (an assessment: active)
+    hints_used: int = 0  # taken on the open delivery (``hints``), read under the lock
 
     def fields(self) -> dict[str, Any]:
         taken = (
@@ -103,6 +104,7 @@ class AttemptStart:
             "submitted_at": self.submitted_at,
             "time_taken_s": taken,
             "mode": self.mode,
+            "hints_used": self.hints_used,
         }
 
     @property
@@ -183,13 +185,7 @@ def _start(
     assessment = is_assessment(case_set)
     # The lock is its own statement: a read in the locking statement would see the snapshot taken
     # before the wait, missing the attempt the other request just committed.
-    compiled_values(
-        "exercises._start lock",
-        lambda user_id: (
-            get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
-        ),
-        {"user_id": user.pk},
-    )
+    player_lock(user=user)
     args: dict[str, Any] = {
         "user_id": user.pk,
         "case_id": case.pk,
@@ -213,8 +209,20 @@ def _start(
         submitted_at=timezone.now(),
         assessment=assessment,
         replay_xp_today=int(row["replay_xp"] or 0),
+        hints_used=int(row["hints"] or 0),
     )
     return start, bool(row.get("in_set")), bool(row["replayed"])
+
+
+def player_lock(*, user: Any) -> None:
+    """Hold the player's row until the transaction ends: one submit or hint at a time."""
+    compiled_values(
+        "exercises._start lock",
+        lambda user_id: (
+            get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
+        ),
+        {"user_id": user.pk},
+    )
 
 
 def _player_state(
@@ -230,6 +238,9 @@ def _player_state(
     process and shape): in an assessment (``case_set_id``) also ``in_set`` and ``released``."""
     kind = model.EXERCISE
     mine = model.objects.filter(user=OuterRef("pk"), case_id=case_id).order_by()
+    open_delivery = Delivery.objects.filter(
+        user=OuterRef("pk"), exercise=kind, case_id=case_id, closed_at__isnull=True
+    )
     annotations: dict[str, Any] = {
         "last_no": Subquery(mine.order_by("-attempt_no").values("attempt_no")[:1]),
         "replayed": Exists(
@@ -237,11 +248,10 @@ def _player_state(
         ),
         "revealed": Exists(CaseReveal.objects.filter(user=OuterRef("pk"), case_id=case_id)),
         "replay_xp": replay_xp_today_subquery(user=OuterRef("pk"), since=since),
-        "delivered": Subquery(
-            Delivery.objects.filter(
-                user=OuterRef("pk"), exercise=kind, case_id=case_id, closed_at__isnull=True
-            ).values("delivered_at")[:1]
-        ),
+        "delivered": Subquery(open_delivery.values("delivered_at")[:1]),
+        # The hint service takes the same lock, so no hint is taken between this read and the
+        # delivery's close.
+        "hints": Subquery(open_delivery.values("hints_used")[:1]),
     }
     if case_set_id is not None:
         annotations["in_set"] = Exists(mine.filter(case_set_id=case_set_id))
@@ -291,6 +301,7 @@ def attempt_xp(
         post_reveal=attempt.post_reveal,
         difficulty=attempt.case.difficulty,
         replay_xp_today=replay_xp_today,
+        hints_used=attempt.hints_used,
     )
 
 

@@ -12,6 +12,7 @@ from apps.exercises.xp import (
     ACCURACY_XP,
     ANSWER_XP,
     DIFFICULTY_WEIGHT,
+    HINT_XP,
     REPLAY_XP,
     REPLAY_XP_DAILY_CAP,
     xp_for,
@@ -47,6 +48,26 @@ def test_replays_earn_flat_xp_up_to_a_daily_cap() -> None:
     assert xp(0) == REPLAY_XP
     assert xp(REPLAY_XP_DAILY_CAP - 2) == 2
     assert xp(REPLAY_XP_DAILY_CAP) == 0
+
+
+def test_each_hint_costs_its_stated_xp_never_below_zero() -> None:
+    def xp(hints: int, *, score: float = 1.0, post_reveal: bool = False) -> int:
+        return xp_for(
+            score=score,
+            blank=False,
+            post_reveal=post_reveal,
+            difficulty=1,
+            replay_xp_today=0,
+            hints_used=hints,
+        )
+
+    full = ANSWER_XP + ACCURACY_XP
+    assert xp(0) == full
+    assert xp(1) == full - HINT_XP
+    assert xp(2) == full - 2 * HINT_XP
+    assert xp(2, score=0.0) == max(0, ANSWER_XP - 2 * HINT_XP) == 0  # never below 0
+    assert xp(1, post_reveal=True) == max(0, REPLAY_XP - HINT_XP)
+    assert any("hint" in rule and f"{HINT_XP} XP" in rule for rule in xp_rules())
 
 
 def test_the_rules_are_written_on_the_profile_page(client_for, resident) -> None:
