@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reporting', '0005_practice_mode'),
+        ('reporting', '0006_dashboard_index'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('localization', '0004_practice_mode'),
+        ('localization', '0005_dashboard_index'),
     ]
 
     operations = [
