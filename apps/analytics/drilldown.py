@@ -26,6 +26,7 @@ from apps.reporting.models import ReportAttempt, ReportScore, ScoreKind
 from .dashboard import CurvePoint
 from .froc import FrocSummary, froc_summary
 from .outcomes import FindingStats, finding_stats, report_error_counts
+from .period import ALL_TIME, Period
 
 FINDINGS_WINDOW = 5000
 ATTEMPTS_SHOWN = 1000
@@ -201,18 +202,20 @@ class CohortFindings:
     window: int
 
 
-def cohort_findings(*, actor: Any, cohort_id: int) -> CohortFindings:
+def cohort_findings(*, actor: Any, cohort_id: int, period: Period = ALL_TIME) -> CohortFindings:
     """Per-finding sensitivity and false positives per image (Localize), error categories
     (Report) and the pooled FROC of a cohort's latest first readings: 5 queries."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
     user_ids = [user.pk for user in cohort_residents(cohort)]
     results = scored_parts(
-        LocalizationAttempt.objects.filter(FIRST_READING, user_id__in=user_ids).order_by(
-            "-submitted_at"
-        )
+        LocalizationAttempt.objects.filter(
+            FIRST_READING, period.q(), user_id__in=user_ids
+        ).order_by("-submitted_at")
     )[:FINDINGS_WINDOW]
     errors = list(
-        ReportAttempt.objects.filter(FIRST_READING, user_id__in=user_ids, score__isnull=False)
+        ReportAttempt.objects.filter(
+            FIRST_READING, period.q(), user_id__in=user_ids, score__isnull=False
+        )
         .annotate(errors=latest_rules_errors())
         .order_by("-submitted_at")
         .values_list("errors", flat=True)[:FINDINGS_WINDOW]

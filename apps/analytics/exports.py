@@ -24,6 +24,7 @@ from apps.reporting.models import ReportAttempt
 from .drilldown import latest_rules_errors
 from .froc import froc_summary
 from .outcomes import localize_outcomes
+from .period import ALL_TIME, Period
 
 ATTEMPT_COLUMNS = (
     "exercise",
@@ -105,10 +106,10 @@ class _Released:
         return (set_id, None) in self.pairs or (set_id, user_id) in self.pairs
 
 
-def _attempt_rows(user_ids: list[int]) -> Iterator[list[Any]]:
+def _attempt_rows(user_ids: list[int], period: Period) -> Iterator[list[Any]]:
     released = _Released(user_ids)
     localize = (
-        LocalizationAttempt.objects.filter(user_id__in=user_ids)
+        LocalizationAttempt.objects.filter(period.q(), user_id__in=user_ids)
         .order_by("submitted_at", "pk")
         .values(*_FIELDS, "user_id", "result__counts")
     )
@@ -125,7 +126,7 @@ def _attempt_rows(user_ids: list[int]) -> Iterator[list[Any]]:
             "",
         ]
     report = (
-        ReportAttempt.objects.filter(user_id__in=user_ids)
+        ReportAttempt.objects.filter(period.q(), user_id__in=user_ids)
         .annotate(errors=latest_rules_errors())
         .order_by("submitted_at", "pk")
         .values(*_FIELDS, "user_id", "status", "errors")
@@ -161,10 +162,10 @@ def _common(row: dict[str, Any], released: _Released) -> list[Any]:
     ]
 
 
-def _outcome_rows(user_ids: list[int]) -> Iterator[list[Any]]:
+def _outcome_rows(user_ids: list[int], period: Period) -> Iterator[list[Any]]:
     fields = ("pk", "user__username", "case_id", "case_set_id", "post_reveal", "submitted_at")
     localize = (
-        LocalizationAttempt.objects.filter(user_id__in=user_ids)
+        LocalizationAttempt.objects.filter(period.q(), user_id__in=user_ids)
         .order_by("submitted_at", "pk")
         .values(*fields, "result")
     )
@@ -173,7 +174,7 @@ def _outcome_rows(user_ids: list[int]) -> Iterator[list[Any]]:
         for item in localize_outcomes(row["result"] or {}):
             yield [*head, item.label, item.outcome, item.kind, item.confidence, item.iou]
     report = (
-        ReportAttempt.objects.filter(user_id__in=user_ids, status="scored")
+        ReportAttempt.objects.filter(period.q(), user_id__in=user_ids, status="scored")
         .annotate(errors=latest_rules_errors())
         .order_by("submitted_at", "pk")
         .values(*fields, "errors")
@@ -184,10 +185,10 @@ def _outcome_rows(user_ids: list[int]) -> Iterator[list[Any]]:
             yield [*head, error.get("label", ""), error.get("category", ""), "report", "", ""]
 
 
-def _froc_rows(user_ids: list[int]) -> Iterator[list[Any]]:
+def _froc_rows(user_ids: list[int], period: Period) -> Iterator[list[Any]]:
     """Per resident, then the cohort pooled (username empty): first readings only."""
     results = (
-        LocalizationAttempt.objects.filter(user_id__in=user_ids, post_reveal=False)
+        LocalizationAttempt.objects.filter(period.q(), user_id__in=user_ids, post_reveal=False)
         .order_by("user__username", "pk")
         .values_list("user__username", "result")
     )
@@ -207,12 +208,14 @@ def _froc_cells(results: Iterable[dict[str, Any]]) -> list[Any]:
 ROWS = {"attempts": _attempt_rows, "outcomes": _outcome_rows, "froc": _froc_rows}
 
 
-def export_stream(*, actor: Any, cohort_id: int, table: str, fmt: str) -> Iterator[str]:
+def export_stream(
+    *, actor: Any, cohort_id: int, table: str, fmt: str, period: Period = ALL_TIME
+) -> Iterator[str]:
     """The export's text, piece by piece; 404 for a cohort the actor does not run. The cohort
     check runs before the first piece, so the caller can answer 404 rather than a broken file."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
     user_ids = [user.pk for user in cohort_residents(cohort)]
-    rows = ROWS[table](user_ids)
+    rows = ROWS[table](user_ids, period)
     columns = TABLES[table]
     return csv_lines(columns, rows) if fmt == "csv" else _json_lines(columns, rows)
 

@@ -22,6 +22,8 @@ from .dashboard import admin_overview, cohort_dashboard
 from .drilldown import cohort_findings, resident_drilldown
 from .exports import FORMATS, TABLES, export_stream
 from .models import ApiToken, PrePost
+from .period import period_errors, period_of
+from .table import table_view
 from .tokens import api_token_create, api_token_revoke, api_tokens_of
 
 
@@ -33,7 +35,10 @@ class TokenForm(forms.Form):
 @require_GET
 @never_cache
 def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    dashboard = cohort_dashboard(actor=request.user, cohort_id=cohort_id)
+    period, period_form = period_of(request.GET)
+    dashboard = cohort_dashboard(
+        actor=request.user, cohort_id=cohort_id, view=table_view(request.GET), period=period
+    )
     curve = charts.learning_curves(
         dashboard.curves, chart_id="cohort-curve", title="Cohort learning curve"
     )
@@ -42,8 +47,11 @@ def cohort_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
         "curve": curve,
         "assessments": prepost.assessments_of(dashboard.cohort),
         "pairs": PrePost.objects.filter(cohort=dashboard.cohort).select_related("pre", "post"),
+        "period": period,
+        "period_form": period_form,
     }
-    return render(request, "analytics/cohort.html", context)
+    status = 400 if period_form.errors else 200
+    return render(request, "analytics/cohort.html", context, status=status)
 
 
 @educator_required
@@ -71,8 +79,11 @@ def resident_page(request: HttpRequest, cohort_id: int, user_id: int) -> HttpRes
 @require_GET
 @never_cache
 def findings_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    data = cohort_findings(actor=request.user, cohort_id=cohort_id)
+    period, period_form = period_of(request.GET)
+    data = cohort_findings(actor=request.user, cohort_id=cohort_id, period=period)
     context = {
+        "period": period,
+        "period_form": period_form,
         "d": data,
         "froc": charts.froc_curves(
             {data.cohort.name: data.froc}, chart_id="cohort-froc", title="Cohort FROC curve"
@@ -81,7 +92,8 @@ def findings_page(request: HttpRequest, cohort_id: int) -> HttpResponse:
             data.findings, chart_id="cohort-findings", title="Sensitivity per finding"
         ),
     }
-    return render(request, "analytics/findings.html", context)
+    status = 400 if period_form.errors else 200
+    return render(request, "analytics/findings.html", context, status=status)
 
 
 @admin_required
@@ -106,7 +118,12 @@ def export_response(stream: Iterator[str], *, cohort_id: int, table: str, fmt: s
 def export(request: HttpRequest, cohort_id: int, table: str, fmt: str) -> HttpResponse:
     if table not in TABLES or fmt not in FORMATS:
         raise Http404("No such export")
-    stream = export_stream(actor=request.user, cohort_id=cohort_id, table=table, fmt=fmt)
+    period, period_form = period_of(request.GET)
+    if period_form.errors:
+        return HttpResponse(period_errors(period_form), status=400, content_type="text/plain")
+    stream = export_stream(
+        actor=request.user, cohort_id=cohort_id, table=table, fmt=fmt, period=period
+    )
     return export_response(stream, cohort_id=cohort_id, table=table, fmt=fmt)
 
 
