@@ -21,6 +21,7 @@ import os
 import pstats
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,17 @@ def profile(seed_file: Path, submits: int) -> None:
           f"reply {size} bytes): {len(queries)} statements")  # fmt: skip
     for q in queries.captured_queries:
         print(f"    {' '.join(q['sql'].split())[:110]}")
+    counted = 100  # a mix of first readings and replays, with and without an explanation job
+    with CaptureQueriesContext(connection) as queries:
+        for n in range(counted):
+            _post(clients, load, 61 + n)
+    kinds = Counter(" ".join(q["sql"].split()[:3])[:40] for q in queries.captured_queries)
+    print(
+        f"statements per submit, mean over the next {counted}: {len(queries) / counted:.2f} "
+        "(the publish's after commit included); most frequent:"
+    )
+    for kind, n in kinds.most_common(8):
+        print(f"    {n / counted:5.2f}  {kind}")
 
     cpu, wall = time.process_time(), time.perf_counter()
     for n in range(submits):
@@ -147,6 +159,9 @@ def profile(seed_file: Path, submits: int) -> None:
     for n in range(submits):
         _post(clients, load, n)
     profiler.disable()
+    dump = os.environ.get("BENCH_PROFILE_DUMP")  # a folder: the raw stats, for pstats/snakeviz
+    if dump:
+        profiler.dump_stats(Path(dump) / f"{Path.cwd().name}.prof")
     buckets = _bucket_times(profiler)
     whole = buckets[BUCKETS[0][0]] or 1.0
     print("cProfile buckets (cumulative CPU; share of the request, scaled to the unprofiled CPU):")
