@@ -15,8 +15,8 @@ Rules written here once:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from apps.progress.selectors import replay_day_start, replay_xp_today_subquery
 from apps.progress.selectors import replay_xp_today as replay_xp_read
 from apps.progress.services import score_event_record
 
-from .hooks import attempt_credited
+from .hooks import attempt_credited, credit_fact_args, credit_fact_expressions, credit_facts_known
 from .keys import idempotency_key_parse
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
@@ -92,6 +92,8 @@ class AttemptStart:
     replay_xp_today: int = 0  # read under the lock with the rest (``xp.xp_for``'s daily cap)
     mode: str = PracticeMode.ACTIVE  # the set's practice mode (an assessment: active)
     hints_used: int = 0  # taken on the open delivery (``hints``), read under the lock
+    # The credit receivers' facts (``hooks.Facts``), read with the rest: for ``attempt_credited``.
+    known: Mapping[str, Any] = field(default_factory=dict)
 
     def fields(self) -> dict[str, Any]:
         taken = (
@@ -194,10 +196,11 @@ def _start(
     }
     if assessment:
         args["case_set_id"] = case_set.pk  # type: ignore[union-attr]
+    fact_args = credit_fact_args(user)
     (row,) = compiled_values(
-        ("exercises._start", model._meta.label, assessment),
+        ("exercises._start", model._meta.label, assessment, tuple(fact_args)),
         lambda **fresh: _player_state(model, **fresh),
-        args,
+        {**args, **fact_args},
     )
     if assessment and row["released"] and not row["replayed"]:
         raise ApplicationError("This assessment is closed: its results are on the summary page.")
@@ -210,6 +213,7 @@ def _start(
         assessment=assessment,
         replay_xp_today=int(row["replay_xp"] or 0),
         hints_used=int(row["hints"] or 0),
+        known=credit_facts_known(row, fact_args),
     )
     return start, bool(row.get("in_set")), bool(row["replayed"])
 
@@ -233,9 +237,11 @@ def _player_state(
     key: Any,
     since: datetime,
     case_set_id: int | None = None,
+    **fact_args: Any,
 ) -> Any:
     """``_start``'s one read of the player's state, as a queryset (its SQL is compiled once per
-    process and shape): in an assessment (``case_set_id``) also ``in_set`` and ``released``."""
+    process and shape): in an assessment (``case_set_id``) also ``in_set`` and ``released``; and
+    the credit receivers' facts (``hooks.Facts``), which take ``fact_args``."""
     kind = model.EXERCISE
     mine = model.objects.filter(user=OuterRef("pk"), case_id=case_id).order_by()
     open_delivery = Delivery.objects.filter(
@@ -258,6 +264,7 @@ def _player_state(
         annotations["released"] = Exists(
             AssessmentRelease.objects.filter(case_set_id=case_set_id, user__isnull=True)
         ) | Exists(AssessmentRelease.objects.filter(case_set_id=case_set_id, user=OuterRef("pk")))
+    annotations.update(credit_fact_expressions(OuterRef("pk"), case_id, fact_args))
     users = get_user_model().objects.filter(pk=user_id)
     return users.annotate(**annotations).values(*annotations)
 
@@ -318,9 +325,9 @@ def attempt_credit(
     return xp
 
 
-def attempt_credit_record(*, attempt: Attempt) -> None:
+def attempt_credit_record(*, attempt: Attempt, known: Mapping[str, Any] | None = None) -> None:
     """The ledger row of a saved attempt whose ``xp`` was set from ``attempt_xp`` (a submit that
-    writes its attempt row once, with its XP)."""
+    writes its attempt row once, with its XP); ``known`` is ``AttemptStart.known``."""
     score_event_record(
         user=attempt.user,
         kind=attempt.EXERCISE,
@@ -332,7 +339,8 @@ def attempt_credit_record(*, attempt: Attempt) -> None:
         post_reveal=attempt.post_reveal,
         details={"attempt_no": attempt.attempt_no, "blank": attempt.blank},
     )
-    attempt_credited(attempt=attempt, xp=attempt.xp)  # badges and reviews (apps.game), one call
+    # badges and reviews (apps.game), one call
+    attempt_credited(attempt=attempt, xp=attempt.xp, known=known)
 
 
 def attempt_visible(*, attempt: Attempt) -> bool:

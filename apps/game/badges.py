@@ -55,6 +55,9 @@ def _week_streak(c: Credited, outcomes: FindingOutcomes) -> bool:
         return False
     user = c.attempt.user
     today = timezone.localdate(timezone=user.zone)
+    day_start = c.known.get("game_day_start")
+    if day_start is not None and day_start.date() == today and c.known.get("game_xp_today"):
+        return False  # read with the player's state: an earlier answer today earned XP
     days = days_played(user=user, since_days=30)
     return days.get(today) == 1 and streak_of(set(days), today).days >= STREAK_DAYS_FOR_BADGE
 
@@ -127,6 +130,10 @@ BY_CODE = {badge.code: badge for badge in BADGES}
 
 
 def badges_earned(credited: Credited, outcomes: FindingOutcomes) -> list[Badge]:
-    """The badges this credited attempt meets the rule of (held ones included: awarding is
-    idempotent, and reading what is held would cost every answer a query)."""
-    return [b for b in BADGES if b.check(credited, outcomes)]
+    """The badges this credited attempt meets the rule of, less those the submit's read of the
+    player's state found held (``credited.known``; without it, held ones are included: awarding
+    is idempotent)."""
+    known = credited.known
+    return [
+        b for b in BADGES if not known.get(f"game_badge_{b.code}") and b.check(credited, outcomes)
+    ]

@@ -54,16 +54,20 @@ def review_rules() -> list[str]:
 
 def reviews_credited(credited: Credited, outcomes: FindingOutcomes) -> None:
     """Grade an open review served with this case, and lapse (or create) the items of what this
-    first reading missed. One read, plus writes only when there is something to write."""
+    first reading missed. One read (none when the submit found no review open), plus writes only
+    when there is something to write."""
     attempt = credited.attempt
     now = timezone.now()
-    serving = (
-        ReviewServing.objects.filter(
-            user=attempt.user_id, case=attempt.case_id, answered_at__isnull=True
+    serving = None
+    # The submit read whether one is open with the player's state, under the player's lock.
+    if credited.known.get("game_review_open", True):
+        serving = (
+            ReviewServing.objects.filter(
+                user=attempt.user_id, case=attempt.case_id, answered_at__isnull=True
+            )
+            .select_related("item")
+            .first()
         )
-        .select_related("item")
-        .first()
-    )
     graded: set[str] = set()
     if serving is not None:
         item = serving.item

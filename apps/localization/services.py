@@ -154,7 +154,7 @@ def localization_attempt_submit(
         attempt.save(force_insert=True)
         Mark.objects.bulk_create(attempt.mark_rows)
         if attempt.xp is not None:
-            attempt_credit_record(attempt=attempt)
+            attempt_credit_record(attempt=attempt, known=start.known)
         if job_id is not None:
             attempt.explain_job = localization_attempt_explanations_dispatch(
                 attempt=attempt,

@@ -90,35 +90,61 @@ def test_submit_scores_and_replays(client_for, resident, world):
     [
         # All hits: no explanation job, no explanation read. The user; the set, case and
         # visibility; the truth; the lock; the player's state (last number, key, reveal, clock,
-        # replay XP); the attempt (with its XP), its marks, its ledger row, the reveal; and the
-        # savepoint pair the test's own transaction adds. The game's credit receiver adds 3: is a
-        # review open on this case, the streak check, the first-perfect badge (an idempotent
-        # insert).
+        # replay XP, and the game's facts: is a review open on this case, XP earlier today, the
+        # badges held); the attempt (with its XP), its marks, its ledger row, the reveal; and the
+        # savepoint pair the test's own transaction adds. The game's credit receiver adds 2 for
+        # this new player: the streak check (the day's first XP), the first-perfect badge.
         ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
-          EFFUSION_BOX}]}, 14),
+          EFFUSION_BOX}]}, 13),
         # A stray box: the job is written in the same transaction (its image's name came with
-        # the case), and the reply reads the case's precomputed explanations; the game adds 4
-        # (is a review open on this case, the missed findings' review items read and written,
-        # the streak check).
-        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 17),
+        # the case), and the reply reads the case's precomputed explanations; the game adds 3
+        # (the missed findings' review items read and written, the streak check).
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 16),
     ],
 )  # fmt: skip
 def test_submit_query_budget(client_for, resident, world, marks, budget):
     """The submit is the hot path under load (bench/localize.py --section load): keep its
     queries counted (the job's publish runs after commit, outside this count)."""
+    client = client_for(resident)
+    body = {"marks": marks, "selected": ["Emphysema"], "idempotency_key": str(uuid.uuid4())}
+    queries, response = _counted_submit(client, world, world.case, body)
+    assert response.status_code == 201, response.content
+    assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+
+
+def _counted_submit(client: Any, world: Any, case: Any, body: dict) -> tuple[Any, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = client_for(resident)
     url = reverse(
-        "api-localize-attempt-submit",
-        kwargs={"set_id": world.practice.pk, "case_id": world.case.pk},
+        "api-localize-attempt-submit", kwargs={"set_id": world.practice.pk, "case_id": case.pk}
     )
-    body = {"marks": marks, "selected": ["Emphysema"], "idempotency_key": str(uuid.uuid4())}
     with CaptureQueriesContext(connection) as queries:
         response = post_json(client, url, body)
-    assert response.status_code == 201, response.content
-    assert len(queries) <= budget, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    return queries, response
+
+
+def test_a_playing_residents_submit_costs_the_game_no_statement(client_for, resident, world):
+    """Once the player earned XP today and holds the first-perfect badge, a perfect first reading
+    costs the game nothing: the facts it needs came with the player's state. The budget is the
+    all-hits one less the streak check and the badge insert."""
+    from apps.game.models import BadgeAward
+
+    client = client_for(resident)
+    hits = {"boxes": [{"label": "Nodule", "box": NODULE_BOX},
+                      {"label": "Effusion", "box": EFFUSION_BOX}]}  # fmt: skip
+    body = {"marks": hits, "selected": ["Emphysema"], "idempotency_key": str(uuid.uuid4())}
+    assert _counted_submit(client, world, world.case, body)[1].status_code == 201
+    assert BadgeAward.objects.filter(user=resident, badge="first_perfect").count() == 1
+    body = {"marks": {"boxes": []}, "selected": ["No finding"],
+            "idempotency_key": str(uuid.uuid4())}  # fmt: skip
+    queries, response = _counted_submit(client, world, world.normal_case, body)
+    assert response.status_code == 201 and response.json()["score"] == 1.0, response.content
+    sql = "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    # the state read mentions the game's tables in its subqueries; no statement of its own does
+    game = [q for q in queries.captured_queries if q["sql"].split("(")[0].count('"game_')]
+    assert len(queries) <= 11 and not game, sql
+    assert BadgeAward.objects.filter(user=resident).count() == 1
 
 
 @pytest.mark.parametrize(
