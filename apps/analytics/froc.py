@@ -71,51 +71,73 @@ class FrocPoint:
 
 def froc_points(readings: Sequence[Reading]) -> list[FrocPoint]:
     """The empirical FROC operating points, strictest threshold first (origin not included)."""
-    lesion_total = sum(len(r.lesions) for r in readings)
-    images = len(readings)
+    return froc_curve(ratings_of(readings), len(readings))
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """What FROC and JAFROC need of many readings, as counts per rating (UNRATED: a lesion nobody
+    marked; an image without NL has UNRATED as its highest NL). The database can count these."""
+
+    lesions: Counter[float]  # every lesion's LL rating
+    noise: Counter[float]  # every NL rating
+    normal_highest: Counter[float]  # each normal image's highest NL
+    highest: Counter[float]  # each image's highest NL
+
+
+def ratings_of(readings: Sequence[Reading]) -> Ratings:
+    return Ratings(
+        lesions=Counter(y for r in readings for y in r.lesions),
+        noise=Counter(x for r in readings for x in r.noise),
+        normal_highest=Counter(r.highest_noise for r in readings if r.normal),
+        highest=Counter(r.highest_noise for r in readings),
+    )
+
+
+def froc_curve(ratings: Ratings, images: int) -> list[FrocPoint]:
+    lesion_total = sum(ratings.lesions.values())
     if not images:
         return []
-    ll = [y for r in readings for y in r.lesions if y != UNRATED]
-    nl = [x for r in readings for x in r.noise]
+    ll = {y: n for y, n in ratings.lesions.items() if y != UNRATED}
+    nl = ratings.noise
     points = []
     for t in sorted(set(ll) | set(nl), reverse=True):
         points.append(
             FrocPoint(
                 threshold=t,
-                nlf=sum(1 for x in nl if x >= t) / images,
-                llf=(sum(1 for y in ll if y >= t) / lesion_total) if lesion_total else 0.0,
+                nlf=sum(n for x, n in nl.items() if x >= t) / images,
+                llf=(sum(n for y, n in ll.items() if y >= t) / lesion_total)
+                if lesion_total
+                else 0.0,
             )
         )
     return points
 
 
-def _wilcoxon(xs: Iterable[float], ys: Sequence[float]) -> float | None:
+def _wilcoxon(x_counts: Counter[float], y_counts: Counter[float]) -> float | None:
     """Σ_x Σ_y ψ(x, y) / (|x| |y|) with ψ = 1 if y > x, ½ if equal, 0 otherwise; counted per
     distinct rating (a handful), not per pair, so a cohort's thousands of images stay cheap."""
-    x_counts = Counter(xs)
-    n_x = sum(x_counts.values())
-    if not n_x or not ys:
+    n_x, n_y = sum(x_counts.values()), sum(y_counts.values())
+    if not n_x or not n_y:
         return None
     below = 0  # xs rated strictly below the current y
     total = 0.0
-    y_counts = Counter(ys)
-    values = sorted(set(x_counts) | set(y_counts))
-    for value in values:
+    for value in sorted(set(x_counts) | set(y_counts)):
         total += y_counts[value] * (below + 0.5 * x_counts[value])
         below += x_counts[value]
-    return total / (n_x * len(ys))
+    return total / (n_x * n_y)
 
 
 def jafroc_fom(readings: Sequence[Reading]) -> float | None:
     """The JAFROC (AFROC) figure of merit: lesions against normal images' highest NL."""
-    lesions = [y for r in readings for y in r.lesions]
-    return _wilcoxon((r.highest_noise for r in readings if r.normal), lesions)
+    ratings = ratings_of(readings)
+    return _wilcoxon(ratings.normal_highest, ratings.lesions)
 
 
 def jafroc1_fom(readings: Sequence[Reading]) -> float | None:
     """JAFROC1: lesions against every image's highest NL (usable without normal images)."""
-    lesions = [y for r in readings for y in r.lesions]
-    return _wilcoxon((r.highest_noise for r in readings), lesions)
+    ratings = ratings_of(readings)
+    return _wilcoxon(ratings.highest, ratings.lesions)
 
 
 @dataclass(frozen=True)
@@ -137,12 +159,16 @@ def froc_summary(results: Iterable[Mapping[str, Any]]) -> FrocSummary:
             unrated += 1
         else:
             readings.append(reading)
+    return summary_of(ratings_of(readings), images=len(readings), unrated=unrated)
+
+
+def summary_of(ratings: Ratings, *, images: int, unrated: int) -> FrocSummary:
     return FrocSummary(
-        points=froc_points(readings),
-        jafroc=jafroc_fom(readings),
-        jafroc1=jafroc1_fom(readings),
-        images=len(readings),
-        normal_images=sum(1 for r in readings if r.normal),
-        lesions=sum(len(r.lesions) for r in readings),
+        points=froc_curve(ratings, images),
+        jafroc=_wilcoxon(ratings.normal_highest, ratings.lesions),
+        jafroc1=_wilcoxon(ratings.highest, ratings.lesions),
+        images=images,
+        normal_images=sum(ratings.normal_highest.values()),
+        lesions=sum(ratings.lesions.values()),
         unrated=unrated,
     )

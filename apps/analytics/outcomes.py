@@ -80,8 +80,12 @@ def finding_stats(results: Iterable[Mapping[str, Any]]) -> tuple[list[FindingSta
                 stats.false_positives += 1
     for stats in by_label.values():
         stats.images = images
-    rows = sorted(by_label.values(), key=lambda s: (s.sensitivity is None, s.sensitivity, s.label))
-    return rows, images
+    return sort_findings(by_label.values()), images
+
+
+def sort_findings(findings: Iterable[FindingStats]) -> list[FindingStats]:
+    """Hardest first: lowest sensitivity, then the label; findings never present last."""
+    return sorted(findings, key=lambda s: (s.sensitivity is None, s.sensitivity, s.label))
 
 
 def report_error_counts(error_lists: Iterable[list[Mapping[str, Any]] | None]) -> Counter[str]:

@@ -82,6 +82,7 @@ def test_a_box_without_confidence_leaves_the_reading_out() -> None:
 
 def test_counting_matches_the_pairwise_definition() -> None:
     import random
+    from collections import Counter
 
     from apps.analytics.froc import _wilcoxon
 
@@ -90,4 +91,4 @@ def test_counting_matches_the_pairwise_definition() -> None:
         xs = [rng.choice([UNRATED, 1.0, 2.0, 3.0, 4.0, 5.0]) for _ in range(rng.randint(1, 12))]
         ys = [rng.choice([UNRATED, 1.0, 2.0, 3.0, 4.0, 5.0]) for _ in range(rng.randint(1, 12))]
         pairs = sum(1.0 if y > x else 0.5 if y == x else 0.0 for x in xs for y in ys)
-        assert _wilcoxon(xs, ys) == pytest.approx(pairs / (len(xs) * len(ys)))
+        assert _wilcoxon(Counter(xs), Counter(ys)) == pytest.approx(pairs / (len(xs) * len(ys)))
