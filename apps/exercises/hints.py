@@ -72,13 +72,15 @@ def hint_refusal(*, case_set: CaseSet | None) -> str | None:
     return None
 
 
-def hints_on_page(*, user: Any, case: Case, case_set: CaseSet, delivery: Delivery) -> Hints | None:
-    """The hint panel of a case page: None where hints are not offered; otherwise the hints
-    already taken on this delivery (a reload shows them again). The ground truth is read only
-    when a hint was taken."""
-    if hint_refusal(case_set=case_set) or case_revealed(user=user, case_id=case.pk):
+def hints_on_page(
+    *, case: Case, case_set: CaseSet, delivery: Delivery | None, revealed: bool
+) -> Hints | None:
+    """The hint panel of a case page: None where hints are not offered (``revealed``: the case's
+    answer was shown to the player, as the page already read); otherwise the hints already taken
+    on this delivery (a reload shows them again). The truth is read only once a hint was taken."""
+    if revealed or hint_refusal(case_set=case_set):
         return None
-    used = min(delivery.hints_used, HINTS_PER_CASE)
+    used = min(delivery.hints_used, HINTS_PER_CASE) if delivery is not None else 0
     return Hints(texts=hint_texts(case=case)[:used] if used else ())
 
 

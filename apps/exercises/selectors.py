@@ -11,7 +11,7 @@ from apps.accounts.permissions import can_edit_case_set
 from apps.cases.models import CaseSet, CaseSetMode
 from apps.cases.selectors import case_set_for_manager
 
-from .models import AssessmentRelease, CaseReveal
+from .models import AssessmentRelease, CaseReveal, Delivery
 
 
 def is_assessment(case_set: CaseSet | None) -> bool:
@@ -44,6 +44,13 @@ def revealed_case_ids(*, user: Any, case_ids: list[int]) -> set[int]:
 
 def case_revealed(*, user: Any, case_id: int) -> bool:
     return CaseReveal.objects.filter(user=user, case_id=case_id).exists()
+
+
+def open_delivery_of(*, user: Any, exercise: str, case: Any) -> Delivery | None:
+    """The player's open delivery of the case in this exercise, without opening one."""
+    return Delivery.objects.filter(
+        user=user, exercise=exercise, case=case, closed_at__isnull=True
+    ).first()
 
 
 def assessment_for_manager(*, actor: Any, case_set_id: int) -> CaseSet:

@@ -22,6 +22,8 @@ from apps.cases.selectors import (
     case_set_presence_labels,
     case_sets_playable_by,
 )
+from apps.exercises.api import HintApiBase
+from apps.exercises.models import ExerciseKind
 from apps.exercises.selectors import assessment_released, case_revealed
 from apps.inference.public import job_public
 
@@ -357,3 +359,15 @@ class AttemptDetailApi(APIView):
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
         return _no_store(Response(attempt_data(attempt)))
+
+
+# ---------------------------------------------------------------- hints
+
+
+class HintApi(HintApiBase):
+    exercise = ExerciseKind.LOCALIZE
+
+    def playable(self, request: Request, set_id: int, case_id: int) -> tuple[Any, Any]:
+        return selectors.playable_case_in_set(
+            user=request.user, case_set_id=set_id, case_id=case_id, with_images=False
+        )

@@ -10,5 +10,10 @@ urlpatterns = [
         api.AttemptSubmitApi.as_view(),
         name="api-localize-attempt-submit",
     ),
+    path(
+        "sets/<id:set_id>/cases/<id:case_id>/hints/",
+        api.HintApi.as_view(),
+        name="api-localize-hint",
+    ),
     path("attempts/<id:attempt_id>/", api.AttemptDetailApi.as_view(), name="api-localize-attempt"),
 ]

@@ -88,6 +88,9 @@ def case_page_context(*, case: Case, case_set: CaseSet, delivery: Delivery) -> d
         "submit_url": reverse(
             "localization:submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}
         ),
+        "hint_url": reverse(
+            "localization:hint", kwargs={"set_id": case_set.pk, "case_id": case.pk}
+        ),
     }
 
 

@@ -11,6 +11,9 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.exercises.hint_views import hint_response
+from apps.exercises.hints import hints_on_page
+from apps.exercises.models import ExerciseKind
 from apps.exercises.selectors import assessment_closed, assessment_released, case_revealed
 
 from . import selectors
@@ -66,7 +69,22 @@ def case_page(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
     context = case_page_context(case=case, case_set=case_set, delivery=delivery)
     # Told before starting: an answer already shown (in either exercise) earns no accuracy.
     context["revealed"] = case_revealed(user=request.user, case_id=case.pk)
+    context["hints"] = hints_on_page(
+        case=case, case_set=case_set, delivery=delivery, revealed=context["revealed"]
+    )
     return render_page(request, "localization/case.html", context, no_store=True)
+
+
+@player_required
+@require_POST
+def hint(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
+    case_set, case = selectors.playable_case_in_set(
+        user=request.user, case_set_id=set_id, case_id=case_id, with_images=False
+    )
+    case_url = reverse("localization:case", kwargs={"set_id": set_id, "case_id": case_id})
+    return hint_response(
+        request, exercise=ExerciseKind.LOCALIZE, case=case, case_set=case_set, case_url=case_url
+    )
 
 
 @player_required

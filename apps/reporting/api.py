@@ -19,6 +19,8 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import case_answers
+from apps.exercises.api import HintApiBase
+from apps.exercises.models import ExerciseKind
 from apps.exercises.selectors import case_revealed
 from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
@@ -298,3 +300,14 @@ class ReportAttemptRetryApi(APIView):
         services.report_attempt_retry_scoring(attempt=attempt)
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt_id)
         return Response(ReportAttemptOutput(attempt_data(attempt)).data, headers=NO_STORE)
+
+
+class ReportHintApi(HintApiBase):
+    exercise = ExerciseKind.REPORT
+
+    def playable(self, request: Request, set_id: int, case_id: int) -> tuple[Any, Any]:
+        case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
+        case = selectors.report_case_for_player(
+            user=request.user, case_set=case_set, case_id=case_id
+        )
+        return case_set, case

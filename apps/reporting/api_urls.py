@@ -16,6 +16,11 @@ urlpatterns = [
         name="report-api-submit",
     ),
     path(
+        "sets/<id:set_id>/cases/<id:case_id>/hints/",
+        api.ReportHintApi.as_view(),
+        name="report-api-hint",
+    ),
+    path(
         "attempts/<id:attempt_id>/",
         api.ReportAttemptDetailApi.as_view(),
         name="report-api-attempt",

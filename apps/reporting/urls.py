@@ -10,6 +10,7 @@ urlpatterns = [
     path("sets/<id:set_id>/cases/<id:case_id>/", views.case_page, name="case"),
     path("sets/<id:set_id>/cases/<id:case_id>/draft/", views.draft_save, name="draft"),
     path("sets/<id:set_id>/cases/<id:case_id>/submit/", views.submit, name="submit"),
+    path("sets/<id:set_id>/cases/<id:case_id>/hint/", views.hint, name="hint"),
     path("attempts/<id:attempt_id>/", views.attempt_page, name="attempt"),
     path("attempts/<id:attempt_id>/judge/", views.attempt_judge, name="attempt_judge"),
     path("attempts/<id:attempt_id>/retry/", views.attempt_retry, name="attempt_retry"),

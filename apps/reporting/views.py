@@ -19,7 +19,10 @@ from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
 from apps.exercises.guided import worked_example
-from apps.exercises.selectors import assessment_closed, case_revealed
+from apps.exercises.hint_views import hint_response
+from apps.exercises.hints import hints_on_page
+from apps.exercises.models import ExerciseKind
+from apps.exercises.selectors import assessment_closed, case_revealed, open_delivery_of
 from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
@@ -55,7 +58,10 @@ def _editor_context(
     request: HttpRequest, case_set: Any, case: Any, form: ReportForm | None
 ) -> dict[str, Any]:
     draft = selectors.draft_for(user=request.user, case=case)
-    if form is None:
+    revealed = case_revealed(user=request.user, case_id=case.pk)
+    if form is not None:  # sent back with its errors: the delivery it was written on, if open
+        delivery = open_delivery_of(user=request.user, exercise=ExerciseKind.REPORT, case=case)
+    else:
         delivery = services.report_delivery_open(user=request.user, case=case, case_set=case_set)
         form = ReportForm(
             initial={
@@ -65,7 +71,9 @@ def _editor_context(
         )
     return {
         # Told before starting: an answer already shown (in either exercise) earns no accuracy.
-        "revealed": case_revealed(user=request.user, case_id=case.pk),
+        "revealed": revealed,
+        "hints": hints_on_page(case=case, case_set=case_set, delivery=delivery, revealed=revealed),
+        "hint_url": reverse("reporting:hint", args=[case_set.pk, case.pk]),
         # The deliberate exception to "no reference before the submit": a guided set's worked
         # example (the reveal that goes with it was recorded when the delivery opened).
         "worked_example": worked_example(case=case, case_set=case_set, with_report=True),
@@ -108,6 +116,17 @@ def draft_save(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
     except ApplicationError as exc:
         context["error"] = exc.message
     return render(request, "reporting/_draft_status.html", context)
+
+
+@player_required
+@require_POST
+def hint(request: HttpRequest, set_id: int, case_id: int) -> HttpResponse:
+    case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
+    case = selectors.report_case_for_player(user=request.user, case_set=case_set, case_id=case_id)
+    case_url = reverse("reporting:case", args=[case_set.pk, case.pk])
+    return hint_response(
+        request, exercise=ExerciseKind.REPORT, case=case, case_set=case_set, case_url=case_url
+    )
 
 
 @player_required

@@ -12,6 +12,16 @@ document.addEventListener("submit", (event) => {
   const message = (button && button.dataset.confirm) || event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+// A form marked data-swap-errors shows the server's 4xx answer (its reason, rendered as HTML by
+// the server) where the response says, instead of htmx's default of swapping nothing.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const status = event.detail.xhr.status;
+  const elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (status >= 400 && status < 500 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
 // Job pushes arrive as JSON {"type": "job", "job": id, "status": s}: refresh the regions that show
 // that job and keep the websocket extension from trying to swap the JSON in as HTML.
 document.addEventListener("htmx:wsBeforeMessage", (event) => {

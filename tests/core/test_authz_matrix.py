@@ -156,6 +156,11 @@ MATRIX: dict[str, Row] = {
     "localization:play": Row(GET, _r("localization:play", case_set), PLAYERS),
     "localization:case": Row(GET, _r("localization:case", case_set, case), PLAYERS),
     "localization:submit": Row(POST, _r("localization:submit", case_set, case), PLAYERS),
+    # A hint: whoever may play the case (the resident has answered it here, so theirs is a 400
+    # with its reason, not a refusal of who they are).
+    "localization:hint": Row(
+        POST, _r("localization:hint", case_set, case), PLAYERS, {"number": const(1)}
+    ),
     "localization:attempt": Row(GET, _r("localization:attempt", lattempt), ATTEMPT_VIEWERS),
     "localization:attempt_explanations": Row(
         GET, _r("localization:attempt_explanations", lattempt), ATTEMPT_VIEWERS
@@ -166,6 +171,9 @@ MATRIX: dict[str, Row] = {
     "reporting:case": Row(GET, _r("reporting:case", case_set, case), PLAYERS),
     "reporting:draft": Row(POST, _r("reporting:draft", case_set, case), PLAYERS),
     "reporting:submit": Row(POST, _r("reporting:submit", case_set, case), PLAYERS),
+    "reporting:hint": Row(
+        POST, _r("reporting:hint", case_set, case), PLAYERS, {"number": const(1)}
+    ),
     "reporting:attempt": Row(GET, _r("reporting:attempt", rattempt), ATTEMPT_VIEWERS),
     "reporting:attempt_judge": Row(GET, _r("reporting:attempt_judge", rattempt), ATTEMPT_VIEWERS),
     "reporting:attempt_retry": Row(POST, _r("reporting:attempt_retry", rattempt), ATTEMPT_OWNER),
@@ -226,11 +234,17 @@ MATRIX: dict[str, Row] = {
     "api-localize-attempt-submit": Row(
         POST, _r("api-localize-attempt-submit", case_set, case), PLAYERS
     ),
+    "api-localize-hint": Row(
+        POST, _r("api-localize-hint", case_set, case), PLAYERS, {"number": const(1)}
+    ),
     "api-localize-attempt": Row(GET, _r("api-localize-attempt", lattempt), ATTEMPT_OWNER),
     "report-api-sets": Row(GET, _r("report-api-sets"), USERS),
     "report-api-next": Row(GET, _r("report-api-next", case_set), PLAYERS),
     "report-api-draft": Row(PUT, _r("report-api-draft", case_set, case), PLAYERS),
     "report-api-submit": Row(POST, _r("report-api-submit", case_set, case), PLAYERS),
+    "report-api-hint": Row(
+        POST, _r("report-api-hint", case_set, case), PLAYERS, {"number": const(1)}
+    ),
     "report-api-attempt": Row(GET, _r("report-api-attempt", rattempt), ATTEMPT_OWNER),
     "report-api-retry": Row(POST, _r("report-api-retry", rattempt), ATTEMPT_OWNER),
     "api-cohort-progress": Row(GET, _r("api-cohort-progress", cohort), OWNER),

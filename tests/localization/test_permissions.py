@@ -24,12 +24,14 @@ ROUTES: dict[str, tuple[str, str, bool]] = {
     "localization:play": ("get", "set", False),
     "localization:case": ("get", "case", False),
     "localization:submit": ("post", "case", False),
+    "localization:hint": ("post", "fresh", False),
     "localization:attempt": ("get", "attempt", False),
     "localization:attempt_explanations": ("get", "attempt", False),
     "api-localize-sets": ("get", "none", True),
     "api-localize-next-case": ("post", "set", True),
     "api-localize-attempt-submit": ("post", "case", True),
     "api-localize-attempt": ("get", "attempt", True),
+    "api-localize-hint": ("post", "fresh", True),
 }
 
 
@@ -67,6 +69,8 @@ def url_for(name: str, kind: str, world: Any, attempt: Any) -> str:
         "none": {},
         "set": {"set_id": world.practice.pk},
         "case": {"set_id": world.practice.pk, "case_id": world.case.pk},
+        # A case of the set the resident has not answered (a hint on an answered one is a 400).
+        "fresh": {"set_id": world.practice.pk, "case_id": world.normal_case.pk},
         "attempt": {"attempt_id": attempt.pk},
     }[kind]
     return reverse(name, kwargs=kwargs)
@@ -75,6 +79,10 @@ def url_for(name: str, kind: str, world: Any, attempt: Any) -> str:
 def call(client: Any, method: str, url: str, api: bool) -> Any:
     if method == "get":
         return client.get(url)
+    if url.endswith(("/hint/", "/hints/")):
+        if api:
+            return client.post(url, json.dumps({"number": 1}), content_type="application/json")
+        return client.post(url, {"number": 1})
     if api:
         body = {"marks": {"boxes": []}, "idempotency_key": str(uuid.uuid4())}
         return client.post(url, json.dumps(body), content_type="application/json")

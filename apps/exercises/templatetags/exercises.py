@@ -7,6 +7,7 @@ from django import template
 
 from apps.exercises.levels import Level, level_for
 from apps.exercises.levels import level_rules as _level_rules
+from apps.exercises.xp import hint_xp_cost
 from apps.exercises.xp import xp_rules as _xp_rules
 from apps.progress.streaks import streak_rules as _streak_rules
 
@@ -26,6 +27,15 @@ def level_rules() -> list[str]:
 @register.simple_tag
 def streak_rules() -> list[str]:
     return _streak_rules()
+
+
+@register.filter
+def hints_note(hints_used: int) -> str:
+    """``{{ attempt.hints_used|hints_note }}``: "2 hints used (−20 XP)", or "" for none."""
+    if not hints_used:
+        return ""
+    plural = "" if hints_used == 1 else "s"
+    return f"{hints_used} hint{plural} used (−{hint_xp_cost(hints_used)} XP)"
 
 
 @register.filter
