@@ -141,7 +141,7 @@ def profile(seed_file: Path, submits: int) -> None:
         f"statements per submit, mean over the next {counted}: {len(queries) / counted:.2f} "
         "(the publish's after commit included); most frequent:"
     )
-    for kind, n in kinds.most_common(8):
+    for kind, n in kinds.most_common():
         print(f"    {n / counted:5.2f}  {kind}")
 
     cpu, wall = time.process_time(), time.perf_counter()

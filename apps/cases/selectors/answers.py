@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from apps.cases.models import Case, Finding, ReferenceReport
+from apps.core.compiled import compiled_values
 
 Box = list[float]
 
@@ -64,29 +65,40 @@ class CaseAnswers:
         return self.is_normal or bool(self.findings)
 
 
+_FINDING_COLUMNS = (
+    "pk",
+    "label",
+    "localizable",
+    "sentence",
+    "boxes__region",
+    "boxes__image_id",
+    "boxes__x1",
+    "boxes__y1",
+    "boxes__x2",
+    "boxes__y2",
+)
+
+
+def _finding_rows(case_id: int) -> Any:
+    return (
+        Finding.objects.filter(case_id=case_id)
+        .order_by("position", "pk", "boxes__region", "boxes__pk")
+        .values(*_FINDING_COLUMNS)
+    )
+
+
 def _findings(case: Case) -> list[AnswerFinding]:
     # One query: each finding LEFT JOINed to its boxes (a select finding has none), in finding,
-    # region, reader order. This runs in every Localize submit, so it is kept to one round trip.
-    rows = (
-        Finding.objects.filter(case=case)
-        .order_by("position", "pk", "boxes__region", "boxes__pk")
-        .values_list(
-            "pk",
-            "label",
-            "localizable",
-            "sentence",
-            "boxes__region",
-            "boxes__image_id",
-            "boxes__x1",
-            "boxes__y1",
-            "boxes__x2",
-            "boxes__y2",
-        )
-    )
+    # region, reader order. This runs in every Localize submit, so it is kept to one round trip,
+    # and its SQL is compiled once per process (apps.core.compiled).
+    rows = compiled_values("cases.answers._findings", _finding_rows, {"case_id": case.pk})
     order: list[tuple[int, str, bool, str]] = []
     boxes: dict[int, dict[int, list[Box]]] = {}
     views: dict[int, dict[int, int | None]] = {}
-    for pk, label, localizable, sentence, region, image_id, x1, y1, x2, y2 in rows:
+    for row in rows:
+        pk, label, localizable, sentence, region, image_id, x1, y1, x2, y2 = (
+            row[name] for name in _FINDING_COLUMNS
+        )
         if pk not in boxes:
             order.append((pk, label, localizable, sentence))
             boxes[pk], views[pk] = {}, {}
@@ -106,17 +118,15 @@ def _findings(case: Case) -> list[AnswerFinding]:
     ]
 
 
+def _report_rows(case_id: int) -> Any:
+    fields = ("findings", "impression", "source", "author", "is_derived")
+    return ReferenceReport.objects.filter(case_id=case_id).order_by("pk").values(*fields)[:1]
+
+
 def _report(case: Case) -> AnswerReport | None:
-    report = ReferenceReport.objects.filter(case=case).first()
-    if report is None:
-        return None
-    return AnswerReport(
-        findings=report.findings,
-        impression=report.impression,
-        source=report.source,
-        author=report.author,
-        is_derived=report.is_derived,
-    )
+    # Read on every Report submit and reply: compiled once per process, like the findings.
+    rows = compiled_values("cases.answers._report", _report_rows, {"case_id": case.pk})
+    return AnswerReport(**rows[0]) if rows else None
 
 
 def case_answers(
