@@ -163,10 +163,12 @@ def _run_handler(job: Job) -> dict[str, Any]:
 
 
 def inference_job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
-    """Record progress of a running web job and tell its owner's pages."""
+    """Record progress of a running web job and tell its owner's pages once it is committed
+    (at once outside a transaction; at the commit of the caller's, so a page that refetches on the
+    push never reads the row before it)."""
     job.progress = {"done": done, "total": total, "message": message[:200]}
     Job.objects.filter(pk=job.pk).update(progress=job.progress, updated_at=timezone.now())
-    push_job_update(job)
+    transaction.on_commit(partial(push_job_update, job))
 
 
 def inference_job_finish(
@@ -213,6 +215,8 @@ def inference_jobs_unseal(*, job_ids: list[Any]) -> None:
 
 def push_job_update(job: Job) -> None:
     """Tell the owner's open pages; a hint only (the pages also poll), so failures are logged.
+    The one websocket push of the code, called only from ``transaction.on_commit`` (R11, checked
+    by tests/inference/test_push_after_commit.py).
 
     The frame is built from the job's public view, so nothing of its request can ride along. A
     sealed job (an answer of an open assessment) is not announced at all.
