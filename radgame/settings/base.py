@@ -173,6 +173,9 @@ WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 50, minimum=1)
 RADGAME_MAX_UPLOAD_BYTES = env_int("RADGAME_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Malware scanner for uploads and imports (apps/cases/services/scanning.py, docs/deploy.md):
+# empty = not scanned; "module:function"; or a command such as "clamdscan --no-summary --stdout -".
+RADGAME_UPLOAD_SCANNER = env_str("RADGAME_UPLOAD_SCANNER", "")
 
 # ---------------------------------------------------------------- auth
 AUTHENTICATION_BACKENDS = [

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from apps.cases.services.storage import upload_discard
+from apps.cases.services.scanning import upload_scan
+from apps.cases.services.storage import upload_discard, upload_path
 from apps.core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -31,8 +33,10 @@ def upload_job_run(
     refusals: tuple[type[Exception], ...],
     internal_error: str,
 ) -> dict[str, Any]:
-    """Run ``work`` (the job's result), turning every failure into a rejection in words."""
+    """Scan the upload for malware, then run ``work`` (the job's result), turning every failure
+    into a rejection in words."""
     try:
+        upload_scan(Path(upload_path(upload)))
         result = work()
     except refusals as exc:
         result = rejected(str(exc))
