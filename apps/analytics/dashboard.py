@@ -9,11 +9,11 @@ Accuracy is the one rule of ``apps.progress.selectors``: first readings, before 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -25,7 +25,9 @@ from apps.localization.models import LocalizationAttempt
 from apps.progress.selectors import FIRST_READING
 from apps.reporting.models import ReportAttempt
 
+from .models import AttemptWeek
 from .period import ALL_TIME, Period
+from .summary import week_of
 from .table import DEFAULT_VIEW, PAGE_SIZE, SUMMARY_SORTS, ResidentPage, TableView, clamp, sort_rows
 
 EXERCISES: tuple[tuple[str, Any], ...] = (
@@ -141,6 +143,60 @@ def _summaries(model: Any, user_ids: list[int], period: Period) -> dict[int, Exe
     return {row.pop("user_id"): ExerciseSummary(**row) for row in rows}
 
 
+def _summaries_of_weeks(user_ids: list[int]) -> dict[str, dict[int, ExerciseSummary]]:
+    """All-time summaries of both exercises from the weekly summaries: one query."""
+    rows = (
+        AttemptWeek.objects.filter(user_id__in=user_ids, attempts__gt=0)
+        .values("exercise", "user_id")
+        .annotate(
+            n=Sum("attempts"),
+            first=Sum("first_scored"),
+            first_sum=Sum("first_score_sum"),
+            timed=Sum("timed"),
+            time_sum=Sum("time_sum"),
+            last=Max("last_at"),
+        )
+        .order_by()
+    )
+    out: dict[str, dict[int, ExerciseSummary]] = {kind: {} for kind, _ in EXERCISES}
+    for r in rows:
+        out.setdefault(r["exercise"], {})[r["user_id"]] = ExerciseSummary(
+            attempts=r["n"],
+            accuracy=r["first_sum"] / r["first"] if r["first"] else None,
+            mean_time_s=r["time_sum"] / r["timed"] if r["timed"] else None,
+            last=r["last"],
+        )
+    return out
+
+
+def summaries(user_ids: list[int], period: Period) -> dict[str, dict[int, ExerciseSummary]]:
+    """Each exercise's per-resident summary over the period: all time from the weekly summaries
+    (one query), a period from the attempt rows (one query per exercise)."""
+    if not period.bounded:
+        return _summaries_of_weeks(user_ids)
+    return {kind: _summaries(model, user_ids, period) for kind, model in EXERCISES}
+
+
+def curves(user_ids: list[int], period: Period) -> dict[str, list[CurvePoint]]:
+    """Weekly points of each exercise over the period; without a start, over the last
+    ``CURVE_WEEKS`` whole weeks, from the weekly summaries (one query)."""
+    if period.bounded:
+        return {kind: weekly_curve(model, user_ids, period) for kind, model in EXERCISES}
+    since = week_of(timezone.now() - timedelta(weeks=CURVE_WEEKS))
+    rows = (
+        AttemptWeek.objects.filter(user_id__in=user_ids, week__gte=since, scored__gt=0)
+        .values("exercise", "week")
+        .annotate(n=Sum("scored"), first=Sum("first_scored"), first_sum=Sum("first_score_sum"))
+        .order_by("week")
+    )
+    out: dict[str, list[CurvePoint]] = {kind: [] for kind, _ in EXERCISES}
+    for r in rows:
+        monday = timezone.make_aware(datetime.combine(r["week"], time.min))
+        accuracy = r["first_sum"] / r["first"] if r["first"] else None
+        out.setdefault(r["exercise"], []).append(CurvePoint(monday, accuracy, r["n"]))
+    return out
+
+
 def _done(model: Any, user_ids: list[int], set_ids: list[int]) -> dict[tuple[int, int], int]:
     rows = (
         attempts_of(model, user_ids)
@@ -214,18 +270,15 @@ def cohort_dashboard(
     # Sorting by a figure needs every row's summaries; by name or lateness only the page's.
     needs_all = view.sort_key in SUMMARY_SORTS
     page = rows if needs_all else sort_rows(rows, view)[view.offset : view.offset + PAGE_SIZE]
-    user_ids = [row.user.pk for row in page]
-    localize = _summaries(LocalizationAttempt, user_ids, period)
-    report = _summaries(ReportAttempt, user_ids, period)
+    figures = summaries([row.user.pk for row in page], period)
     for row in page:
-        row.localize = localize.get(row.user.pk, ExerciseSummary())
-        row.report = report.get(row.user.pk, ExerciseSummary())
+        row.localize = figures["localize"].get(row.user.pk, ExerciseSummary())
+        row.report = figures["report"].get(row.user.pk, ExerciseSummary())
     if needs_all:
         page = sort_rows(rows, view)[view.offset : view.offset + PAGE_SIZE]
     everyone = [user.pk for user in residents]
-    curves = {kind: weekly_curve(model, everyone, period) for kind, model in EXERCISES}
     table = ResidentPage(page, view, len(rows), len(residents), period.params)
-    return CohortDashboard(cohort, table, assignments, curves, period)
+    return CohortDashboard(cohort, table, assignments, curves(everyone, period), period)
 
 
 @dataclass(frozen=True)

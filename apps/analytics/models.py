@@ -51,3 +51,30 @@ class PrePost(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.pre_id} → {self.post_id} in cohort {self.cohort_id}"
+
+
+class AttemptWeek(models.Model):
+    """One resident's attempts in one exercise in one week (Monday, site time zone), summed: what
+    the dashboard's all-time figures and learning curves read instead of every attempt row.
+    Kept by ``summary.attempt_week_refresh`` on every submit, score and re-score (the lifecycle's
+    ``attempt_recorded`` hook), which recounts the week from the attempt rows; ``manage.py
+    analytics_reconcile`` checks the table against a recount of everything (RELIABILITY R16)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exercise = models.CharField(max_length=16)  # localize | report
+    week = models.DateField()  # its Monday
+    attempts = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)  # with a score
+    first_scored = models.PositiveIntegerField(default=0)  # first readings with a score
+    first_score_sum = models.FloatField(default=0.0)
+    timed = models.PositiveIntegerField(default=0)  # with a measured time
+    time_sum = models.FloatField(default=0.0)
+    last_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "exercise", "week"], name="attemptweek_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.exercise} {self.week}: {self.attempts}"

@@ -100,3 +100,22 @@ def attempt_credited(*, attempt: Any, xp: int, known: Mapping[str, Any] | None =
     credited = Credited(attempt=attempt, xp=xp, known=known or {})
     for receiver in _RECEIVERS:
         receiver(credited)
+
+
+# ---------------------------------------------------------------- recorded
+
+# What changes an attempt's figures: its submit, its score arriving (a Report scored by a job),
+# a re-score. Receivers that keep summaries of the attempt rows (apps.analytics) register here;
+# they run inside the change's transaction, after the row is saved: one statement each.
+RecordedReceiver = Callable[[Any], None]
+_RECORDED: list[RecordedReceiver] = []
+
+
+def on_attempt_recorded(receiver: RecordedReceiver) -> None:
+    if receiver not in _RECORDED:
+        _RECORDED.append(receiver)
+
+
+def attempt_recorded(*, attempt: Any) -> None:
+    for receiver in _RECORDED:
+        receiver(attempt)

@@ -33,7 +33,13 @@ from apps.progress.selectors import replay_day_start, replay_xp_today_subquery
 from apps.progress.selectors import replay_xp_today as replay_xp_read
 from apps.progress.services import score_event_record
 
-from .hooks import attempt_credited, credit_fact_args, credit_fact_expressions, credit_facts_known
+from .hooks import (
+    attempt_credited,
+    attempt_recorded,
+    credit_fact_args,
+    credit_fact_expressions,
+    credit_facts_known,
+)
 from .keys import idempotency_key_parse
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
@@ -270,6 +276,7 @@ def _player_state(
 
 
 def _submitted(kind: str, attempt: Attempt, start: AttemptStart, case_set: CaseSet | None) -> None:
+    attempt_recorded(attempt=attempt)
     if start.delivered_at is not None:
         Delivery.objects.filter(
             user=attempt.user_id, exercise=kind, case=attempt.case_id, closed_at__isnull=True

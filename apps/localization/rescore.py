@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.cases.marks import NORMAL_CHOICE
 from apps.cases.models import Case
 from apps.cases.selectors import case_view_ids
+from apps.exercises.hooks import attempt_recorded
 from apps.exercises.rescore import Rescorer
 from apps.progress.services import score_event_rescore
 from ml.boxes import Mark as BoxMark
@@ -69,6 +70,7 @@ def localization_attempt_rescore(*, attempt: LocalizationAttempt, case: Case) ->
     attempt.score = result["score"]
     attempt.reference = scoring.findings
     attempt.save(update_fields=["result", "score", "reference", "updated_at"])
+    attempt_recorded(attempt=attempt)
     if changed:
         score_event_rescore(attempt_ref=attempt.ref, score=attempt.score)
     return changed

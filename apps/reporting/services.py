@@ -16,6 +16,7 @@ from django.db import transaction
 from apps.cases.models import Case, CaseSet, ReferenceReport
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
+from apps.exercises.hooks import attempt_recorded
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
 from apps.exercises.services import (
@@ -245,6 +246,7 @@ def report_score_store(*, job: Job) -> None:
             sealed=not visible,
         )
     attempt.save(update_fields=["score", "status", "error", "xp", "judge_job", "updated_at"])
+    attempt_recorded(attempt=attempt)
 
 
 def report_judge_store(*, job: Job) -> None:

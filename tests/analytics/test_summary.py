@@ -1,0 +1,94 @@
+"""The weekly summaries the dashboard reads: kept by the lifecycle's ``attempt_recorded`` hook on
+submit, score and re-score, equal to a recount of the attempts (RELIABILITY R16), and the
+reconciliation finds and fixes a summary that drifted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.analytics.dashboard import EXERCISES, _summaries, summaries
+from apps.analytics.models import AttemptWeek
+from apps.analytics.period import ALL_TIME
+from apps.analytics.summary import reconcile, recount, stored, week_of
+from tests.analytics.conftest import Played, localize, report
+from tests.localization.conftest import NODULE_BOX, truth
+
+pytestmark = pytest.mark.django_db
+
+
+def _agree() -> bool:
+    """Stored and recounted summaries: the same weeks, the same figures (float sums to 1e-9)."""
+    have, expected = stored(), recount()
+    assert set(have) == set(expected)
+    for key, values in expected.items():
+        assert have[key].pop("last_at") == values.pop("last_at"), key
+        assert have[key] == pytest.approx(values), key
+    return True
+
+
+def test_incremental_equals_recounted_through_the_lifecycle(
+    played: Played, resident: Any, make_user: Any
+) -> None:
+    # played: three Localize submits (one an assessment) and a Report submitted, then scored.
+    assert _agree() and reconcile().ok
+    week = week_of(played.chest.submitted_at)
+    row = AttemptWeek.objects.get(user=resident, exercise="localize", week=week)
+    assert (row.attempts, row.scored, row.first_scored) == (3, 3, 3)
+    assert row.first_score_sum == pytest.approx(
+        played.chest.score + played.normal.score + played.exam.score
+    )
+    scored = AttemptWeek.objects.get(user=resident, exercise="report", week=week)
+    assert (scored.attempts, scored.scored) == (1, 1)  # the score arrived after the submit
+    # A replay after the reveal: an attempt, not a first reading.
+    localize(resident, played.case, played.practice, [{"label": "Nodule", "box": NODULE_BOX}])
+    report(resident, played.report_case, played.practice)
+    row.refresh_from_db()
+    assert (row.attempts, row.first_scored) == (4, 3)
+    assert reconcile().ok
+
+
+def test_a_rescore_keeps_them_equal(played: Played, resident: Any) -> None:
+    from apps.cases.services.findings import case_truth_replace
+    from apps.localization.rescore import localization_attempt_rescore
+
+    before = AttemptWeek.objects.get(user=resident, exercise="localize").first_score_sum
+    case_truth_replace(case=played.case, findings=[truth("Nodule", [NODULE_BOX])], is_normal=False)
+    assert localization_attempt_rescore(attempt=played.chest, case=played.case)
+    after = AttemptWeek.objects.get(user=resident, exercise="localize").first_score_sum
+    assert after != pytest.approx(before)
+    assert reconcile().ok
+
+
+def test_reconcile_finds_drift_and_fixes_it(played: Played, resident: Any) -> None:
+    from apps.localization.models import LocalizationAttempt
+
+    # Changed behind the hook's back (a bulk update): the summaries no longer agree.
+    LocalizationAttempt.objects.filter(pk=played.chest.pk).update(score=0.0)
+    LocalizationAttempt.objects.filter(pk=played.normal.pk).update(
+        submitted_at=played.normal.submitted_at - timedelta(days=21)
+    )
+    AttemptWeek.objects.create(user=resident, exercise="report", week=week_of(played.chest.submitted_at) - timedelta(days=70), attempts=2)  # fmt: skip
+    report_ = reconcile()
+    assert not report_.ok
+    assert len(report_.missing) == 1 and len(report_.extra) == 1 and len(report_.different) == 1
+    with pytest.raises(CommandError):
+        call_command("analytics_reconcile")
+    call_command("analytics_reconcile", "--fix")
+    assert reconcile().ok and _agree()
+
+
+def test_dashboard_figures_from_summaries_equal_those_from_attempts(
+    played: Played, resident: Any
+) -> None:
+    ids = [resident.pk]
+    weekly = summaries(ids, ALL_TIME)
+    for kind, model in EXERCISES:
+        direct = _summaries(model, ids, ALL_TIME)[resident.pk]
+        got = weekly[kind][resident.pk]
+        assert (got.attempts, got.last) == (direct.attempts, direct.last)
+        assert got.accuracy == pytest.approx(direct.accuracy)
+        assert got.mean_time_s == pytest.approx(direct.mean_time_s)
