@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from apps.cases.selectors import case_view_ids
+from apps.core.compiled import compiled_values
 from ml import taxonomy
 
 from .items import ExplanationItem
@@ -62,18 +63,33 @@ def _description(label: str) -> str:
         return ""
 
 
+_EXPLANATION_FIELDS = [field.attname for field in Explanation._meta.concrete_fields]
+
+
+def _explanation_rows(attempt_id: int, case_id: int) -> Any:
+    rows = Explanation.objects.filter(
+        Q(attempt_id=attempt_id) | Q(attempt__isnull=True, case_id=case_id)
+    )
+    return rows.order_by("-created_at", "-pk").values(*_EXPLANATION_FIELDS)
+
+
 def _explanations(
     attempt: LocalizationAttempt,
 ) -> tuple[dict[str, Explanation], dict[int, Explanation]]:
-    finding_ids = [f["finding_id"] for f in attempt.reference]
     own: dict[str, Explanation] = {}
     cached: dict[int, Explanation] = {}
-    # One query for both kinds; newest first, so a case explained again by a newer model shows
-    # the newer words.
-    rows = Explanation.objects.filter(
-        Q(attempt=attempt) | Q(attempt__isnull=True, finding_id__in=finding_ids)
-    ).order_by("-created_at", "-pk")
-    for explanation in rows:
+    # One query for both kinds, its SQL compiled once per process (it runs in every submit's
+    # reply with a miss); the case's precomputed words are looked up by the snapshot's finding
+    # ids below. Newest first, so a case explained again by a newer model shows the newer words.
+    rows = compiled_values(
+        "localization.feedback._explanations",
+        _explanation_rows,
+        {"attempt_id": attempt.pk, "case_id": attempt.case_id},
+    )
+    for row in rows:
+        explanation = Explanation.from_db(
+            "default", _EXPLANATION_FIELDS, [row[name] for name in _EXPLANATION_FIELDS]
+        )
         if explanation.attempt_id is not None:
             own[explanation.item] = explanation
         else:
