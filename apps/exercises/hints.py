@@ -6,7 +6,7 @@ Rules written here once, for both exercises:
   incomparable), and not once the case's answer was shown to the player (after the submit, or in
   the other exercise): nothing is left to hint at;
 - the count lives on the open delivery; the submit copies it onto the attempt under the same
-  player lock (``services.player_lock``), so a hint is never taken between the submit's read and
+  player lock (``locks.player_lock``), so a hint is never taken between the submit's read and
   the delivery's close;
 - the client names the hint it wants (``number``, from 1): asking again for a hint already taken
   returns it and costs nothing, so a double click or a retried request burns one hint only.
@@ -26,9 +26,10 @@ from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 
 from .hint_text import HINTS_PER_CASE, HintFinding, HintView, hint_ladder
+from .locks import player_lock
 from .models import Delivery
 from .selectors import case_revealed, is_assessment
-from .services import delivery_open, player_lock, practice_mode
+from .services import delivery_open, practice_mode
 from .xp import HINT_XP, hint_xp_cost
 
 NOT_IN_ASSESSMENT = "Hints are not offered in an assessment."

@@ -41,6 +41,7 @@ from .hooks import (
     credit_facts_known,
 )
 from .keys import idempotency_key_parse
+from .locks import player_lock
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
 from .selectors import assessment_released, is_assessment
@@ -222,17 +223,6 @@ def _start(
         known=credit_facts_known(row, fact_args),
     )
     return start, bool(row.get("in_set")), bool(row["replayed"])
-
-
-def player_lock(*, user: Any) -> None:
-    """Hold the player's row until the transaction ends: one submit or hint at a time."""
-    compiled_values(
-        "exercises._start lock",
-        lambda user_id: (
-            get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
-        ),
-        {"user_id": user.pk},
-    )
 
 
 def _player_state(

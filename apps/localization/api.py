@@ -238,6 +238,9 @@ class AttemptOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
     time_taken_s = serializers.FloatField(allow_null=True)
     post_reveal = serializers.BooleanField()
+    hints_used = serializers.IntegerField(
+        help_text="Hints taken on the case before this answer (each cost XP)"
+    )
     feedback_visible = serializers.BooleanField(
         help_text="False in an assessment until every case of the set is answered"
     )
@@ -303,6 +306,7 @@ def attempt_data(attempt: LocalizationAttempt) -> dict[str, Any]:
         "submitted_at": _DATETIME.to_representation(attempt.submitted_at),
         "time_taken_s": _float(attempt.time_taken_s),
         "post_reveal": bool(attempt.post_reveal),
+        "hints_used": int(attempt.hints_used),
         "feedback_visible": visible,
         "score": _float(attempt.score) if visible else None,
         "xp": _int(attempt.xp) if visible else None,

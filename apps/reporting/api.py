@@ -122,6 +122,9 @@ class ReportAttemptOutput(serializers.Serializer):
     job_id = serializers.UUIDField(allow_null=True)
     submitted_at = serializers.DateTimeField()
     post_reveal = serializers.BooleanField()
+    hints_used = serializers.IntegerField(
+        help_text="Hints taken on the case before this answer (each cost XP)"
+    )
     feedback_visible = serializers.BooleanField(
         help_text="False in an open assessment: no score, job, judge or reference until released"
     )
@@ -148,6 +151,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
             "job_id": None,
             "submitted_at": attempt.submitted_at,
             "post_reveal": attempt.post_reveal,
+            "hints_used": attempt.hints_used,
             "feedback_visible": False,
             "text": attempt.text,
             "error": "",
@@ -170,6 +174,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
         "job_id": attempt.job_id,
         "submitted_at": attempt.submitted_at,
         "post_reveal": attempt.post_reveal,
+        "hints_used": attempt.hints_used,
         "feedback_visible": True,
         "text": attempt.text,
         "error": attempt.error or (attempt.job.error if attempt.job and state == "failed" else ""),

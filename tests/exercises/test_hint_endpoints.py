@@ -134,3 +134,13 @@ def test_the_result_shows_the_hints_used_and_their_cost(client_for, resident, bo
     attempt = localize(resident, both.case, both.practice)
     page = client.get(reverse("localization:attempt", args=[attempt.pk])).content.decode()
     assert f"1 hint used (−{HINT_XP} XP)" in page
+    api = client.get(reverse("api-localize-attempt", args=[attempt.pk])).json()
+    assert api["hints_used"] == 1 and api["xp"] == attempt.xp
+
+
+def test_the_report_api_says_how_many_hints_an_attempt_used(client_for, resident, both, report):
+    client = client_for(resident)
+    _api(client, "report", both.practice, both.case, 1)
+    attempt = report(resident, both.case, both.practice)
+    data = client.get(reverse("report-api-attempt", args=[attempt.pk])).json()
+    assert data["hints_used"] == 1
