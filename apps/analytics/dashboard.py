@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -143,29 +143,36 @@ def _summaries(model: Any, user_ids: list[int], period: Period) -> dict[int, Exe
     return {row.pop("user_id"): ExerciseSummary(**row) for row in rows}
 
 
+WEEK_SUMS = {
+    "n": Sum("attempts"),
+    "first": Sum("first_scored"),
+    "first_sum": Sum("first_score_sum"),
+    "timed": Sum("timed"),
+    "time_sum": Sum("time_sum"),
+    "last": Max("last_at"),
+}
+
+
+def _summary_of_weeks(r: dict[str, Any]) -> ExerciseSummary:
+    return ExerciseSummary(
+        attempts=r["n"],
+        accuracy=r["first_sum"] / r["first"] if r["first"] else None,
+        mean_time_s=r["time_sum"] / r["timed"] if r["timed"] else None,
+        last=r["last"],
+    )
+
+
 def _summaries_of_weeks(user_ids: list[int]) -> dict[str, dict[int, ExerciseSummary]]:
     """All-time summaries of both exercises from the weekly summaries: one query."""
     rows = (
         AttemptWeek.objects.filter(user_id__in=user_ids, attempts__gt=0)
         .values("exercise", "user_id")
-        .annotate(
-            n=Sum("attempts"),
-            first=Sum("first_scored"),
-            first_sum=Sum("first_score_sum"),
-            timed=Sum("timed"),
-            time_sum=Sum("time_sum"),
-            last=Max("last_at"),
-        )
+        .annotate(**WEEK_SUMS)
         .order_by()
     )
     out: dict[str, dict[int, ExerciseSummary]] = {kind: {} for kind, _ in EXERCISES}
     for r in rows:
-        out.setdefault(r["exercise"], {})[r["user_id"]] = ExerciseSummary(
-            attempts=r["n"],
-            accuracy=r["first_sum"] / r["first"] if r["first"] else None,
-            mean_time_s=r["time_sum"] / r["timed"] if r["timed"] else None,
-            last=r["last"],
-        )
+        out.setdefault(r["exercise"], {})[r["user_id"]] = _summary_of_weeks(r)
     return out
 
 
@@ -290,36 +297,32 @@ class CohortOverview:
 
 
 def admin_overview(*, cohorts: QuerySet[Any]) -> list[CohortOverview]:
-    """Every cohort given (the admin's: all of them) with its residents' totals: 3 queries."""
+    """Every cohort given (the admin's: all of them) with its residents' all-time totals, from
+    the weekly summaries: 2 queries."""
     cohorts_list = list(cohorts.order_by("name", "pk"))
-    ids = [c.pk for c in cohorts_list]
-    totals: dict[str, dict[int, ExerciseSummary]] = {}
-    resident_q = Q(
-        user__memberships__cohort_id__in=ids,
-        user__memberships__role=MemberRole.RESIDENT,
-        user__role=Role.RESIDENT,
-    )
-    for kind, model in EXERCISES:
-        rows = (
-            model.objects.filter(resident_q)
-            .values("user__memberships__cohort_id")
-            .annotate(
-                attempts=Count("pk"),
-                accuracy=first_reading_accuracy(),
-                mean_time_s=Avg("time_taken_s"),
-                last=Max("submitted_at"),
-            )
-            .order_by()
+    rows = (
+        AttemptWeek.objects.filter(
+            user__memberships__cohort_id__in=[c.pk for c in cohorts_list],
+            user__memberships__role=MemberRole.RESIDENT,
+            user__role=Role.RESIDENT,
+            attempts__gt=0,
         )
-        totals[kind] = {
-            row.pop("user__memberships__cohort_id"): ExerciseSummary(**row) for row in rows
-        }
+        .values("user__memberships__cohort_id", "exercise")
+        .annotate(**WEEK_SUMS)
+        .order_by()
+    )
+    totals = {(r["user__memberships__cohort_id"], r["exercise"]): r for r in rows}
+    empty = ExerciseSummary()
     return [
         CohortOverview(
             cohort=c,
             residents=getattr(c, "resident_count", 0),
-            localize=totals["localize"].get(c.pk, ExerciseSummary()),
-            report=totals["report"].get(c.pk, ExerciseSummary()),
+            localize=_summary_of_weeks(totals[c.pk, "localize"])
+            if (c.pk, "localize") in totals
+            else empty,
+            report=_summary_of_weeks(totals[c.pk, "report"])
+            if (c.pk, "report") in totals
+            else empty,
         )
         for c in cohorts_list
     ]

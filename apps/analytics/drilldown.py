@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
 from django.db.models import OuterRef, Subquery
-from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,7 +26,7 @@ from .dashboard import CurvePoint
 from .froc import FrocSummary, froc_summary
 from .outcomes import FindingStats, finding_stats, report_error_counts
 from .period import ALL_TIME, Period
-from .pooled import pooled_localize
+from .pooled import localize_pooled
 
 FINDINGS_WINDOW = 5000
 ATTEMPTS_SHOWN = 1000
@@ -41,15 +39,6 @@ def latest_rules_errors() -> Subquery:
         .order_by("-created_at", "-pk")
         .values("result__errors")[:1]
     )
-
-
-RESULT_PARTS = ("hits", "misses", "false_positives", "regions")
-
-
-def scored_parts(attempts: Any) -> Any:
-    """The parts of stored Localize results that outcomes and FROC read (not the selected list,
-    the mislabelled marks or the reference), as dicts: the rest never leaves the database."""
-    return attempts.values(**{part: KeyTransform(part, "result") for part in RESULT_PARTS})
 
 
 @dataclass(frozen=True)
@@ -209,18 +198,7 @@ def cohort_findings(*, actor: Any, cohort_id: int, period: Period = ALL_TIME) ->
     (Report) and the pooled FROC of a cohort's latest first readings: 5 queries."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
     user_ids = [user.pk for user in cohort_residents(cohort)]
-    if connection.vendor == "postgresql":
-        findings, images, froc = pooled_localize(user_ids, period, FINDINGS_WINDOW)
-    else:  # the reference rules in Python (the embedded SQLite of make demo)
-        results = list(
-            scored_parts(
-                LocalizationAttempt.objects.filter(
-                    FIRST_READING, period.q(), user_id__in=user_ids
-                ).order_by("-submitted_at")
-            )[:FINDINGS_WINDOW]
-        )
-        findings, images = finding_stats(results)
-        froc = froc_summary(results)
+    [(findings, images, froc)] = localize_pooled(user_ids, period=period, window=FINDINGS_WINDOW)
     errors = list(
         ReportAttempt.objects.filter(
             FIRST_READING, period.q(), user_id__in=user_ids, score__isnull=False

@@ -9,13 +9,62 @@ rates one region twice, the last hit's confidence counts, as in ``reading_of``.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models.fields.json import KeyTransform
 
-from .froc import UNRATED, FrocSummary, Ratings, summary_of
-from .outcomes import FALSE_POSITIVE, HIT, MISS, FindingStats, sort_findings
-from .period import Period
+from apps.localization.models import LocalizationAttempt
+from apps.progress.selectors import FIRST_READING
+
+from .froc import UNRATED, FrocSummary, Ratings, froc_summary, summary_of
+from .outcomes import FALSE_POSITIVE, HIT, MISS, FindingStats, finding_stats, sort_findings
+from .period import ALL_TIME, Period
+
+RESULT_PARTS = ("hits", "misses", "false_positives", "regions")
+
+
+def scored_parts(attempts: Any) -> Any:
+    """The parts of stored Localize results that outcomes and FROC read (not the selected list,
+    the mislabelled marks or the reference), as dicts: the rest never leaves the database."""
+    return attempts.values(**{part: KeyTransform(part, "result") for part in RESULT_PARTS})
+
+
+Pooled = tuple[list[FindingStats], int, FrocSummary]
+
+
+def localize_pooled(
+    user_ids: list[int],
+    *,
+    period: Period = ALL_TIME,
+    window: int | None = None,
+    case_set_ids: Sequence[int | None] = (None,),
+) -> list[Pooled]:
+    """For each set asked (None: any set), per-finding stats, images and the pooled FROC of these
+    users' first readings (the latest ``window`` of them, in the period): counted by PostgreSQL,
+    one query per set, or by the reference rules in Python on another database (the embedded
+    SQLite of make demo)."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The planner's guesses for JSON functions are large: JIT compiling costs more than
+            # the query (100 ms of 450 measured), so it is off for these.
+            cursor.execute("SET LOCAL jit = off")
+            return [
+                pooled_localize(cursor, user_ids, period, window, set_id) for set_id in case_set_ids
+            ]
+    out = []
+    for set_id in case_set_ids:
+        attempts = LocalizationAttempt.objects.filter(
+            FIRST_READING, period.q(), user_id__in=user_ids
+        )
+        if set_id is not None:
+            attempts = attempts.filter(case_set_id=set_id)
+        results = list(scored_parts(attempts.order_by("-submitted_at"))[:window])
+        findings, images = finding_stats(results)
+        out.append((findings, images, froc_summary(results)))
+    return out
+
 
 # {where}: the attempts' conditions; %(users)s, %(window)s and the period's bounds are parameters.
 _SQL = """
@@ -80,11 +129,13 @@ UNION ALL SELECT 'highest', NULL, normal::text, highest, count(*) FROM readings
 
 
 def pooled_localize(
-    user_ids: list[int], period: Period, window: int
-) -> tuple[list[FindingStats], int, FrocSummary]:
-    """Per-finding stats, images and the pooled FROC of the latest ``window`` first readings of
-    these users in the period: one query."""
+    cursor: Any, user_ids: list[int], period: Period, window: int | None, case_set_id: int | None
+) -> Pooled:
+    """``localize_pooled`` in PostgreSQL: one query (a window of None is no limit)."""
     where, params = "", {"users": user_ids, "window": window, "hit": HIT, "miss": MISS}
+    if case_set_id is not None:
+        where += " AND a.case_set_id = %(case_set)s"
+        params["case_set"] = case_set_id
     params["fp"] = FALSE_POSITIVE
     if period.start is not None:
         where += " AND a.submitted_at >= %(start)s"
@@ -92,16 +143,11 @@ def pooled_localize(
     if period.end is not None:
         where += " AND a.submitted_at < %(end)s"
         params["end"] = period.end
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The planner's guesses for JSON functions are large: JIT compiling costs more than the
-        # query (100 ms of 450 measured), so it is off for this one.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(_SQL.format(where=where), params)
-        rows = cursor.fetchall()
-    return _assemble(rows)
+    cursor.execute(_SQL.format(where=where), params)
+    return _assemble(cursor.fetchall())
 
 
-def _assemble(rows: list[tuple[Any, ...]]) -> tuple[list[FindingStats], int, FrocSummary]:
+def _assemble(rows: list[tuple[Any, ...]]) -> Pooled:
     by_label: dict[str, FindingStats] = {}
     totals: Counter[str] = Counter()
     ratings = Ratings(Counter(), Counter(), Counter(), Counter())

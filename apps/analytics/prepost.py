@@ -15,13 +15,11 @@ from django.http import Http404
 from apps.cases.models import Assignment, CaseSetMode
 from apps.cohorts.selectors import cohort_for_manager, cohort_residents
 from apps.core.exceptions import ApplicationError
-from apps.localization.models import LocalizationAttempt
 from apps.progress.selectors import FIRST_READING
 
 from .dashboard import EXERCISES
-from .drilldown import RESULT_PARTS, scored_parts
 from .models import PrePost
-from .outcomes import finding_stats
+from .pooled import localize_pooled
 
 
 @dataclass(frozen=True)
@@ -151,14 +149,8 @@ def prepost_results(*, actor: Any, cohort_id: int, pair_id: int) -> PrePostResul
 
 
 def _finding_changes(user_ids: list[int], pair: PrePost) -> list[FindingChange]:
-    results: dict[int, list[Any]] = {pair.pre_id: [], pair.post_id: []}
-    rows = scored_parts(
-        LocalizationAttempt.objects.filter(
-            FIRST_READING, user_id__in=user_ids, case_set_id__in=list(results)
-        )
-    ).values(*RESULT_PARTS, "case_set_id")
-    for row in rows:
-        results[row.pop("case_set_id")].append(row)
-    pre = {f.label: f.sensitivity for f in finding_stats(results[pair.pre_id])[0]}
-    post = {f.label: f.sensitivity for f in finding_stats(results[pair.post_id])[0]}
+    pre, post = (
+        {f.label: f.sensitivity for f in findings}
+        for findings, _, _ in localize_pooled(user_ids, case_set_ids=(pair.pre_id, pair.post_id))
+    )
     return [FindingChange(label, pre.get(label), post.get(label)) for label in sorted(pre | post)]

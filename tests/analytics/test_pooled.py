@@ -12,11 +12,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.analytics.drilldown import scored_parts
 from apps.analytics.froc import froc_summary
 from apps.analytics.outcomes import finding_stats
 from apps.analytics.period import ALL_TIME, Period
-from apps.analytics.pooled import pooled_localize
+from apps.analytics.pooled import localize_pooled, scored_parts
 from tests.analytics.conftest import Played
 
 pytestmark = [
@@ -49,16 +48,17 @@ def _result(rng: random.Random) -> dict[str, Any]:
     return score_localize({"findings": findings}, {"boxes": boxes, "selected": selected})
 
 
-def _reference(user_ids: list[int], period: Period, window: int) -> tuple[Any, int, Any]:
+def _reference(
+    user_ids: list[int], period: Period, window: int | None, case_set: int | None
+) -> tuple[Any, int, Any]:
     from apps.localization.models import LocalizationAttempt
 
-    results = list(
-        scored_parts(
-            LocalizationAttempt.objects.filter(
-                period.q(), user_id__in=user_ids, post_reveal=False
-            ).order_by("-submitted_at")
-        )[:window]
+    attempts = LocalizationAttempt.objects.filter(
+        period.q(), user_id__in=user_ids, post_reveal=False
     )
+    if case_set is not None:
+        attempts = attempts.filter(case_set_id=case_set)
+    results = list(scored_parts(attempts.order_by("-submitted_at"))[:window])
     findings, images = finding_stats(results)
     return findings, images, froc_summary(results)
 
@@ -75,7 +75,7 @@ def test_sql_counts_equal_the_python_rules(played: Played, resident: Any) -> Non
             LocalizationAttempt(
                 user=resident,
                 case=played.case,
-                case_set=played.practice,
+                case_set=played.practice if n % 3 else played.assessment,
                 attempt_no=n + 2,
                 idempotency_key=uuid.uuid4(),
                 submitted_at=now - timedelta(hours=n),
@@ -88,9 +88,17 @@ def test_sql_counts_equal_the_python_rules(played: Played, resident: Any) -> Non
         )
     LocalizationAttempt.objects.bulk_create(rows)
     week = Period(start=now - timedelta(days=7))
-    for period, window in ((ALL_TIME, 5000), (ALL_TIME, 50), (week, 5000)):
-        findings, images, froc = pooled_localize([resident.pk], period, window)
-        ref_findings, ref_images, ref_froc = _reference([resident.pk], period, window)
+    exam = played.assessment.pk
+    for period, window, case_set in (
+        (ALL_TIME, 5000, None),
+        (ALL_TIME, 50, None),
+        (week, 5000, None),
+        (ALL_TIME, None, exam),  # a pre/post set: every first reading in it
+    ):
+        [(findings, images, froc)] = localize_pooled(
+            [resident.pk], period=period, window=window, case_set_ids=(case_set,)
+        )
+        ref_findings, ref_images, ref_froc = _reference([resident.pk], period, window, case_set)
         assert images == ref_images
         assert [vars(f) for f in findings] == [vars(f) for f in ref_findings]
         assert froc.unrated > 0 and froc.normal_images > 0  # the edge cases are exercised
