@@ -2,7 +2,8 @@
 above ``cases`` in their ready().
 
 Localization uses the first to precompute explanations of every ground-truth finding, so feedback
-is instant, and the second to re-score the attempts residents already made on the case.
+is instant, and the second to re-score the attempts residents already made on the case; Report
+re-scores its attempts when the reference report's scored text changes (the third).
 """
 
 from __future__ import annotations
@@ -36,3 +37,17 @@ def on_truth_changed(hook: TruthHook) -> None:
 
 def truth_changed_hooks() -> list[TruthHook]:
     return list(_truth_hooks)
+
+
+# (case, actor) after the reference report's scored part (its findings section, or whether it was
+# derived from labels) changed; same contract as ``on_truth_changed``.
+_report_hooks: list[TruthHook] = []
+
+
+def on_report_changed(hook: TruthHook) -> None:
+    if hook not in _report_hooks:
+        _report_hooks.append(hook)
+
+
+def report_changed_hooks() -> list[TruthHook]:
+    return list(_report_hooks)

@@ -12,8 +12,10 @@ from collections.abc import Callable
 from .models import Job
 
 CompletionHook = Callable[[Job], None]
-# A web job runs inside Django (a web worker, or in-process): it gets the Job and returns the result.
-WebJobHandler = Callable[[Job], dict]
+# A web job runs inside Django (a web worker, or in-process): it gets the Job and returns the result,
+# or None when it sent jobs of its own and the last of them to finish finishes it (a bulk re-score:
+# apps.exercises.rescore); its progress keeps its lease (services.inference_job_progress).
+WebJobHandler = Callable[[Job], dict | None]
 _hooks: dict[str, list[CompletionHook]] = {}
 _web_handlers: dict[str, WebJobHandler] = {}
 

@@ -13,7 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from apps.core.exceptions import ApplicationError
@@ -148,10 +148,12 @@ def job_run_inprocess(job_id: Any) -> None:
             error = f"{type(exc).__name__}: {exc}"
             inference_job_finish(job_id=job_id, status=JobStatus.FAILED, result=None, error=error)
         return  # left as sent: the sweeper retries it after the lease
+    if result is None:
+        return  # a web job that waits for jobs it sent: the last of them finishes it
     inference_job_finish(job_id=job_id, status=JobStatus.DONE, result=result, error="")
 
 
-def _run_handler(job: Job) -> dict[str, Any]:
+def _run_handler(job: Job) -> dict[str, Any] | None:
     if job.kind.startswith(WEB_KIND_PREFIX):
         web_handler = web_handler_for(job.kind)
         if web_handler is None:
@@ -162,12 +164,23 @@ def _run_handler(job: Job) -> dict[str, Any]:
     return handler(job.request)
 
 
-def inference_job_progress(*, job: Job, done: int, total: int, message: str = "") -> None:
+def inference_job_progress(
+    *, job: Job, done: int, total: int, message: str = "", counts: dict[str, int] | None = None
+) -> None:
     """Record progress of a running web job and tell its owner's pages once it is committed
     (at once outside a transaction; at the commit of the caller's, so a page that refetches on the
-    push never reads the row before it)."""
-    job.progress = {"done": done, "total": total, "message": message[:200]}
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, updated_at=timezone.now())
+    push never reads the row before it).
+
+    Progress is a heartbeat: a sent job that reports it is alive, so its lease starts again and
+    the sweeper does not send it a second time while it works (or while the jobs it waits for
+    do). ``counts`` are the job's own tallies, kept beside the bar."""
+    job.progress = {"done": done, "total": total, "message": message[:200], **(counts or {})}
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        progress=job.progress,
+        updated_at=now,
+        sent_at=Case(When(status=JobStatus.SENT, then=Value(now)), default=F("sent_at")),
+    )
     transaction.on_commit(partial(push_job_update, job))
 
 

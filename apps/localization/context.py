@@ -17,6 +17,7 @@ from apps.cases.models import Case, CaseImage, CaseSet, PracticeMode
 from apps.cases.selectors import case_set_presence_labels
 from apps.exercises.guided import worked_example
 from apps.exercises.models import Delivery
+from apps.exercises.rescore import RescoredNote, rescored_note
 from apps.exercises.services import practice_mode
 from apps.progress.selectors import player_stats
 from ml import taxonomy
@@ -119,12 +120,15 @@ def result_context(*, request: HttpRequest, attempt: LocalizationAttempt) -> dic
         "next_url": next_url,
         "score_percent": round(attempt.score * 100),
         # Set when an educator edited the case's truth after this answer (see rescore.py).
-        "rescored_from_percent": _rescored_from(attempt),
+        "rescored": _rescored(attempt),
     }
 
 
-def _rescored_from(attempt: Any) -> int | None:
-    rescored = (attempt.result or {}).get("rescored")
-    if not rescored:
-        return None
-    return round(float(rescored["previous_score"]) * 100)
+def _rescored(attempt: Any) -> RescoredNote | None:
+    rescored = (attempt.result or {}).get("rescored") or {}
+    return rescored_note(
+        previous=rescored.get("previous_score"),
+        score=attempt.score,
+        at=rescored.get("at"),
+        what="ground truth",
+    )

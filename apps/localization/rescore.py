@@ -80,6 +80,6 @@ RESCORER = Rescorer(
     job_kind=RESCORE_JOB,
     subject=RESCORE_SUBJECT,
     attempt_model=LocalizationAttempt,
-    rescore=lambda attempt, case: localization_attempt_rescore(attempt=attempt, case=case),
+    rescore=lambda attempt, case, _job: localization_attempt_rescore(attempt=attempt, case=case),
     prefetch=("marks",),
 )

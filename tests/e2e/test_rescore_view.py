@@ -61,7 +61,7 @@ def test_the_rescored_answer_reads_well(
     page.goto(f"{live_server.url}/localize/attempts/{attempt.pk}/")
     note = page.locator(".rescored")
     assert note.is_visible()
-    assert "scored 33% then, 100% against the corrected truth" in note.inner_text()
+    assert "was 33%, now 100%" in note.inner_text()
     assert "Your accuracy counts the new score" in note.inner_text()
     if os.environ.get("RADGAME_SCREENSHOTS"):  # a folder to look at the page in
         page.screenshot(path=os.environ["RADGAME_SCREENSHOTS"] + "/rescored-resident.png")

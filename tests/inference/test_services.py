@@ -142,3 +142,34 @@ def test_publish_after_commit_sends_the_row_it_wrote_without_reading_it_back(
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
     job.refresh_from_db()
     assert job.status == JobStatus.SENT and job.attempts == 1
+
+
+def test_a_web_job_that_waits_for_its_own_jobs_stays_sent_and_progress_keeps_its_lease(
+    settings: Any,
+) -> None:
+    from django.utils import timezone
+
+    from apps.inference.services import inference_job_progress, job_run_inprocess
+
+    def waits(job: Job) -> None:
+        inference_job_progress(job=job, done=0, total=2, message="Sent 2 jobs")
+        return None  # the jobs it sent finish it
+
+    registry.register_web_job("web.test.waits", waits)
+    job = Job.objects.create(kind="web.test.waits", request={})
+    job_run_inprocess(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SENT and job.result is None
+    assert job.progress == {"done": 0, "total": 2, "message": "Sent 2 jobs"}
+
+    # Silent past its lease: the sweeper would send it again; reporting progress renews it.
+    long_ago = timezone.now() - timedelta(seconds=settings.RADGAME_JOB_LEASE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(sent_at=long_ago)
+    inference_job_progress(job=job, done=1, total=2, counts={"failed": 0})
+    job.refresh_from_db()
+    assert job.sent_at > long_ago and job.progress["failed"] == 0
+    assert inference_jobs_sweep() == {"resent": 0, "failed": 0}
+    # A job not sent yet is not made to look sent.
+    pending = Job.objects.create(kind="web.test.waits", request={})
+    inference_job_progress(job=pending, done=0, total=1)
+    assert Job.objects.get(pk=pending.pk).sent_at is None

@@ -125,4 +125,4 @@ def test_the_resident_sees_old_and_new_score_and_the_educator_the_progress(
         .content.decode()
     )
     assert "re-scored" in page
-    assert f"your answer scored {old}% then, 100% against the corrected truth" in page
+    assert f"was {old}%, now 100%" in page and "ground truth" in page

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from apps.accounts.permissions import require_case_editor
 from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
-from apps.cases.registry import truth_changed_hooks
+from apps.cases.registry import report_changed_hooks, truth_changed_hooks
 from apps.core.exceptions import ApplicationError
 
 from .boxes import MarkedBox, canonical_label, group_reader_boxes, parse_marked_boxes
@@ -221,6 +221,7 @@ def case_report_write(
         source=source,
         author=author,
         is_derived=is_derived,
+        actor=actor,
     )
 
 
@@ -232,7 +233,10 @@ def report_store(
     source: str = "",
     author: str = "",
     is_derived: bool = False,
+    actor: Any = None,
 ) -> ReferenceReport | None:
+    """Store the reference report; when its scored part changed, the apps that scored answers
+    against the old one hear of it (``registry.on_report_changed``; ``actor`` None: an importer)."""
     findings, impression = (findings or "").strip(), (impression or "").strip()
     if len(findings) > MAX_REPORT_CHARS or len(impression) > MAX_REPORT_CHARS:
         raise ApplicationError(
@@ -245,6 +249,7 @@ def report_store(
             )
         ReferenceReport.objects.filter(case=case).delete()
         return None
+    before = ReferenceReport.objects.filter(case=case).values_list("findings", "is_derived").first()
     report, _ = ReferenceReport.objects.update_or_create(
         case=case,
         defaults={
@@ -255,4 +260,7 @@ def report_store(
             "is_derived": is_derived,
         },
     )
+    if before != (findings, is_derived):
+        for hook in report_changed_hooks():
+            hook(case, actor)
     return report

@@ -107,7 +107,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
                     request,
                     format_html(
                         "Residents had answered this case: their answers are being re-scored "
-                        'against the new ground truth (<a href="{}">progress</a>).',
+                        'against your changes (<a href="{}">progress</a>).',
                         reverse("inference:status", kwargs={"job_id": job.pk}),
                     ),
                 )
