@@ -61,6 +61,14 @@ class ReportAttempt(Attempt):
         "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     scoring_runs = models.PositiveSmallIntegerField(default=1)  # 1 + "retry scoring" presses
+    # An educator edited the reference after this attempt was scored (apps/reporting/rescore.py):
+    # the job scoring it again against the new one, and once its score differs from the one the
+    # resident saw, that first score and when it changed. Every score stays a ReportScore row.
+    rescore_job = models.ForeignKey(
+        "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    previous_score = models.FloatField(null=True, blank=True)
+    rescored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -125,10 +133,15 @@ class ScoreKind(models.TextChoices):
 
 
 class ReportScore(TimeStampedModel):
-    """One scorer's verdict on one attempt. Append-only: a redelivered job finds the row and stops,
-    and re-scoring with a new scorer version is a new row."""
+    """One scorer's verdict on one attempt, one row per scoring job. Append-only: a redelivered
+    job finds its row and stops; a re-score (a new reference, a new scorer) is a new job, so a
+    new row, and the earlier rows are the attempt's history. Rows from before the job was kept
+    have none."""
 
     attempt = models.ForeignKey(ReportAttempt, on_delete=models.CASCADE, related_name="scores")
+    job = models.ForeignKey(
+        "inference.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     scorer_version = models.CharField(max_length=120)
     kind = models.CharField(max_length=8, choices=ScoreKind.choices)
     result = models.JSONField()
@@ -139,9 +152,7 @@ class ReportScore(TimeStampedModel):
     class Meta:
         ordering = ["attempt", "kind", "-created_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["attempt", "scorer_version", "kind"], name="reportscore_unique_version"
-            ),
+            models.UniqueConstraint(fields=["job"], name="reportscore_unique_job"),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in ScoreKind]), name="reportscore_kind_valid"
             ),

@@ -55,7 +55,7 @@ def report_draft_save(*, user: Any, case: Case, text: str) -> ReportDraft:
 # ---------------------------------------------------------------------------------- submitting
 
 
-def _score_payload(case: Case, reference: str, text: str, *, derived: bool) -> dict[str, Any]:
+def report_score_payload(case: Case, reference: str, text: str, *, derived: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "reference": reference,
         "candidate": text,
@@ -106,7 +106,7 @@ def report_attempt_submit(
         # finds the attempt by this foreign key, so the job needs no subject naming it.
         job = inference_job_dispatch(
             kind=REPORT_SCORE_TASK,
-            payload=_score_payload(case, reference, cleaned, derived=derived),
+            payload=report_score_payload(case, reference, cleaned, derived=derived),
             owner=user,
             sealed=not start.visible,
         )
@@ -145,21 +145,26 @@ def report_attempt_retry_scoring(*, attempt: ReportAttempt) -> ReportAttempt:
         attempt.scoring_runs += 1
         attempt.status = AttemptStatus.PENDING
         attempt.error = ""
+        report = ReferenceReport.objects.filter(case_id=attempt.case_id).first()
+        if report is not None and report.findings.strip():
+            # An educator may have edited the reference since (a re-score passes a failed attempt
+            # by): score against the current one, as the re-score does.
+            attempt.reference_text = report.findings
         attempt.job = inference_job_dispatch(
             kind=REPORT_SCORE_TASK,
-            payload=_score_payload(
+            payload=report_score_payload(
                 attempt.case,
                 attempt.reference_text,
                 attempt.text,
-                derived=ReferenceReport.objects.filter(
-                    case_id=attempt.case_id, is_derived=True
-                ).exists(),
+                derived=report is not None and report.is_derived,
             ),
             owner=attempt.user,
             subject=f"{attempt.ref}:run{attempt.scoring_runs}",
             sealed=not attempt_visible(attempt=attempt),
         )
-        attempt.save(update_fields=["scoring_runs", "status", "error", "job", "updated_at"])
+        attempt.save(
+            update_fields=["scoring_runs", "status", "error", "job", "reference_text", "updated_at"]
+        )
     return attempt
 
 
@@ -194,20 +199,9 @@ def _bounded(value: Any, low: float, high: float) -> float | None:
     return max(low, min(high, float(value)))
 
 
-def report_score_store(*, job: Job) -> None:
-    """Completion hook of ``ml.report.score`` (runs inside the job's finishing transaction).
-
-    Idempotent: the score row is unique per (attempt, scorer version, kind) and the progress
-    event per attempt, so a second call for the same result stores nothing new.
-    """
-    attempt = _attempt_for(job)
-    if attempt is None:
-        return  # a job of an earlier scoring run: the current one decides
-    if job.status != JobStatus.DONE:
-        attempt.status = AttemptStatus.FAILED
-        attempt.error = job.error or "The scorer failed without saying why."
-        attempt.save(update_fields=["status", "error", "updated_at"])
-        return
+def report_rules_score_write(*, attempt: ReportAttempt, job: Job) -> ReportScore | None:
+    """The rule-based score row of a finished scoring job; None when the job already wrote it
+    (the row is unique per job: a result stored twice is stored once)."""
     result = job.result or {}
     if not isinstance(result.get("errors"), list) or "clinical_score" not in result:
         raise ValueError("the scorer's result has no clinical score or error list")
@@ -215,35 +209,63 @@ def report_score_store(*, job: Job) -> None:
     percent = _bounded(result.get("clinical_percent"), 0.0, 100.0)
     if percent is None and clinical is not None:
         percent = 100.0 * max(0.0, clinical)
-    ReportScore.objects.get_or_create(
-        attempt=attempt,
-        scorer_version=str(result.get("scorer_version") or "unknown")[:120],
-        kind=ScoreKind.RULES,
+    score, created = ReportScore.objects.get_or_create(
+        job=job,
         defaults={
+            "attempt": attempt,
+            "scorer_version": str(result.get("scorer_version") or "unknown")[:120],
+            "kind": ScoreKind.RULES,
             "result": result,
             "clinical_score": clinical,
             "clinical_percent": percent,
             "style_score": _bounded(result.get("style_score"), 0.0, 1.0),
         },
     )
-    attempt.score = (percent or 0.0) / 100.0
+    return score if created else None
+
+
+def report_judge_dispatch(*, attempt: ReportAttempt, subject: str, visible: bool) -> Job:
+    """The LLM judge's second opinion on an attempt against its ``reference_text``."""
+    return inference_job_dispatch(
+        kind=REPORT_JUDGE_TASK,
+        payload={
+            "reference": attempt.reference_text,
+            "candidate": attempt.text,
+            "age": attempt.case.patient_age,
+            "indication": attempt.case.indication or None,
+        },
+        owner=attempt.user,
+        subject=subject,
+        sealed=not visible,
+    )
+
+
+def report_score_store(*, job: Job) -> None:
+    """Completion hook of ``ml.report.score`` (runs inside the job's finishing transaction).
+
+    Idempotent: the score row is unique per job and the progress event per attempt, so a second
+    call for the same result stores nothing new.
+    """
+    attempt = _attempt_for(job)
+    if attempt is None:
+        return  # a job of an earlier scoring run (or a re-score's: rescore.py): not this one's
+    if job.status != JobStatus.DONE:
+        attempt.status = AttemptStatus.FAILED
+        attempt.error = job.error or "The scorer failed without saying why."
+        attempt.save(update_fields=["status", "error", "updated_at"])
+        return
+    score = report_rules_score_write(attempt=attempt, job=job)
+    if score is None:
+        return  # stored before
+    attempt.score = (score.clinical_percent or 0.0) / 100.0
     attempt.status = AttemptStatus.SCORED
     attempt.error = ""
     visible = attempt_visible(attempt=attempt)
     if attempt.xp is None:  # a redelivered result does not credit twice
         attempt_credit(attempt=attempt, visible=visible)
     if attempt.judge_job_id is None and judge_enabled():
-        attempt.judge_job = inference_job_dispatch(
-            kind=REPORT_JUDGE_TASK,
-            payload={
-                "reference": attempt.reference_text,
-                "candidate": attempt.text,
-                "age": attempt.case.patient_age,
-                "indication": attempt.case.indication or None,
-            },
-            owner=attempt.user,
-            subject=f"{attempt.ref}:judge",
-            sealed=not visible,
+        attempt.judge_job = report_judge_dispatch(
+            attempt=attempt, subject=f"{attempt.ref}:judge", visible=visible
         )
     attempt.save(update_fields=["score", "status", "error", "xp", "judge_job", "updated_at"])
     attempt_recorded(attempt=attempt)
@@ -258,10 +280,13 @@ def report_judge_store(*, job: Job) -> None:
     result = job.result or {}
     version = f"{result.get('model_id') or 'unknown'}@{result.get('prompt_version') or '?'}"
     ReportScore.objects.get_or_create(
-        attempt=attempt,
-        scorer_version=version[:120],
-        kind=ScoreKind.JUDGE,
-        defaults={"result": result},
+        job=job,
+        defaults={
+            "attempt": attempt,
+            "scorer_version": version[:120],
+            "kind": ScoreKind.JUDGE,
+            "result": result,
+        },
     )
 
 
@@ -272,10 +297,6 @@ def judge_enabled() -> bool:
         # A broken judge configuration must not stop rule-based scoring; say so in the log.
         logger.exception("the LLM judge configuration is invalid; the judge is skipped")
         return False
-
-
-def on_score_finished(job: Job) -> None:
-    report_score_store(job=job)
 
 
 def on_judge_finished(job: Job) -> None:

@@ -22,6 +22,7 @@ from apps.exercises.guided import worked_example
 from apps.exercises.hint_views import hint_response
 from apps.exercises.hints import hints_on_page
 from apps.exercises.models import ExerciseKind
+from apps.exercises.rescore import rescored_note
 from apps.exercises.selectors import assessment_closed, case_revealed, open_delivery_of
 from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
@@ -180,6 +181,13 @@ def result_context(attempt: ReportAttempt, *, reviewing: bool = False) -> dict[s
         if attempt.judge_job
         else None,
         "next_url": _next_url(attempt),
+        # Set when an educator edited the reference after this answer was scored (rescore.py).
+        "rescored": rescored_note(
+            previous=attempt.previous_score,
+            score=attempt.score,
+            at=attempt.rescored_at,
+            what="reference report",
+        ),
     }
     if rules is not None and status == AttemptStatus.SCORED:
         context["feedback"] = feedback(
