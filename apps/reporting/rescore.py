@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.cases.models import Case, ReferenceReport
 from apps.cases.registry import on_report_changed
+from apps.exercises.hooks import attempt_recorded
 from apps.exercises.rescore import Rescorer, rescore_child_finished, rescore_child_subject
 from apps.exercises.services import attempt_visible
 from apps.inference.models import Job, JobStatus
@@ -119,6 +120,7 @@ def _apply(job: Job) -> bool:
             "updated_at",
         ]
     )
+    attempt_recorded(attempt=attempt)  # summaries of the attempt rows (apps.analytics) follow
     return changed
 
 

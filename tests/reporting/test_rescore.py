@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from apps.analytics.summary import reconcile
 from apps.cases.services import case_report_write
 from apps.cases.services.editor import case_editor_save
 from apps.exercises.services import assessment_close
@@ -111,6 +112,7 @@ def test_every_scored_attempt_is_sent_to_the_scorer_and_progress_reaches_n_of_n(
         assert event.score == 0.8 and event.xp == old_xp  # accuracy reads the new score
         history = list(attempt.scores.order_by("pk").values_list("clinical_percent", flat=True))
         assert history == [50.0, 80.0]
+    assert reconcile().ok  # the dashboard's weekly summaries followed the new scores
 
 
 def test_a_redelivered_result_and_a_rerun_rescore_never_apply_twice(
