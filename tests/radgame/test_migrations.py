@@ -40,6 +40,15 @@ WAIVERS = {
     ("reporting", "0006_dashboard_index", "index"): (
         "as localization 0005_dashboard_index, on report attempts (one in five answers)"
     ),
+    ("reporting", "0008_rescore_history", "index"): (
+        "indexes on two new columns, NULL in every row when they are built (report attempts' "
+        "re-score job, scores' job): as 0006_dashboard_index, one scan of each table, once"
+    ),
+    ("reporting", "0008_rescore_history", "constraint"): (
+        "UNIQUE (job_id) on report scores replaces the (attempt, version, kind) one: a unique "
+        "constraint cannot be NOT VALID; the column is NULL in every existing row, so the check "
+        "is one index build over the scores table (about one row per report attempt)"
+    ),
     ("reporting", "0004_lifecycle_types", "type"): (
         "idempotency_key varchar -> uuid rewrites report attempts once, in the same deploy as the "
         "lifecycle backfill (0003) that makes every key a UUID; the release before it writes "
