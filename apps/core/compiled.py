@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 
 
 class CompiledQueryError(RuntimeError):
@@ -58,19 +59,34 @@ def _sentinel(value: Any, n: int) -> Any:
     raise CompiledQueryError(f"no sentinel for {type(value).__name__}")
 
 
+def _select_sql(built: QuerySet[Any], using: str) -> tuple[str, Any]:
+    return built.query.get_compiler(using).as_sql()  # type: ignore[no-any-return]
+
+
+def _update_sql(built: tuple[QuerySet[Any], dict[str, Any]], using: str) -> tuple[str, Any]:
+    queryset, values = built
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    return query.get_compiler(using).as_sql()  # type: ignore[no-any-return]
+
+
 def _compile(
-    build: Callable[..., QuerySet[Any]], args: dict[str, Any], using: str, offset: int
-) -> tuple[str, list[Any], list[str | None], QuerySet[Any]]:
+    build: Callable[..., Any],
+    args: dict[str, Any],
+    using: str,
+    offset: int,
+    to_sql: Callable[[Any, str], tuple[str, Any]] = _select_sql,
+) -> tuple[str, list[Any], list[str | None], Any]:
     sentinels = {name: _sentinel(value, offset + i) for i, (name, value) in enumerate(args.items())}
     by_value = {(type(v), v): name for name, v in sentinels.items()}
-    queryset = build(**sentinels)
-    sql, params = queryset.query.get_compiler(using).as_sql()
+    built = build(**sentinels)
+    sql, params = to_sql(built, using)
     slots = [by_value.get((type(p), p)) for p in params]
     if any(isinstance(p, date) and slot is None for p, slot in zip(params, slots, strict=True)):
         # A time taken while building (today's start, now) would stay in the SQL for good.
         raise CompiledQueryError("a date or time in the SQL must be an argument")
     constants = [None if slot else p for p, slot in zip(params, slots, strict=True)]
-    return sql, constants, slots, queryset
+    return sql, constants, slots, built
 
 
 def _compiled(
@@ -128,17 +144,48 @@ def compiled_values(
         # The embedded default runs the queryset itself: the same rule, compiled each time.
         return list(build(**args))
     compiled = _compiled(key, build, args, using)
-    params = [
-        args[slot] if slot is not None else constant
-        for constant, slot in zip(compiled.params, compiled.slots, strict=True)
-    ]
     with connections[using].cursor() as cursor:
-        cursor.execute(compiled.sql, params)
+        cursor.execute(compiled.sql, _params(compiled, args))
         rows = cursor.fetchall()
     return [
         dict(zip(compiled.names, values, strict=True))
         for values in _converted(rows, compiled, using)
     ]
+
+
+def _params(compiled: _Compiled, args: dict[str, Any]) -> list[Any]:
+    return [
+        args[slot] if slot is not None else constant
+        for constant, slot in zip(compiled.params, compiled.slots, strict=True)
+    ]
+
+
+def compiled_update(
+    key: Hashable,
+    build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]],
+    args: dict[str, Any],
+    *,
+    using: str = "default",
+) -> int:
+    """``queryset.update(**values)`` for ``(queryset, values) = build(**args)``, from SQL compiled
+    once per ``key`` (the same rules as ``compiled_values``: ``args`` reach the SQL unchanged);
+    returns the number of rows updated. Only a plain update: no related-model updates."""
+    if connections[using].vendor != "postgresql":
+        queryset, values = build(**args)
+        return int(queryset.update(**values))
+    connection = connections[using]
+    full_key = (connection.vendor, using, "update", key)
+    compiled = _CACHE.get(full_key)
+    if compiled is None:
+        sql, constants, slots, _ = _compile(build, args, using, 0, _update_sql)
+        sql2, constants2, slots2, _ = _compile(build, args, using, 1000, _update_sql)
+        if sql != sql2 or constants != constants2 or slots != slots2:
+            raise CompiledQueryError(f"{key!r}: a parameter varies without being an argument")
+        with _LOCK:
+            compiled = _CACHE.setdefault(full_key, _Compiled(sql, constants, slots, []))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(compiled.sql, _params(compiled, args))
+        return int(cursor.rowcount)
 
 
 def clear() -> None:

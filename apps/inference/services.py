@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from apps.core.compiled import compiled_update
 from apps.core.exceptions import ApplicationError
 from ml.contracts import WEB_JOB_TASK, WEB_QUEUE, PermanentJobError, UnknownTaskError, spec_for
 
@@ -99,12 +100,15 @@ def job_send(job_id: Any, job: Job | None = None) -> None:
         job_publish(job_id, job)
 
 
+def _sent(job_id: Any, now: Any) -> tuple[Any, dict[str, Any]]:
+    jobs = Job.objects.filter(pk=job_id).exclude(status__in=FINAL_STATUSES)
+    return jobs, {"status": JobStatus.SENT, "sent_at": now, "attempts": F("attempts") + 1}
+
+
 def _mark_sent(job_id: Any) -> int:
-    return (
-        Job.objects.filter(pk=job_id)
-        .exclude(status__in=FINAL_STATUSES)
-        .update(status=JobStatus.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1)
-    )
+    # After every submit's publish: its SQL is compiled once per process (apps.core.compiled).
+    key = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
+    return compiled_update("inference._mark_sent", _sent, {"job_id": key, "now": timezone.now()})
 
 
 def job_publish(job_id: Any, job: Job | None = None) -> bool:

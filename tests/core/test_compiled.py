@@ -61,3 +61,47 @@ def test_refuses_a_time_taken_while_building() -> None:
 
     with pytest.raises(CompiledQueryError):
         compiled_values("recent", recent, {"user_id": 5})
+
+
+def _rename(user_id: int, name: str, joined: Any) -> tuple[Any, dict[str, Any]]:
+    users = get_user_model().objects.filter(pk=user_id).exclude(is_superuser=True)
+    return users, {"first_name": name, "date_joined": joined}
+
+
+@pytest.mark.django_db
+def test_update_reruns_the_compiled_sql_with_fresh_arguments(
+    personas: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from apps.core.compiled import compiled_update
+
+    resident, educator = personas["resident"], personas["educator"]
+    first = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert compiled_update(
+        "rename", _rename, {"user_id": resident.pk, "name": "A", "joined": first}
+    )
+    later = datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC)
+    with django_assert_num_queries(1):  # compiled already: only the statement itself
+        updated = compiled_update(
+            "rename", _rename, {"user_id": educator.pk, "name": "B", "joined": later}
+        )
+    assert updated == 1
+    resident.refresh_from_db()
+    educator.refresh_from_db()
+    assert (resident.first_name, resident.date_joined) == ("A", first)
+    assert (educator.first_name, educator.date_joined) == ("B", later)
+    assert compiled_update("rename", _rename, {"user_id": -5, "name": "C", "joined": later}) == 0
+
+
+@pytest.mark.django_db
+def test_update_refuses_a_time_taken_while_building(personas: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    from apps.core.compiled import compiled_update
+
+    def stamped(user_id: int) -> tuple[Any, dict[str, Any]]:
+        return get_user_model().objects.filter(pk=user_id), {"date_joined": timezone.now()}
+
+    with pytest.raises(CompiledQueryError):
+        compiled_update("stamped", stamped, {"user_id": personas["resident"].pk})
