@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
-from apps.cases.selectors import case_answers
+from apps.cases.selectors import AnswerReport, case_answers
 from apps.exercises.api import HintApiBase
 from apps.exercises.models import ExerciseKind
 from apps.exercises.selectors import case_revealed
@@ -140,7 +140,8 @@ class ReportAttemptOutput(serializers.Serializer):
 # -------------------------------------------------------------------------------- assemblers
 
 
-def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
+def attempt_data(attempt: ReportAttempt, report: AnswerReport | None = None) -> dict[str, Any]:
+    """The reply; ``report`` is the case's reference report when the caller read it already."""
     if not attempt_visible(attempt=attempt):
         return {
             "id": attempt.pk,
@@ -163,7 +164,7 @@ def attempt_data(attempt: ReportAttempt) -> dict[str, Any]:
         }
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
-    report = case_answers(case=attempt.case, with_findings=False).report
+    report = report or case_answers(case=attempt.case, with_findings=False).report
     judge_job = job_public(attempt.judge_job, include_result=False) if attempt.judge_job else None
     return {
         "id": attempt.pk,
@@ -270,19 +271,18 @@ class ReportAttemptSubmitApi(APIView):
     )
     def post(self, request: Request, set_id: int, case_id: int) -> Response:
         case_set = selectors.report_set_for_player(user=request.user, case_set_id=set_id)
-        case = selectors.report_case_for_player(
+        case, report = selectors.report_case_and_reference(
             user=request.user, case_set=case_set, case_id=case_id
         )
         data = ReportAttemptInput(data=request.data)
         data.is_valid(raise_exception=True)
         attempt, created = services.report_attempt_submit(
-            user=request.user, case=case, case_set=case_set, **data.validated_data
+            user=request.user, case=case, case_set=case_set, report=report, **data.validated_data
         )
         attempt = selectors.attempt_for_owner(user=request.user, attempt_id=attempt.pk)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(
-            ReportAttemptOutput(attempt_data(attempt)).data, status=code, headers=NO_STORE
-        )
+        reply = ReportAttemptOutput(attempt_data(attempt, report=report)).data
+        return Response(reply, status=code, headers=NO_STORE)
 
 
 class ReportAttemptDetailApi(APIView):

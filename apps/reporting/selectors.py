@@ -15,7 +15,13 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from apps.cases.models import Case, CaseSet, CaseSetItem, CaseStatus, ReferenceReport
-from apps.cases.selectors import case_for_player, case_set_cases, case_sets_playable_by
+from apps.cases.selectors import (
+    AnswerReport,
+    case_answers,
+    case_for_player,
+    case_set_cases,
+    case_sets_playable_by,
+)
 from apps.cohorts.selectors import manages_resident
 
 from .models import ReportAttempt, ReportDraft, ReportScore, ScoreKind
@@ -128,10 +134,19 @@ def report_reference_kind(*, case: Case) -> str:
 def report_case_for_player(*, user: Any, case_set: CaseSet, case_id: int) -> Case:
     """A published case of a set the user plays, with a reference report; 404 otherwise.
     Images are prefetched; the answers are not."""
+    return report_case_and_reference(user=user, case_set=case_set, case_id=case_id)[0]
+
+
+def report_case_and_reference(
+    *, user: Any, case_set: CaseSet, case_id: int
+) -> tuple[Case, AnswerReport]:
+    """``report_case_for_player`` and the reference report its check read (the submit scores
+    against it and its reply shows it: read once)."""
     case = case_for_player(user=user, case_id=case_id, case_set_id=case_set.pk)
-    if not reportable_case_ids(case_ids=[case.pk]):
+    report = case_answers(case=case, with_findings=False).report
+    if report is None or report.findings == "":  # as ``reportable_case_ids``
         raise Http404("No such case")
-    return case
+    return case, report
 
 
 def draft_for(*, user: Any, case: Case) -> ReportDraft | None:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.cases.models import Case, CaseSet, ReferenceReport
-from apps.cases.selectors import case_answers
+from apps.cases.selectors import AnswerReport, case_answers
 from apps.core.exceptions import ApplicationError
 from apps.exercises.hooks import attempt_recorded
 from apps.exercises.keys import idempotency_key_parse
@@ -83,22 +83,29 @@ def report_text_blank(text: str) -> bool:
 
 
 def report_attempt_submit(
-    *, user: Any, case: Case, case_set: CaseSet | None, text: str, idempotency_key: Any
+    *,
+    user: Any,
+    case: Case,
+    case_set: CaseSet | None,
+    text: str,
+    idempotency_key: Any,
+    report: AnswerReport | None = None,
 ) -> tuple[ReportAttempt, bool]:
     """Create the attempt and its scoring job through the shared lifecycle; returns
     ``(attempt, created)``.
 
     Replaying a key returns the attempt it created (double clicks, two tabs, client retries,
     concurrent requests), whatever text the replay carries. The caller has checked that the user
-    may play the case (``case_for_player``).
+    may play the case (``case_for_player``); ``report`` is the case's reference report when the
+    caller read it already (``selectors.report_case_and_reference``).
     """
 
     def prepare() -> tuple[str, str, bool]:
         cleaned = clean_report_text(text)
-        answers = case_answers(case=case, with_findings=False)
-        if answers.report is None or not answers.report.findings.strip():
+        found = report or case_answers(case=case, with_findings=False).report
+        if found is None or not found.findings.strip():
             raise ApplicationError("This case has no reference report, so it cannot be scored.")
-        return cleaned, answers.report.findings, answers.report.is_derived
+        return cleaned, found.findings, found.is_derived
 
     def store(start: AttemptStart, prepared: tuple[str, str, bool]) -> ReportAttempt:
         cleaned, reference, derived = prepared
