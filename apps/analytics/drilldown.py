@@ -22,6 +22,7 @@ from apps.localization.models import LocalizationAttempt
 from apps.progress.selectors import FIRST_READING
 from apps.reporting.models import ReportAttempt, ReportScore, ScoreKind
 
+from .cache import cohort_cached
 from .dashboard import CurvePoint
 from .froc import FrocSummary, froc_summary
 from .outcomes import FindingStats, finding_stats, report_error_counts
@@ -195,9 +196,17 @@ class CohortFindings:
 
 def cohort_findings(*, actor: Any, cohort_id: int, period: Period = ALL_TIME) -> CohortFindings:
     """Per-finding sensitivity and false positives per image (Localize), error categories
-    (Report) and the pooled FROC of a cohort's latest first readings: 5 queries."""
+    (Report) and the pooled FROC of a cohort's latest first readings; from the cohort's cache
+    while none of its residents' attempts changed."""
     cohort = cohort_for_manager(actor=actor, cohort_id=cohort_id)
     user_ids = [user.pk for user in cohort_residents(cohort)]
+    figures = cohort_cached(
+        "findings", cohort.pk, user_ids, period.params, lambda: _findings(user_ids, period)
+    )
+    return CohortFindings(cohort, *figures, window=FINDINGS_WINDOW)
+
+
+def _findings(user_ids: list[int], period: Period) -> tuple[Any, ...]:
     [(findings, images, froc)] = localize_pooled(user_ids, period=period, window=FINDINGS_WINDOW)
     errors = list(
         ReportAttempt.objects.filter(
@@ -207,12 +216,4 @@ def cohort_findings(*, actor: Any, cohort_id: int, period: Period = ALL_TIME) ->
         .order_by("-submitted_at")
         .values_list("errors", flat=True)[:FINDINGS_WINDOW]
     )
-    return CohortFindings(
-        cohort=cohort,
-        findings=findings,
-        images=images,
-        report_errors=report_error_counts(errors).most_common(),
-        reports=len(errors),
-        froc=froc,
-        window=FINDINGS_WINDOW,
-    )
+    return findings, images, report_error_counts(errors).most_common(), len(errors), froc

@@ -70,6 +70,9 @@ class AttemptWeek(models.Model):
     timed = models.PositiveIntegerField(default=0)  # with a measured time
     time_sum = models.FloatField(default=0.0)
     last_at = models.DateTimeField(null=True, blank=True)
+    # How many times this row was recounted: the cached analytics pages key on the sum over a
+    # cohort, which every submit, score and re-score raises, whatever order they commit in.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [

@@ -17,6 +17,7 @@ from apps.cohorts.selectors import cohort_for_manager, cohort_residents
 from apps.core.exceptions import ApplicationError
 from apps.progress.selectors import FIRST_READING
 
+from .cache import cohort_cached
 from .dashboard import EXERCISES
 from .models import PrePost
 from .pooled import localize_pooled
@@ -117,22 +118,15 @@ class PrePostResults:
 
 
 def prepost_results(*, actor: Any, cohort_id: int, pair_id: int) -> PrePostResults:
-    """The comparison for a pair of a cohort the actor runs (404 otherwise): 7 queries."""
+    """The comparison for a pair of a cohort the actor runs (404 otherwise); its figures come from
+    the cohort's cache while none of its residents' attempts changed."""
     pair = prepost_for_manager(actor=actor, cohort_id=cohort_id, pair_id=pair_id)
     residents = cohort_residents(pair.cohort)
     user_ids = [user.pk for user in residents]
-    sets = [pair.pre_id, pair.post_id]
-    means: dict[tuple[str, int, int], float] = {}
-    for kind, model in EXERCISES:
-        rows = (
-            model.objects.filter(FIRST_READING, user_id__in=user_ids, case_set_id__in=sets)
-            .values("user_id", "case_set_id")
-            .annotate(mean=Avg("score"))
-            .order_by()
-        )
-        for row in rows:
-            if row["mean"] is not None:
-                means[(kind, row["user_id"], row["case_set_id"])] = row["mean"]
+    sets = {"pre": pair.pre_id, "post": pair.post_id}
+    means, findings = cohort_cached(
+        "prepost", pair.cohort.pk, user_ids, sets, lambda: _figures(user_ids, pair)
+    )
     changes = [
         ResidentChange(
             user=user,
@@ -145,7 +139,26 @@ def prepost_results(*, actor: Any, cohort_id: int, pair_id: int) -> PrePostResul
         kind: paired_interval([d for c in changes if (d := c.change(kind)) is not None])
         for kind, _ in EXERCISES
     }
-    return PrePostResults(pair, changes, intervals, _finding_changes(user_ids, pair))
+    return PrePostResults(pair, changes, intervals, findings)
+
+
+Means = dict[tuple[str, int, int], float]  # (exercise, user, set): mean first-reading score
+
+
+def _figures(user_ids: list[int], pair: PrePost) -> tuple[Means, list[FindingChange]]:
+    sets = [pair.pre_id, pair.post_id]
+    means: Means = {}
+    for kind, model in EXERCISES:
+        rows = (
+            model.objects.filter(FIRST_READING, user_id__in=user_ids, case_set_id__in=sets)
+            .values("user_id", "case_set_id")
+            .annotate(mean=Avg("score"))
+            .order_by()
+        )
+        for row in rows:
+            if row["mean"] is not None:
+                means[(kind, row["user_id"], row["case_set_id"])] = row["mean"]
+    return means, _finding_changes(user_ids, pair)
 
 
 def _finding_changes(user_ids: list[int], pair: PrePost) -> list[FindingChange]:

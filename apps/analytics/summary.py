@@ -44,9 +44,9 @@ def _midnight(day: date) -> datetime:
 
 
 _REFRESH = """
-INSERT INTO {week_table} (user_id, exercise, week, attempts, scored, first_scored,
+INSERT INTO {week_table} (user_id, exercise, week, version, attempts, scored, first_scored,
     first_score_sum, timed, time_sum, last_at)
-SELECT %s, %s, %s, COUNT(*), COUNT(score),
+SELECT %s, %s, %s, 1, COUNT(*), COUNT(score),
     COUNT(CASE WHEN NOT post_reveal THEN score END),
     COALESCE(SUM(CASE WHEN NOT post_reveal THEN score END), 0.0),
     COUNT(time_taken_s), COALESCE(SUM(time_taken_s), 0.0), MAX(submitted_at)
@@ -54,7 +54,8 @@ FROM {attempt_table} WHERE user_id = %s AND submitted_at >= %s AND submitted_at 
 ON CONFLICT (user_id, exercise, week) DO UPDATE SET
     attempts = EXCLUDED.attempts, scored = EXCLUDED.scored,
     first_scored = EXCLUDED.first_scored, first_score_sum = EXCLUDED.first_score_sum,
-    timed = EXCLUDED.timed, time_sum = EXCLUDED.time_sum, last_at = EXCLUDED.last_at
+    timed = EXCLUDED.timed, time_sum = EXCLUDED.time_sum, last_at = EXCLUDED.last_at,
+    version = {week_table}.version + 1
 """
 
 

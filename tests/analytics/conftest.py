@@ -67,6 +67,14 @@ def media_root(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """The cohort pages' cache lives in the process: a rolled-back test's ids may come again."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def played(educator: Any, cohort: Any, resident: Any) -> Played:
     return build_played(educator, cohort, resident)

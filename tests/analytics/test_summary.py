@@ -92,3 +92,37 @@ def test_dashboard_figures_from_summaries_equal_those_from_attempts(
         assert (got.attempts, got.last) == (direct.attempts, direct.last)
         assert got.accuracy == pytest.approx(direct.accuracy)
         assert got.mean_time_s == pytest.approx(direct.mean_time_s)
+
+
+def test_cached_findings_follow_every_recorded_attempt(
+    client_for: Any, educator: Any, other_educator: Any, cohort: Any, played: Played, resident: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from apps.analytics.cache import fingerprint
+
+    client = client_for(educator)
+    url = reverse("analytics:findings", args=[cohort.pk])
+    first = client.get(url).content.decode()
+    assert '<tr data-finding="Nodule"><td>Nodule</td><td>2</td><td>0</td>' in first
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get(url).content.decode()
+    assert again.split('id="sens-title"')[1] == first.split('id="sens-title"')[1]
+    assert not any("localization_localizationattempt" in q["sql"] for q in cached)
+    before = fingerprint([resident.pk])
+    localize(resident, played.normal_case, played.practice, [])  # a replay: no first reading
+    assert fingerprint([resident.pk]) != before
+    from apps.cases.services.findings import case_truth_replace
+    from apps.localization.rescore import localization_attempt_rescore
+
+    # A re-score that turns the chest's Nodule hit into a false positive (no Nodule in truth).
+    before = fingerprint([resident.pk])
+    case_truth_replace(case=played.case, findings=[truth("Effusion", [[0.5, 0.5, 0.7, 0.7]])], is_normal=False)  # fmt: skip
+    localization_attempt_rescore(attempt=played.chest, case=played.case)
+    assert fingerprint([resident.pk]) != before
+    text = client.get(url).content.decode()
+    assert '<tr data-finding="Nodule"><td>Nodule</td><td>1</td><td>0</td>' in text
+    # The cache never widens who sees the page.
+    assert client_for(other_educator).get(url).status_code == 404
