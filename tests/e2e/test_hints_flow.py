@@ -147,3 +147,25 @@ def test_on_a_phone_the_hint_panel_and_the_goal_bar_fit_their_cards(
     assert hints["x"] >= 0 and hints["x"] + hints["width"] <= 390
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     page.screenshot(path=str(tmp_path / "case-390.png"), full_page=True)
+
+
+def test_the_report_page_offers_hints_beside_the_editor(
+    browser_page,  # noqa: F811  (the fixture imported above)
+    live_server,
+    resident,
+    films,
+):
+    page = browser_page
+    case_set, cases = films
+    from apps.cases.services import case_report_write
+
+    case_report_write(
+        actor=case_set.owner, case=cases[1], findings="Hyperexpanded lungs.", impression=""
+    )
+    log_in(page, live_server, "resident")
+    page.goto(f"{live_server.url}/report/sets/{case_set.pk}/cases/{cases[1].pk}/")
+    page.locator("#report-text").fill("Lungs are clear.")
+    page.get_by_role("button", name=f"Hint (−{HINT_XP} XP)").click()
+    page.wait_for_selector("#hint-live li")
+    assert page.locator("#hint-live li").all_inner_texts() == [SYSTEM_HINTS["lungs"]]
+    assert page.locator("#report-text").input_value() == "Lungs are clear."  # the text stays
