@@ -113,6 +113,11 @@ class ReportReferenceOutput(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class ReportRescoredOutput(serializers.Serializer):
+    previous_score = serializers.FloatField(help_text="The score you saw, 0..1")
+    at = serializers.DateTimeField(help_text="When the edited reference changed it")
+
+
 class ReportAttemptOutput(serializers.Serializer):
     id = serializers.IntegerField()
     case_id = serializers.IntegerField()
@@ -135,6 +140,11 @@ class ReportAttemptOutput(serializers.Serializer):
     score = ReportScoreOutput(allow_null=True)
     judge = ReportJudgeOutput(allow_null=True)
     reference = ReportReferenceOutput(allow_null=True)
+    rescored = ReportRescoredOutput(
+        allow_null=True,
+        help_text="Set when an educator edited the reference report after this attempt was scored "
+        "and the score changed; ``score`` is the new one",
+    )
 
 
 # -------------------------------------------------------------------------------- assemblers
@@ -161,6 +171,7 @@ def attempt_data(attempt: ReportAttempt, report: AnswerReport | None = None) -> 
             "score": None,
             "judge": None,
             "reference": None,
+            "rescored": None,
         }
     state = services.effective_status(attempt)
     rules, judge = selectors.attempt_scores(attempt=attempt)
@@ -198,6 +209,9 @@ def attempt_data(attempt: ReportAttempt, report: AnswerReport | None = None) -> 
             "is_derived": report.is_derived,
             "note": DERIVED_NOTE if report.is_derived else "",
         },
+        "rescored": None
+        if attempt.previous_score is None
+        else {"previous_score": attempt.previous_score, "at": attempt.rescored_at},
     }
 
 

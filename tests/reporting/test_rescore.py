@@ -236,6 +236,10 @@ def test_the_resident_sees_was_and_now_on_the_result(
     assert "was 50%, now 80%" in page and "reference report" in page
     assert "Large left pleural effusion" in page  # the new reference is the one compared
 
+    api = client_for(resident).get(reverse("report-api-attempt", args=[attempt.pk])).json()
+    assert api["rescored"]["previous_score"] == 0.5 and api["score"]["clinical_percent"] == 80.0
+    assert api["reference"]["findings"] == EDITED
+
 
 def test_a_sealed_assessment_answer_is_rescored_and_shown_only_at_release(
     resident: Any, educator: Any, cohort: Any, report_case: Any, scored: Any,
@@ -267,6 +271,8 @@ def test_a_sealed_assessment_answer_is_rescored_and_shown_only_at_release(
     assert ScoreEvent.objects.get(attempt_ref=attempt.ref).score == 0.8
     released = client_for(resident).get(page_url).content.decode()
     assert "80%" in released and "data-rescored" not in released
+    api = client_for(resident).get(reverse("report-api-attempt", args=[attempt.pk])).json()
+    assert api["rescored"] is None and api["score"]["clinical_percent"] == 80.0
 
 
 def test_the_editor_service_save_with_an_unchanged_report_sends_nothing(
@@ -293,3 +299,21 @@ def test_a_failed_attempt_retried_after_an_edit_is_scored_against_the_new_refere
     case_report_write(actor=educator, case=report_case, findings=EDITED)
     attempt = report_attempt_retry_scoring(attempt=attempt)
     assert attempt.reference_text == EDITED and attempt.job.request["reference"] == EDITED
+
+
+def test_the_judge_is_asked_again_against_the_new_reference(
+    resident: Any, educator: Any, report_set: Any, report_case: Any, scored: Any,
+    monkeypatch: Any, django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    from .test_services import _enable_judge
+
+    _enable_judge(monkeypatch)
+    attempt = scored(resident, report_case, report_set)
+    first_judge = attempt.judge_job
+    assert first_judge.request["reference"] == REFERENCE
+    edit_reference(educator, report_case, django_capture_on_commit_callbacks)
+    deliver(rescore_jobs(attempt)[0])
+    attempt.refresh_from_db()
+    assert attempt.judge_job_id != first_judge.pk
+    assert attempt.judge_job.request["reference"] == EDITED
+    assert attempt.judge_job.request["candidate"] == CANDIDATE
