@@ -185,6 +185,12 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=100_000)
     parser.add_argument("--loads", type=int, default=20)
     parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="empty the cache before every load (the findings and pre/post pages are cached "
+        "per cohort until an attempt of its residents is recorded): the cost of a miss",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also print each page's queries and their times"
     )
     args = parser.parse_args()
@@ -193,6 +199,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -218,6 +225,7 @@ def main() -> int:
     print(
         f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
         f"load={os.getloadavg()[0]:.1f} db={connection.vendor}"
+        f"{' cache emptied before every load' if args.cold else ''}"
     )
     client = Client()
     client.force_login(educator, backend="django.contrib.auth.backends.ModelBackend")
@@ -229,6 +237,8 @@ def main() -> int:
         client.get(url)
         times = []
         for _ in range(args.loads):
+            if args.cold:
+                cache.clear()
             with CaptureQueriesContext(connection) as ctx:
                 t0 = time.perf_counter()
                 assert client.get(url).status_code == 200, url

@@ -68,6 +68,7 @@ class Completion:
     cases: int
     localize_done: int
     report_done: int
+    at: datetime  # when the dashboard was read: one clock for all its rows
 
     @property
     def done(self) -> int:
@@ -80,9 +81,9 @@ class Completion:
     @cached_property
     def overdue_days(self) -> int | None:
         due = self.assignment.due_at
-        if due is None or self.remaining == 0 or due > timezone.now():
+        if due is None or self.remaining == 0 or due > self.at:
             return None
-        return (timezone.now() - due).days
+        return (self.at - due).days
 
     @property
     def behind(self) -> bool:
@@ -241,7 +242,7 @@ def assignment_rows(cohort: Any, residents: list[Any]) -> list[AssignmentRow]:
     set_ids = [a.case_set_id for a in assignments]
     localize = _done(LocalizationAttempt, user_ids, set_ids) if set_ids else {}
     report = _done(ReportAttempt, user_ids, set_ids) if set_ids else {}
-    rows = []
+    rows, now = [], timezone.now()
     for assignment in assignments:
         completions = [
             Completion(
@@ -250,6 +251,7 @@ def assignment_rows(cohort: Any, residents: list[Any]) -> list[AssignmentRow]:
                 cases=assignment.cases,
                 localize_done=localize.get((user.pk, assignment.case_set_id), 0),
                 report_done=report.get((user.pk, assignment.case_set_id), 0),
+                at=now,
             )
             for user in residents
         ]

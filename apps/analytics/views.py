@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -25,6 +26,8 @@ from .models import ApiToken, PrePost
 from .period import period_errors, period_of
 from .table import table_view
 from .tokens import api_token_create, api_token_revoke, api_tokens_of
+
+ATTEMPTS_PAGE = 100
 
 
 class TokenForm(forms.Form):
@@ -62,6 +65,8 @@ def resident_page(request: HttpRequest, cohort_id: int, user_id: int) -> HttpRes
     name = drill.resident.shown_name
     context = {
         "d": drill,
+        # The attempts table in pages: the figures above it still read every listed attempt.
+        "page": Paginator(drill.attempts, ATTEMPTS_PAGE).get_page(request.GET.get("page")),
         "curve": charts.learning_curves(
             drill.curves, chart_id="resident-curve", title=f"Learning curve of {name}"
         ),

@@ -68,3 +68,36 @@ def test_pages_sorting_and_behind(
     most = _rows(client.get(url, {"sort": "behind"}).content.decode())
     assert most[0] != "r000" and most[0] != "resident"  # 3 cases left before 1 left
     assert _rows(client.get(url, {"sort": "-behind"}).content.decode())[0] == "r000"
+
+
+def test_drilldown_attempts_come_in_pages(
+    client_for: Any, educator: Any, cohort: Any, played: Played, resident: Any
+) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from apps.localization.models import LocalizationAttempt
+
+    LocalizationAttempt.objects.bulk_create(
+        LocalizationAttempt(
+            user=resident,
+            case=played.case,
+            case_set=played.practice,
+            attempt_no=n + 2,
+            idempotency_key=uuid.uuid4(),
+            submitted_at=timezone.now() - timezone.timedelta(days=1, minutes=n),
+            post_reveal=True,
+            score=0.5,
+            result=played.chest.result,
+            scorer_version="test",
+            iou_threshold=0.3,
+        )
+        for n in range(110)
+    )  # 110 replays, older than the four played attempts
+    url = reverse("analytics:resident", args=[cohort.pk, resident.pk])
+    first = client_for(educator).get(url).content.decode()
+    assert first.count("<tr data-attempt=") == 100 and "Page 1 of 2" in first
+    assert f'data-attempt="report-{played.reported.pk}"' in first  # the newest come first
+    second = client_for(educator).get(url, {"page": "2"}).content.decode()
+    assert second.count("<tr data-attempt=") == 14 and 'rel="prev"' in second
