@@ -1,7 +1,7 @@
 """What follows a credited attempt beyond the ledger. The lifecycle calls ``attempt_credited``
-once per attempt, from ``attempt_credit`` (the one place an attempt is credited, in practice at
-once and in an assessment at its release); higher layers (the game: badges, spaced review)
-register a receiver at start-up. Receivers run inside the credit's transaction: keep them to a
+once per attempt, from ``credit.attempt_credit`` (the one place an attempt is credited, in
+practice at once and in an assessment at its release); higher layers (the game: badges, spaced
+review) register a receiver at start-up. Receivers run inside the credit's transaction: keep them to a
 few statements.
 
 A receiver may also register ``Facts``: expressions about the player that the submit reads in

@@ -10,7 +10,8 @@ Rules written here once:
   depends on a score until the player answered every case in every exercise, or the educator
   closes it; one attempt per case per exercise in an assessment;
 - an attempt at a case whose answer was shown before, in either exercise, is after the reveal;
-- XP is credited once the score may be shown (``xp.xp_for``).
+- XP is credited once the score may be shown (``credit``; the release below credits what an
+  assessment held back).
 """
 
 from __future__ import annotations
@@ -30,11 +31,9 @@ from apps.core.compiled import compiled_values
 from apps.core.exceptions import ApplicationError
 from apps.inference.services import inference_jobs_unseal
 from apps.progress.selectors import replay_day_start, replay_xp_today_subquery
-from apps.progress.selectors import replay_xp_today as replay_xp_read
-from apps.progress.services import score_event_record
 
+from .credit import attempt_credit
 from .hooks import (
-    attempt_credited,
     attempt_recorded,
     credit_fact_args,
     credit_fact_expressions,
@@ -44,8 +43,7 @@ from .keys import idempotency_key_parse
 from .locks import player_lock
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
-from .selectors import assessment_released, is_assessment
-from .xp import xp_for
+from .selectors import is_assessment
 
 A = TypeVar("A", bound=Attempt)
 P = TypeVar("P")
@@ -145,7 +143,7 @@ def attempt_submit(
 
     ``prepare`` parses (and where it is cheap, scores) the answer before the transaction, so the
     lock stays short; ``store`` creates the exercise's attempt row from ``start.fields()`` (and its
-    own rows: marks, jobs) inside the submit transaction, and calls ``attempt_credit``. A replayed
+    own rows: marks, jobs) inside the submit transaction, and calls ``credit.attempt_credit``. A replayed
     key returns the attempt it created, whatever the replay carries; the caller has checked that
     the player may play ``case`` in ``case_set``.
     """
@@ -283,66 +281,6 @@ def _reveal(pairs: list[tuple[int, int]], kind: str, when: datetime) -> None:
         [CaseReveal(user_id=u, case_id=c, exercise=kind, revealed_at=when) for u, c in pairs],
         ignore_conflicts=True,
     )
-
-
-# ---------------------------------------------------------------- credit
-
-
-def attempt_xp(
-    *, attempt: Attempt, visible: bool, replay_xp_today: int | None = None
-) -> int | None:
-    """The XP a scored attempt earns (None while its score is held back, or unscored); it may be
-    unsaved, so the submit writes its row once. ``replay_xp_today`` is read when not given."""
-    if not visible or attempt.score is None:
-        return None
-    if not attempt.post_reveal:
-        replay_xp_today = 0
-    elif replay_xp_today is None:
-        replay_xp_today = replay_xp_read(user=attempt.user)
-    return xp_for(
-        score=attempt.score,
-        blank=attempt.blank,
-        post_reveal=attempt.post_reveal,
-        difficulty=attempt.case.difficulty,
-        replay_xp_today=replay_xp_today,
-        hints_used=attempt.hints_used,
-    )
-
-
-def attempt_credit(
-    *, attempt: Attempt, visible: bool, replay_xp_today: int | None = None
-) -> int | None:
-    """Credit a scored attempt in the ledger when its score may be shown; returns its XP (None
-    while held back) and sets ``attempt.xp`` (the caller saves it)."""
-    xp = attempt_xp(attempt=attempt, visible=visible, replay_xp_today=replay_xp_today)
-    if xp is None:
-        return None
-    attempt.xp = xp
-    attempt_credit_record(attempt=attempt)
-    return xp
-
-
-def attempt_credit_record(*, attempt: Attempt, known: Mapping[str, Any] | None = None) -> None:
-    """The ledger row of a saved attempt whose ``xp`` was set from ``attempt_xp`` (a submit that
-    writes its attempt row once, with its XP); ``known`` is ``AttemptStart.known``."""
-    score_event_record(
-        user=attempt.user,
-        kind=attempt.EXERCISE,
-        case=attempt.case,
-        case_set=attempt.case_set,
-        attempt_ref=attempt.ref,
-        score=attempt.score,
-        xp=attempt.xp,
-        post_reveal=attempt.post_reveal,
-        details={"attempt_no": attempt.attempt_no, "blank": attempt.blank},
-    )
-    # badges and reviews (apps.game), one call
-    attempt_credited(attempt=attempt, xp=attempt.xp, known=known)
-
-
-def attempt_visible(*, attempt: Attempt) -> bool:
-    """May the attempt's score (and everything that depends on it) be shown to its player?"""
-    return assessment_released(user=attempt.user_id, case_set=attempt.case_set)
 
 
 # ---------------------------------------------------------------- assessments

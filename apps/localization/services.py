@@ -10,15 +10,10 @@ from typing import Any
 from apps.cases.marks import NORMAL_CHOICE, marks_parse
 from apps.cases.models import Case, CaseSet
 from apps.cases.selectors import case_view_ids
+from apps.exercises.credit import attempt_credit_record, attempt_xp
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
-from apps.exercises.services import (
-    AttemptStart,
-    attempt_credit_record,
-    attempt_submit,
-    attempt_xp,
-    delivery_open,
-)
+from apps.exercises.services import AttemptStart, attempt_submit, delivery_open
 from apps.inference.services import job_id_new
 from ml.boxes import Marks, score_localize
 

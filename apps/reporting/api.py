@@ -20,9 +20,9 @@ from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import AnswerReport, case_answers
 from apps.exercises.api import HintApiBase
+from apps.exercises.credit import attempt_visible
 from apps.exercises.models import ExerciseKind
 from apps.exercises.selectors import case_revealed
-from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
 from . import selectors, services

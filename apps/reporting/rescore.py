@@ -23,9 +23,9 @@ from django.utils import timezone
 
 from apps.cases.models import Case, ReferenceReport
 from apps.cases.registry import on_report_changed
+from apps.exercises.credit import attempt_visible
 from apps.exercises.hooks import attempt_recorded
 from apps.exercises.rescore import Rescorer, rescore_child_finished, rescore_child_subject
-from apps.exercises.services import attempt_visible
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
 from apps.progress.services import score_event_rescore

@@ -16,16 +16,11 @@ from django.db import transaction
 from apps.cases.models import Case, CaseSet, ReferenceReport
 from apps.cases.selectors import AnswerReport, case_answers
 from apps.core.exceptions import ApplicationError
+from apps.exercises.credit import attempt_credit, attempt_visible
 from apps.exercises.hooks import attempt_recorded
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
-from apps.exercises.services import (
-    AttemptStart,
-    attempt_credit,
-    attempt_submit,
-    attempt_visible,
-    delivery_open,
-)
+from apps.exercises.services import AttemptStart, attempt_submit, delivery_open
 from apps.inference.models import Job, JobStatus
 from apps.inference.services import inference_job_dispatch
 from ml.config import ConfigError, MLConfig

@@ -18,13 +18,13 @@ from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_answers
 from apps.core.exceptions import ApplicationError
 from apps.core.htmx import render_page
+from apps.exercises.credit import attempt_visible
 from apps.exercises.guided import worked_example
 from apps.exercises.hint_views import hint_response
 from apps.exercises.hints import hints_on_page
 from apps.exercises.models import ExerciseKind
 from apps.exercises.rescore import rescored_note
 from apps.exercises.selectors import assessment_closed, case_revealed, open_delivery_of
-from apps.exercises.services import attempt_visible
 from apps.inference.public import job_public
 
 from . import selectors, services

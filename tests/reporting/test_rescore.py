@@ -265,7 +265,7 @@ def test_a_sealed_assessment_answer_is_rescored_and_shown_only_at_release(
     attempt.refresh_from_db()
     child.refresh_from_db()
     assert not child.sealed
-    from apps.exercises.services import attempt_xp
+    from apps.exercises.credit import attempt_xp
 
     assert attempt.xp == attempt_xp(attempt=attempt, visible=True)  # the one XP rule, new score
     assert ScoreEvent.objects.get(attempt_ref=attempt.ref).score == 0.8
