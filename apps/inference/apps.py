@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class InferenceConfig(AppConfig):
     name = "apps.inference"
     label = "inference"
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
+        from .services import close_sockets_of_inactive_user
+
+        post_save.connect(
+            close_sockets_of_inactive_user,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="inference.close_sockets_of_inactive_user",
+        )

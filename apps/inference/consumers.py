@@ -9,6 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from apps.accounts.sessions import session_expired
+
 from .models import FINAL_STATUSES, Job
 from .public import PUBLIC_MODEL_FIELDS, JobFrame, job_frame, job_public
 from .services import user_group
@@ -22,6 +24,10 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        # Past the login's absolute maximum (the session may read the database: off the loop).
+        if await database_sync_to_async(session_expired)(self.scope.get("session")):
             await self.close(code=4401)
             return
         # The group comes from the session's user, never from anything the client sends.
@@ -45,6 +51,10 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         # Only the frame's own keys go out, whatever else an event might carry.
         frame = event["frame"]
         await self.send_json({key: frame[key] for key in JobFrame.__annotations__})
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        # The user was deactivated (services.close_sockets_of_inactive_user).
+        await self.close(code=4403)
 
     @database_sync_to_async
     def _snapshot(self, user_id: int) -> list[JobFrame]:

