@@ -59,19 +59,39 @@ def report_attempt_rescore_send(*, attempt: ReportAttempt, case: Case, job: Job)
     report = _reference(case)
     if report is None or not report.findings.strip():
         return False
+    return _send(attempt, case, report, rescore_child_subject(job=job, attempt=attempt))
+
+
+def _send(attempt: ReportAttempt, case: Case, report: ReferenceReport, subject: str) -> Job:
     child = inference_job_dispatch(
         kind=REPORT_SCORE_TASK,
         payload=report_score_payload(
             case, report.findings, attempt.text, derived=report.is_derived
         ),
         owner=attempt.user,
-        subject=rescore_child_subject(job=job, attempt=attempt),
+        subject=subject,
         sealed=not attempt_visible(attempt=attempt),
     )
     if not child.is_final:  # a second run of the re-score meets its first run's jobs
         attempt.rescore_job = child
         attempt.save(update_fields=["rescore_job", "updated_at"])
     return child
+
+
+def _catch_up(attempt: ReportAttempt, job: Job) -> None:
+    """``attempt``'s first score was just stored by ``job``, against a reference an educator may
+    have edited since the submit (the re-score of that edit passed the attempt by, still
+    pending): then score it once more, against the current reference. Not part of the edit's
+    progress: that job did not count it."""
+    report = ReferenceReport.objects.filter(case_id=attempt.case_id).first()
+    if report is None or not report.findings.strip() or report.findings == attempt.reference_text:
+        return
+    _send(
+        attempt,
+        attempt.case,
+        report,
+        f"{RESCORE_SUBJECT}{attempt.case_id}:late:{job.pk}/{attempt.pk}",
+    )
 
 
 def report_rescore_store(*, job: Job) -> None:
@@ -129,7 +149,9 @@ def on_score_finished(job: Job) -> None:
     if job.subject.startswith(RESCORE_SUBJECT):
         report_rescore_store(job=job)
     else:
-        report_score_store(job=job)
+        attempt = report_score_store(job=job)
+        if attempt is not None:
+            _catch_up(attempt, job)
 
 
 RESCORER = Rescorer(
@@ -139,7 +161,8 @@ RESCORER = Rescorer(
     rescore=lambda attempt, case, job: report_attempt_rescore_send(
         attempt=attempt, case=case, job=job
     ),
-    # A pending attempt's first score is on its way; a failed one is scored when retried.
+    # A pending attempt is scored again when its first score arrives, if the reference changed
+    # meanwhile (_catch_up); a failed one is scored against the current reference when retried.
     attempts=Q(status=AttemptStatus.SCORED),
     listen=on_report_changed,
 )

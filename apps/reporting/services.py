@@ -242,23 +242,24 @@ def report_judge_dispatch(*, attempt: ReportAttempt, subject: str, visible: bool
     )
 
 
-def report_score_store(*, job: Job) -> None:
-    """Completion hook of ``ml.report.score`` (runs inside the job's finishing transaction).
+def report_score_store(*, job: Job) -> ReportAttempt | None:
+    """Completion hook of ``ml.report.score`` (runs inside the job's finishing transaction);
+    returns the attempt when this call scored it.
 
     Idempotent: the score row is unique per job and the progress event per attempt, so a second
     call for the same result stores nothing new.
     """
     attempt = _attempt_for(job)
     if attempt is None:
-        return  # a job of an earlier scoring run (or a re-score's: rescore.py): not this one's
+        return None  # a job of an earlier scoring run (or a re-score's: rescore.py): not this one's
     if job.status != JobStatus.DONE:
         attempt.status = AttemptStatus.FAILED
         attempt.error = job.error or "The scorer failed without saying why."
         attempt.save(update_fields=["status", "error", "updated_at"])
-        return
+        return None
     score = report_rules_score_write(attempt=attempt, job=job)
     if score is None:
-        return  # stored before
+        return None  # stored before
     attempt.score = (score.clinical_percent or 0.0) / 100.0
     attempt.status = AttemptStatus.SCORED
     attempt.error = ""
@@ -271,6 +272,7 @@ def report_score_store(*, job: Job) -> None:
         )
     attempt.save(update_fields=["score", "status", "error", "xp", "judge_job", "updated_at"])
     attempt_recorded(attempt=attempt)
+    return attempt
 
 
 def report_judge_store(*, job: Job) -> None:

@@ -175,6 +175,23 @@ def test_a_second_edit_supersedes_the_first_rescore(
     assert all(j.status == "done" for j in Job.objects.filter(kind=RESCORE_JOB))
 
 
+def test_an_answer_being_scored_during_the_edit_is_scored_again_when_its_score_arrives(
+    resident: Any, educator: Any, report_set: Any, report_case: Any, submit: Any, finish: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:  # fmt: skip
+    attempt = submit(resident, report_case, report_set)
+    assert edit_reference(educator, report_case, django_capture_on_commit_callbacks) is None
+    finish(attempt)  # its first score, against the reference it was sent with
+    (late,) = rescore_jobs(attempt)
+    assert late.request["reference"] == EDITED
+    deliver(late, 80.0)
+    attempt.refresh_from_db()
+    assert (attempt.score, attempt.previous_score) == (0.8, 0.5)
+    assert attempt.reference_text == EDITED
+    finish(attempt)  # the first result again: stored once, nothing sent again
+    assert len(rescore_jobs(attempt)) == 1
+
+
 def test_only_an_edit_of_the_scored_text_of_an_answered_case_rescores(
     resident: Any, educator: Any, report_set: Any, report_case: Any, second_case: Any,
     submit: Any, scored: Any, django_capture_on_commit_callbacks: Any,
