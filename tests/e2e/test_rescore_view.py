@@ -72,3 +72,40 @@ def test_the_rescored_answer_reads_well(
     assert page.locator("progress").get_attribute("value") == "1"
     if os.environ.get("RADGAME_SCREENSHOTS"):
         page.screenshot(path=os.environ["RADGAME_SCREENSHOTS"] + "/rescored-educator.png")
+
+
+def test_the_rescored_report_reads_well(
+    page: Any, live_server: Any, educator: Any, cohort: Any, resident: Any
+) -> None:
+    """The embedded default end to end: the submit, the re-score and each attempt's new score all
+    run in-process with the real scorer; the result page says what changed."""
+    from apps.cases.services import case_report_write
+    from apps.reporting.models import ReportAttempt
+    from apps.reporting.rescore import RESCORE_JOB as REPORT_RESCORE_JOB
+    from apps.reporting.services import report_attempt_submit
+    from tests.reporting.conftest import CANDIDATE, REFERENCE, make_case
+
+    page.route_web_socket("**/ws/jobs/", lambda ws: None)
+    case = make_case(owner=educator, title="Chest two")
+    case_set = build_set(educator, cohort, [case], name="Report set")
+    attempt, _ = report_attempt_submit(
+        user=resident, case=case, case_set=case_set, text=CANDIDATE, idempotency_key=uuid.uuid4()
+    )
+    attempt.refresh_from_db()
+    assert attempt.status == "scored"
+    case_report_write(
+        actor=educator, case=case, findings=REFERENCE + " Small right apical pneumothorax."
+    )
+    job = Job.objects.get(kind=REPORT_RESCORE_JOB)
+    assert job.status == "done" and job.progress["done"] == 1
+    rescored = ReportAttempt.objects.get(pk=attempt.pk)
+    assert rescored.score < attempt.score
+
+    log_in(page, live_server, resident.username)
+    page.goto(f"{live_server.url}/report/attempts/{attempt.pk}/")
+    note = page.locator(".rescored")
+    assert note.is_visible()
+    was, now = round(attempt.score * 100), round(rescored.score * 100)
+    assert f"was {was}%, now {now}%" in note.inner_text()
+    assert "reference report" in note.inner_text()
+    assert "pneumothorax" in page.locator("[data-side='reference']").first.inner_text()
