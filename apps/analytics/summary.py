@@ -1,6 +1,6 @@
-"""The weekly attempt summaries (``AttemptWeek``): written on every submit, score and re-score by
-recounting that resident's week of that exercise from the attempt rows (one statement, so a
-repeated or concurrent call converges on the same row), and reconciled against a recount of every
+"""The weekly attempt summaries (``AttemptWeek``): after every submit, score and re-score commits,
+that resident's week of that exercise is recounted from the attempt rows (one statement, so a
+repeated call converges on the same row), and reconciled against a recount of every
 attempt (``manage.py analytics_reconcile``; RELIABILITY R16).
 
 Accuracy is the one rule of ``apps.progress.selectors``: first readings (``FIRST_READING``, not
@@ -11,7 +11,7 @@ uses the ORM rule, so the reconciliation test checks the one against the other.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -59,23 +59,42 @@ ON CONFLICT (user_id, exercise, week) DO UPDATE SET
 """
 
 
+LOCK_CLASS = 7301  # pg_advisory_xact_lock(LOCK_CLASS, user): one recount of a player at a time
+
+
 def attempt_week_refresh(attempt: Any) -> None:
-    """Recount the attempt's week for its player and exercise (the ``attempt_recorded`` hook)."""
-    kind = str(attempt.EXERCISE)
-    week = week_of(attempt.submitted_at)
+    """The ``attempt_recorded`` hook: recount the attempt's week for its player and exercise once
+    the change is committed. Not inside the change's transaction: the summary row is shared by
+    the player's concurrent transactions (a submit holding the player lock, scoring jobs), and
+    locking it there deadlocked them (tests/reporting/test_concurrency.py). A failed recount is
+    logged and left to ``analytics_reconcile``."""
+    args = (attempt.user_id, str(attempt.EXERCISE), week_of(attempt.submitted_at))
+    after_commit(lambda: week_recount(*args))
+
+
+def after_commit(job: Callable[[], None]) -> None:
+    transaction.on_commit(job, robust=True)
+
+
+def week_recount(user_id: int, kind: str, week: date) -> None:
+    """Store one (player, exercise, week) summary recounted from the committed attempt rows. On
+    PostgreSQL a per-player advisory lock orders concurrent recounts, so the last to write read
+    after the others committed (an older snapshot never overwrites a newer count)."""
     ops = connection.ops
     sql = _REFRESH.format(
         week_table=AttemptWeek._meta.db_table, attempt_table=MODELS[kind]._meta.db_table
     )
     params = [
-        attempt.user_id,
+        user_id,
         kind,
         ops.adapt_datefield_value(week),
-        attempt.user_id,
+        user_id,
         ops.adapt_datetimefield_value(_midnight(week)),
         ops.adapt_datetimefield_value(_midnight(week + timedelta(days=7))),
     ]
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, user_id])
         cursor.execute(sql, params)
 
 

@@ -68,6 +68,13 @@ def media_root(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def recount_at_once(monkeypatch: Any) -> None:
+    """The weekly summaries are recounted after the change commits; a test's changes never
+    commit (its transaction is rolled back), so here they are recounted at once."""
+    monkeypatch.setattr("apps.analytics.summary.after_commit", lambda job: job())
+
+
+@pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """The cohort pages' cache lives in the process: a rolled-back test's ids may come again."""
     from django.core.cache import cache

@@ -126,3 +126,18 @@ def test_cached_findings_follow_every_recorded_attempt(
     assert '<tr data-finding="Nodule"><td>Nodule</td><td>1</td><td>0</td>' in text
     # The cache never widens who sees the page.
     assert client_for(other_educator).get(url).status_code == 404
+
+
+def test_the_recount_waits_for_the_commit(
+    monkeypatch: Any, django_capture_on_commit_callbacks: Any, played: Played, resident: Any
+) -> None:
+    monkeypatch.undo()  # as deployed: after the change commits
+    week = week_of(played.chest.submitted_at)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        localize(resident, played.normal_case, played.practice, [])
+    row = AttemptWeek.objects.get(user=resident, exercise="localize", week=week)
+    assert row.attempts == 3  # not yet: the submit's transaction holds no summary row
+    for callback in callbacks:
+        callback()
+    row.refresh_from_db()
+    assert row.attempts == 4 and reconcile().ok
