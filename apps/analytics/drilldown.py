@@ -55,6 +55,7 @@ class AttemptRow:
     submitted_at: datetime
     score: float | None
     time_taken_s: float | None
+    hints_used: int
     errors: dict[str, int]  # localize: misses, false positives; report: errors by category
 
 
@@ -152,6 +153,7 @@ _COMMON = (
     "submitted_at",
     "score",
     "time_taken_s",
+    "hints_used",
 )
 
 
@@ -179,6 +181,7 @@ def _row(kind: str, attempt: Any, released: set[int], errors: dict[str, int]) ->
         submitted_at=attempt.submitted_at,
         score=attempt.score,
         time_taken_s=attempt.time_taken_s,
+        hints_used=attempt.hints_used,
         errors={key: value for key, value in errors.items() if value},
     )
 

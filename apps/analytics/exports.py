@@ -47,6 +47,7 @@ ATTEMPT_COLUMNS = (
     "mislabelled",
     "report_status",
     "report_errors",
+    "hints_used",  # last, so a script that reads the columns by position still reads the rest
 )
 OUTCOME_COLUMNS = (
     "exercise",
@@ -87,6 +88,7 @@ _FIELDS = (
     "submitted_at",
     "time_taken_s",
     "score",
+    "hints_used",
 )
 
 
@@ -124,6 +126,7 @@ def _attempt_rows(user_ids: list[int], period: Period) -> Iterator[list[Any]]:
             counts.get("mislabelled"),
             "",
             "",
+            row["hints_used"],
         ]
     report = (
         ReportAttempt.objects.filter(period.q(), user_id__in=user_ids)
@@ -141,6 +144,7 @@ def _attempt_rows(user_ids: list[int], period: Period) -> Iterator[list[Any]]:
             "",
             row["status"],
             len(row["errors"] or []) if row["status"] == "scored" else "",
+            row["hints_used"],
         ]
 
 

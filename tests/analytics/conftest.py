@@ -131,3 +131,15 @@ def build_played(educator: Any, cohort: Any, resident: Any) -> Played:
     return Played(
         case, normal_case, practice, assessment, report_case, chest, normal, exam, reported
     )
+
+
+def hinted_localize(educator: Any, resident: Any, hints: int) -> Any:
+    """A Localize attempt on a new case of a new practice set, after ``hints`` hints taken
+    through the hint service (the count reaches the attempt from its delivery)."""
+    from apps.exercises.hints import hint_take
+
+    case = build_case(educator, title="Hinted chest", findings=[truth("Nodule", [NODULE_BOX])])
+    case_set = build_set(educator, None, [case], name="Hinted set")
+    for number in range(1, hints + 1):
+        hint_take(user=resident, exercise="localize", case=case, case_set=case_set, number=number)
+    return localize(resident, case, case_set, [{"label": "Nodule", "box": NODULE_BOX}])

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from apps.analytics.exports import ATTEMPT_COLUMNS, FROC_COLUMNS, OUTCOME_COLUMNS
-from tests.analytics.conftest import Played
+from tests.analytics.conftest import Played, hinted_localize
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,23 @@ def test_attempts_csv_columns_flags_and_escaping(
     report = rows[("report", played.reported.pk)]
     assert report["report_status"] == "scored" and report["report_errors"] == "1"
     assert report["score"] == "0.5"
+
+
+def test_attempts_export_counts_the_hints_taken(
+    client_for: Any, educator: Any, cohort: Any, resident: Any, played: Played
+) -> None:
+    hinted = hinted_localize(educator, resident, hints=2)
+    assert hinted.hints_used == 2
+    text = _get(client_for(educator), cohort, "attempts", "csv")
+    assert text.splitlines()[0].endswith(",hints_used")
+    rows = {(r["exercise"], int(r["attempt_id"])): r for r in _csv(text)}
+    # A number goes through the escaping rule as a number: no leading quote.
+    assert rows[("localize", hinted.pk)]["hints_used"] == "2"
+    assert rows[("report", played.reported.pk)]["hints_used"] == "0"
+    assert rows[("localize", played.chest.pk)]["hints_used"] == "0"
+    objects = json.loads(_get(client_for(educator), cohort, "attempts", "json"))
+    counts = {(r["exercise"], r["attempt_id"]): r["hints_used"] for r in objects}
+    assert counts[("localize", hinted.pk)] == 2 and counts[("report", played.reported.pk)] == 0
 
 
 def test_outcomes_json_lists_every_finding_outcome(

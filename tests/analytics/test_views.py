@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.analytics.conftest import MASS_BOX, Played, localize, report
+from tests.analytics.conftest import MASS_BOX, Played, hinted_localize, localize, report
 from tests.localization.conftest import NODULE_BOX
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +180,21 @@ def test_query_count_does_not_grow_with_the_cohort(
     assert len(many) == len(few), [q["sql"][:120] for q in many]
     assert len(cached) <= len(few)
     assert len(many) <= 16
+
+
+def test_drilldown_shows_the_hints_each_attempt_took(
+    client_for: Any, educator: Any, cohort: Any, resident: Any, played: Played
+) -> None:
+    hinted = hinted_localize(educator, resident, hints=1)
+    url = reverse("analytics:resident", args=[cohort.pk, resident.pk])
+    text = client_for(educator).get(url).content.decode()
+    assert "<th>Hints</th>" in text
+
+    def cell(kind: str, pk: int) -> str:
+        row = text.split(f'data-attempt="{kind}-{pk}"', 1)[1].split("</tr>", 1)[0]
+        return row.split("<td data-hints>", 1)[1].split("</td>", 1)[0]
+
+    assert cell("localize", hinted.pk) == "1"
+    assert "none" in cell("localize", played.chest.pk) and "none" in cell(
+        "report", played.reported.pk
+    )
