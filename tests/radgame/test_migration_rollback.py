@@ -7,7 +7,9 @@ their deliveries and reveals, cases with findings and boxes. Then every project 
 its migration in the previous release (``RELEASE``) and forwards to HEAD, each step within
 STEP_LIMIT_S; then back to its first migration (every data migration's reverse) and forwards
 again. Every step must succeed and leave the seeded rows as they were. ``MIGRATION_ATTEMPTS``
-sets the size (``make soak`` runs 10,000, RELIABILITY's figure).
+sets the size (``make soak`` runs 10,000, RELIABILITY's figure). The step times are printed on
+every run but held to their limits only where ``MIGRATION_TIME_GATE=1`` (``make soak``, on a
+quiet machine): in ``make test`` the machine may be busy, and a timing is not a correctness check.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .migration_lint import project_apps
 ATTEMPTS = int(os.environ.get("MIGRATION_ATTEMPTS", "3000"))
 STEP_LIMIT_S = 5.0
 DEEP_LIMIT_S = 30.0
+TIME_GATE = os.environ.get("MIGRATION_TIME_GATE") == "1"
 ALIAS = "migration_rollback"
 # The previous release: each app's last migration at 2e3f0fc (the start of 7 December 2026's
 # work, before the dashboard indexes and the hints). Move it forward at each release.
@@ -235,6 +238,8 @@ def test_migrations_go_back_to_the_previous_release_and_forward_on_a_seeded_data
     after = counts(scratch)
     print(f"R13 {ATTEMPTS} attempts:", {step: round(s, 2) for step, s in steps.items()})
     assert after == seeded
+    if not TIME_GATE:
+        return
     release_steps = list(steps.items())[:2]  # RELIABILITY R13's pass figure: a deploy's rollback
     slow = {step: round(s, 2) for step, s in release_steps if s > STEP_LIMIT_S}
     assert not slow, f"migration steps over {STEP_LIMIT_S} s: {slow}"
