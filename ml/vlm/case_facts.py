@@ -170,7 +170,10 @@ def _missed(request: ExplainRequest, label: str) -> str | None:
     if request.box is None:
         ticked = [canonical(m.label) for m in request.marks if m.box is None]
         if request.marks and not ticked:
-            return f"You drew boxes but ticked no diffuse finding; {bare(label)} needed a tick."
+            return (
+                f"You drew boxes but ticked nothing; {bare(label)} was recorded without a place, "
+                "so it needed a tick."
+            )
         return None
     if not request.marks:
         return "You made no marks on this film."
@@ -279,7 +282,7 @@ def _anatomy_mimic(box: Box, view: str) -> str:
     if location.zone == "mid":
         if lateral:
             return "crossing rib shadows"
-        return "the hilar vessels, which look like nodules where they are seen end-on"
+        return "the hilar vessels, which can look like a nodule or an opacity where seen end-on"
     if lateral:
         return "breast soft tissue or a nipple shadow"
     return "the diaphragm or the heart border"

@@ -14,7 +14,7 @@ from ml.vlm.schema import Box, ExplainRequest, Explanation
 from ml.vlm.text import first_sentences, sanitize_untrusted
 
 KNOWLEDGE_MODEL_ID = "knowledge-base"
-KNOWLEDGE_PROMPT_VERSION = "kb-2"
+KNOWLEDGE_PROMPT_VERSION = "kb-3"
 
 # Findings named with a countable noun read better with an article ("a nodule"); the rest are
 # conditions ("cardiomegaly", "pleural effusion") and read better without one.

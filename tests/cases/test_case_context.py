@@ -1,4 +1,5 @@
-"""The case context a resident reads first: masks shown as "not given", the comparison stated
+"""The case context a resident reads first: masks shown as "[removed]" in a sentence and "not given"
+for a fact removed whole, the comparison stated
 plainly, and (Report) whether the reference is a radiologist's report or label-derived."""
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from apps.cases.services import case_update
 from apps.cases.templatetags.case_context import comparison_kind, masks_marked, unmasked
 from tests.cases.factories import CANARY_REPORT, make_case, make_set
 
-GAP = '<span class="masked" title="Removed by de-identification in the source">not given</span>'
+GAP = '<span class="masked" title="Removed by de-identification in the source">[removed]</span>'
+WHOLE = '<span class="masked" title="Removed by de-identification in the source">not given</span>'
 
 
 def test_masks_read_not_given_and_text_is_escaped() -> None:
     assert unmasked("rib pain after a XXXX, XXXX steps <b>") == (
         f"rib pain after a {GAP} steps &lt;b&gt;"
     )
-    assert unmasked("XXXX") == GAP and unmasked("XXXX, XXXX.") == GAP and unmasked("") == GAP
+    assert unmasked("XXXX") == WHOLE and unmasked("XXXX, XXXX.") == WHOLE
+    assert unmasked("") == WHOLE
     assert unmasked("Positive TB test") == "Positive TB test"
     # Running text: a piece that is only spaces stays spaces; XXXX inside a word is left alone.
     assert masks_marked(" ") == " " and masks_marked("x-XXXXray") == "x-XXXXray"

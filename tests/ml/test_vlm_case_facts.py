@@ -78,7 +78,10 @@ def test_a_missed_select_finding_says_nothing_was_ticked() -> None:
         findings=FINDINGS,
     )  # fmt: skip
 
-    assert "You drew boxes but ticked no diffuse finding; emphysema needed a tick." in result
+    assert (
+        "You drew boxes but ticked nothing; emphysema was recorded without a place, so it needed "
+        "a tick."
+    ) in result
 
 
 def test_a_false_positive_on_another_finding_names_what_was_probably_seen() -> None:

@@ -21,7 +21,7 @@ def test_the_default_explainer_is_the_knowledge_base() -> None:
     assert explainer.name == "knowledge"
     assert explanation.backend == "knowledge"
     assert explanation.model_id == "knowledge-base"
-    assert explanation.prompt_version == "kb-2"
+    assert explanation.prompt_version == "kb-3"
     assert explanation.fallback_reason is None
 
 

@@ -319,6 +319,22 @@ def _xp(attempt: Any) -> int:
     return attempt.xp
 
 
+def test_de_identification_masks_in_feedback_read_removed(
+    resident: Any, client_for: Any, report_set: Any, report_case: Any, submit: Any, finish: Any
+) -> None:
+    """IU reports write each removed word as XXXX: the error quoting one reads "[removed]", not
+    a raw XXXX (nor "not given", which turned "no XXXX of effusion" into nonsense)."""
+    attempt = submit(resident, report_case, report_set)
+    result = fake_result()
+    result["errors"][0]["message"] = 'The reference says "There are no XXXX of an effusion."'
+    finish(attempt, result=result)
+    body = (
+        client_for(resident).get(reverse("reporting:attempt", args=[attempt.pk])).content.decode()
+    )
+    assert "XXXX" not in body and "no not given of" not in body
+    assert 'There are no <span class="masked"' in body and ">[removed]</span> of an" in body
+
+
 def test_derived_reference_is_labelled(
     resident: Any, client_for: Any, report_set: Any, second_case: Any, submit: Any, finish: Any
 ) -> None:

@@ -1,5 +1,7 @@
-"""How the facts of a case read to a resident: de-identification masks shown as "not given", and
-the comparison stated plainly (none, not stated, or a prior that is not shown)."""
+"""How the facts of a case read to a resident: a fact that the de-identification removed whole reads
+"not given", a word removed inside a sentence reads "[removed]" (so "There are no XXXX of a pleural
+effusion" does not turn into "There are no not given of ..."), and the comparison is stated plainly
+(none, not stated, or a prior that is not shown)."""
 
 from __future__ import annotations
 
@@ -15,35 +17,37 @@ register = template.Library()
 # IU X-ray / Open-i write every removed word as "XXXX"; runs such as "XXXX, XXXX" are one gap.
 MASK = re.compile(r"\bX{3,}\b(?:[ ,]+\bX{3,}\b)*")
 NOT_GIVEN = "not given"
+REMOVED = "[removed]"
 _NO_PRIOR = re.compile(r"^\s*(none|no prior|no prior studies?|no comparison)\.?\s*$", re.IGNORECASE)
 
 
-def _gap() -> SafeString:
+def _gap(words: str) -> SafeString:
     return format_html(
         '<span class="masked" title="Removed by de-identification in the source">{}</span>',
-        NOT_GIVEN,
+        words,
     )
 
 
 @register.filter
 def unmasked(value: Any) -> SafeString:
-    """A fact, escaped, with each de-identification mask shown as "not given"; a fact that is
-    only masks (or empty) reads "not given"."""
+    """A fact, escaped: one that is only masks (or empty) reads "not given"; a mask inside it
+    reads "[removed]"."""
     text = str(value or "")
     if not MASK.sub("", text).strip(" ,.;:"):
-        return _gap()
+        return _gap(NOT_GIVEN)
     return masks_marked(text)
 
 
 @register.filter
 def masks_marked(value: Any) -> SafeString:
-    """Running text (a report, a piece of one), escaped, each mask shown as "not given"."""
+    """Running text (a report, a piece of one, a quote in feedback), escaped, each mask shown as
+    "[removed]"."""
     text = str(value or "")
     parts: list[str] = []
     last = 0
     for match in MASK.finditer(text):
         parts.append(conditional_escape(text[last : match.start()]))
-        parts.append(_gap())
+        parts.append(_gap(REMOVED))
         last = match.end()
     parts.append(conditional_escape(text[last:]))
     # format_html_join escapes whatever is not already safe: no mark_safe to audit.
