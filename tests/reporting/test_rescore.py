@@ -227,6 +227,8 @@ def test_the_case_editor_save_rescores_and_links_the_progress(
     status_url = reverse("inference:status", kwargs={"job_id": job.pk})
     html = response.content.decode()
     assert "being re-scored" in html and status_url in html
+    # The progress is loaded into the editor itself (then polls), not only behind a link.
+    assert f'<span hx-get="{status_url}" hx-trigger="load" hx-swap="outerHTML">' in html
 
     deliver(rescore_jobs(attempt)[0])
     progress = editor.get(status_url).content.decode()

@@ -103,12 +103,17 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
         else:
             messages.success(request, "Case saved.")
             for job in case.__dict__.get("followups", ()):
+                # The progress shows here, live (the span loads the job's status and polls it);
+                # the link is for a browser without JavaScript, and leaves the editor.
+                status_url = reverse("inference:status", kwargs={"job_id": job.pk})
                 messages.info(
                     request,
                     format_html(
                         "Residents had answered this case: their answers are being re-scored "
-                        'against your changes (<a href="{}">progress</a>).',
-                        reverse("inference:status", kwargs={"job_id": job.pk}),
+                        'against your changes. <span hx-get="{}" hx-trigger="load" '
+                        'hx-swap="outerHTML">(<a href="{}">progress</a>)</span>',
+                        status_url,
+                        status_url,
                     ),
                 )
             return redirect("cases:case_edit", case_id=case.pk)
