@@ -21,11 +21,14 @@ from apps.progress.models import ScoreEvent
 from apps.reporting.models import AttemptStatus, ReportScore
 from apps.reporting.rescore import RESCORE_JOB, report_rescore_store
 from ml.contracts import REPORT_SCORE_TASK, spec_for
+from tests.analytics.conftest import recount_at_once  # noqa: F401 (autouse: see pytestmark)
 from tests.localization.conftest import build_set
 
 from .conftest import CANDIDATE, REFERENCE, fake_result
 
 pytestmark = pytest.mark.django_db
+# recount_at_once (imported above) is autouse here too: the weekly summaries are recounted after
+# commit, and a test's changes never commit, so they are recounted at once for reconcile().
 
 EDITED = REFERENCE.replace("Small left pleural effusion", "Large left pleural effusion")
 
