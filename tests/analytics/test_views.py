@@ -85,6 +85,7 @@ def test_dashboard_shows_who_is_behind_and_the_curve(
     head_title = text.split("<title>", 1)[1].split("</title>", 1)[0]
     assert head_title.startswith(f"Dashboard · {cohort.name}") and "<" not in head_title
     assert text.count('id="prepost-title"') == 1
+    assert "Exports (every attempt, streamed)" in text  # no stray space before the comma
 
 
 def test_drilldown_lists_every_attempt_with_links_and_unreleased_flag(
@@ -102,7 +103,9 @@ def test_drilldown_lists_every_attempt_with_links_and_unreleased_flag(
     assert reverse("localization:attempt", args=[played.chest.pk]) in text
     assert reverse("reporting:attempt", args=[played.reported.pk]) in text
     assert "not released" in text  # the open assessment's attempt
-    assert "missed_finding 1" in text  # the report's itemised error
+    assert "missed finding 1" in text  # the report's itemised error, in words
+    assert "false positive 1" in text and "false_positive" not in text  # the chest's Mass FP
+    assert "<td>Missed finding</td>" in text  # the error-category table, in words
     assert 'data-finding="Effusion"' in text and 'data-error="missed_finding"' in text
     assert "data-jafroc" in text
 

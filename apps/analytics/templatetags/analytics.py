@@ -1,4 +1,5 @@
-"""Formatting for the analytics pages: shares as percentages, differences as signed points."""
+"""Formatting for the analytics pages: shares as percentages, differences as signed points, error
+categories in words."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from typing import Any
 
 from django import template
 
+from apps.reporting.presenters import CATEGORY_LABELS
+
 register = template.Library()
+
+
+@register.filter
+def error_label(category: str) -> str:
+    """An error category in words: a report's as its feedback names it ("Missed finding"), a
+    Localize count's key spelled out ("false positive"), never a raw slug."""
+    return CATEGORY_LABELS.get(category) or str(category).replace("_", " ")
 
 
 @register.filter
