@@ -143,7 +143,22 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [env_str("CHANNEL_LAYER_URL", REDIS_URL)]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": env_str("CHANNEL_LAYER_URL", REDIS_URL),
+                        # redis-py's default read timeout (5 s) equals channels_redis's blocking
+                        # pop (5 s): an idle socket's pop raced it and the consumer crashed with
+                        # a TimeoutError. The read waits longer than the pop can block.
+                        "socket_timeout": 30,
+                        # redis-py refuses (not queues) a connection past the pool's size; 200
+                        # sockets opening at once took more than its default 100 per process.
+                        "max_connections": env_int(
+                            "CHANNEL_LAYER_MAX_CONNECTIONS", 1000, minimum=10
+                        ),
+                    }
+                ]
+            },
         }
     }
 else:
