@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-.PHONY: demo test install lint ml-tests django-tests e2e soak load bench viewer viewer-check lock sbom clean
+.PHONY: demo test install lint ml-tests django-tests e2e load-ci soak load bench viewer viewer-check lock sbom clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,14 @@ $(NODE_STAMP): package.json package-lock.json
 e2e: install $(NODE_STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest tests --ignore=tests/ml -q -m "e2e and not slow"
 
-test: lint ml-tests django-tests e2e
+# The cohort rush at CI length (RELIABILITY §3, issue 10): 60 residents + 200 idle websockets on
+# loopback, 60 s measured. It fails on a correctness verdict (a 5xx, unexpected non-2xx, a lost or
+# duplicated answer, an explanation never final, a dropped socket); its latency figures are printed
+# and judged at full length on a quiet machine (`make load`).
+load-ci: install
+	$(BIN)/python bench/load.py --warmup 10 --seconds 60 --gate correctness
+
+test: lint ml-tests django-tests e2e load-ci
 
 # Long runs: the nightly Hypothesis profile, importer fuzzing at FUZZ_EXAMPLES per property
 # (docs/reliability.md), and every test marked slow.
@@ -72,7 +79,7 @@ soak: install
 	LIST_PARAM_EXAMPLES=500 $(TEST_ENV) $(BIN)/python -m pytest tests/localization/test_list_params.py -q
 	# Migrations back to the previous release and forward on RELIABILITY R13's 10,000 attempts.
 	MIGRATION_ATTEMPTS=10000 MIGRATION_TIME_GATE=1 $(TEST_ENV) $(BIN)/python -m pytest tests/radgame/test_migration_rollback.py -q
-	# The cohort rush, CI length: 60 residents + 200 idle websockets, 60 s measured (exit 1 on a miss).
+	# The cohort rush, CI length, held to every figure of the pass table (exit 1 on a miss).
 	$(BIN)/python bench/load.py --warmup 15 --seconds 60
 
 # The cohort rush at full length (RELIABILITY §3): 30 s warm-up, 5 minutes measured.

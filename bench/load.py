@@ -1,7 +1,7 @@
 """Cohort rush (RELIABILITY §3): simulated residents playing Localize, plus idle websockets.
 
     python bench/load.py                       # 60 residents, 30 s warm-up, 300 s measured, 200 sockets
-    python bench/load.py --seconds 60          # the CI / `make soak` version
+    python bench/load.py --seconds 60 --gate correctness   # the CI version (`make test`)
 
 Each resident loops: GET the case page, GET its image, think 3-8 s, POST an answer (1-3 boxes, a
 fresh idempotency key), GET the result page, then poll the answer's explanation job until it is
@@ -23,7 +23,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +31,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import localize_load as stack
+import localize_server as server
 
-ROOT = stack.ROOT
-PYTHON = stack.PYTHON
+ROOT = server.ROOT
+PYTHON = server.PYTHON
 VIEWER_SRC = re.compile(r'<cxr-viewer[^>]*\bsrc="([^"]+)"')
 
 
@@ -185,6 +185,16 @@ def _start_workers(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
     return workers
 
 
+# The verdicts that are about correctness, not speed: what CI holds on every run.
+CORRECTNESS = (
+    "HTTP 5xx == 0",
+    "unexpected non-2xx < 0.1%",
+    "every explanation final",
+    "0 lost, 0 duplicates",
+    "idle websockets held",
+)
+
+
 def verdicts(figures: Figures, counts: dict[str, int], rss: tuple[int, int]) -> dict[str, bool]:
     requests = sum(figures.statuses.values())
     server_errors = sum(n for code, n in figures.statuses.items() if code >= 500)
@@ -197,8 +207,8 @@ def verdicts(figures: Figures, counts: dict[str, int], rss: tuple[int, int]) -> 
         "POST p99 <= 1 s": _p(figures.posts, 99) <= 1000,
         "page/partial GET p95 <= 300 ms": _p(figures.gets, 95) <= 300,
         "submit -> score visible p95 <= 3 s": _p(figures.posts, 95) <= 3000,
-        "submit -> explanation p95 <= 10 s": figures.unexplained == 0
-        and _p(figures.explained, 95) <= 10_000,
+        "every explanation final": figures.unexplained == 0,
+        "submit -> explanation p95 <= 10 s": _p(figures.explained, 95) <= 10_000,
         "0 lost, 0 duplicates": counts["rows"] == counts["distinct_keys"]
         and counts["acknowledged_found"] == len(figures.created),
         "idle websockets held": figures.ws_dropped == 0,
@@ -218,51 +228,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bench-db", default="radgame_bench_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument(
+        "--gate",
+        choices=["all", "correctness"],
+        default="all",
+        help="which verdicts set the exit code: all of section 3's pass table, or (CI, `make "
+        "test`) only correctness: no 5xx, < 0.1%% unexpected, nothing lost or duplicated, every "
+        "explanation final, idle sockets held. Latency figures are printed either way; they "
+        "are judged on a quiet machine (`make load`), not in a test run",
+    )
     args = parser.parse_args(argv)
-    jobs = "celery" if stack._redis_reachable(args.redis_url) else "inprocess"
+    jobs = "celery" if server.redis_reachable(args.redis_url) else "inprocess"
     figures = Figures()
-    with tempfile.TemporaryDirectory(prefix="radgame-load-") as tmp:
-        work = Path(tmp)
-        (work / "media").mkdir()
-        stack._recreate_database(f"{args.pg_server}/postgres", args.bench_db)
-        env = stack._environment(args, work, jobs, pool=False)
-        if jobs == "celery":
-            stack._flush_broker(args.redis_url)
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=env, check=True)  # fmt: skip
-        seeded = work / "seed.json"
-        subprocess.run([PYTHON, str(Path(__file__).with_name("localize_seed.py")), str(seeded)],
-                       cwd=ROOT, env={**env, "RADGAME_JOBS": "inprocess"}, check=True)  # fmt: skip
-        data = json.loads(seeded.read_text())
-        port = stack._free_port()
-        server = subprocess.Popen(
-            [PYTHON, "-m", "radgame.serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "2", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-        workers = _start_workers(env, work) if jobs == "celery" else []
+    if jobs == "celery":
+        server.flush_broker(args.redis_url)
+    with server.prepared(args, jobs, pool=False) as ready:
+        workers = _start_workers(ready.env, ready.work) if jobs == "celery" else []
         try:
-            stack._wait_up(port, server)
-            load = stack.Load(
-                f"http://127.0.0.1:{port}", data, args.seed, stack.CpuMeter(server.pid)
-            )
-            rush = Rush(load, args, figures)
+            with server.serving(ready) as (port, web):
+                load = stack.Load(
+                    f"http://127.0.0.1:{port}", ready.data, args.seed, stack.CpuMeter(web.pid)
+                )
+                rush = Rush(load, args, figures)
 
-            async def measured() -> tuple[int, int]:
-                task = asyncio.create_task(rush.run(port))
-                await asyncio.sleep(args.warmup)
-                rss_start = _rss_kb(server.pid)
-                await task
-                return rss_start, _rss_kb(server.pid)
+                async def measured() -> tuple[int, int]:
+                    task = asyncio.create_task(rush.run(port))
+                    await asyncio.sleep(args.warmup)
+                    rss_start = _rss_kb(web.pid)
+                    await task
+                    return rss_start, _rss_kb(web.pid)
 
-            rss = asyncio.run(measured())
+                rss = asyncio.run(measured())
         finally:
-            for proc in (server, *workers):
+            for proc in workers:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(30)
-        counts = stack._count(f"{args.pg_server}/{args.bench_db}", load.sent_keys, figures.created)
+        counts = server.count_rows(
+            f"{args.pg_server}/{args.bench_db}", load.sent_keys, figures.created
+        )
         if jobs == "celery":
-            stack._flush_broker(args.redis_url)
+            server.flush_broker(args.redis_url)
     checks = verdicts(figures, counts, rss)
     report = {
         "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
@@ -294,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  error: {error}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
-    return 0 if all(checks.values()) else 1
+    gated = checks if args.gate == "all" else {k: checks[k] for k in CORRECTNESS}
+    print(f"gate: {args.gate} ({', '.join(k for k, ok in gated.items() if not ok) or 'all pass'})")
+    return 0 if all(gated.values()) else 1
 
 
 if __name__ == "__main__":

@@ -156,12 +156,13 @@ def _drained(rig: Rig, ledger: Ledger, residents: int) -> dict[str, int]:
         time.sleep(2)
 
 
-# Both runs are soak-only: the short one takes 100-150 s on two shared cores (jobs whose message
-# the broker restart lost wait out the 60 s lease); see docs/reliability.md.
-@pytest.mark.slow
+# The short run is in `make test` (100-150 s on two shared cores, most of it jobs whose message
+# the broker restart lost waiting out the 60 s lease); the long one in `make soak`. See
+# docs/reliability.md.
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize(
-    ("rounds", "per_resident"), [pytest.param(1, 2, id="short"), pytest.param(3, 6, id="long")]
+    ("rounds", "per_resident"),
+    [pytest.param(1, 2, id="short"), pytest.param(3, 6, id="long", marks=pytest.mark.slow)],
 )
 def test_no_lost_or_duplicated_submission_or_score_after_faults(
     settings: Any, tmp_path: Path, practice: Any, rounds: int, per_resident: int
