@@ -236,6 +236,8 @@ def test_the_case_editor_save_rescores_and_links_the_progress(
     deliver(rescore_jobs(attempt)[0])
     progress = editor.get(status_url).content.decode()
     assert '<progress max="1" value="1">' in progress and "Re-scored 1 of 1 attempts" in progress
+    # Not a dead end: the finished re-score links back to the case it re-scored.
+    assert reverse("cases:case_edit", args=[report_case.pk]) in progress
     # The bar is the editing educator's: nobody else's job page shows it.
     for persona in (other_educator, resident):
         assert client_for(persona).get(status_url).status_code == 404
