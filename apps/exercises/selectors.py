@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db import router
+from django.db.models import Exists, FilteredRelation, Q
 from django.http import Http404
 
 from apps.accounts.permissions import can_edit_case_set
@@ -51,6 +53,33 @@ def open_delivery_of(*, user: Any, exercise: str, case: Any) -> Delivery | None:
     return Delivery.objects.filter(
         user=user, exercise=exercise, case=case, closed_at__isnull=True
     ).first()
+
+
+def open_delivery_and_revealed(
+    *, user: Any, exercise: str, case: Any
+) -> tuple[Delivery | None, bool]:
+    """``open_delivery_of`` and ``case_revealed`` in one statement (the next case's hot path):
+    the player's row, joined to the open delivery if there is one, with the reveal as EXISTS."""
+    fields = [f.attname for f in Delivery._meta.concrete_fields]
+    open_ = FilteredRelation(
+        "deliveries",
+        condition=Q(
+            deliveries__exercise=exercise, deliveries__case=case, deliveries__closed_at__isnull=True
+        ),
+    )
+    revealed, *values = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            open_delivery=open_,
+            revealed=Exists(CaseReveal.objects.filter(user=user, case=case)),
+        )
+        .values_list("revealed", *(f"open_delivery__{name}" for name in fields))
+        .get()
+    )
+    if values[0] is None:  # the join found no open delivery
+        return None, revealed
+    return Delivery.from_db(router.db_for_read(Delivery), fields, values), revealed
 
 
 def assessment_for_manager(*, actor: Any, case_set_id: int) -> CaseSet:

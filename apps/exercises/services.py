@@ -43,7 +43,7 @@ from .keys import idempotency_key_parse
 from .locks import player_lock
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
-from .selectors import is_assessment
+from .selectors import is_assessment, open_delivery_and_revealed, open_delivery_of
 
 A = TypeVar("A", bound=Attempt)
 P = TypeVar("P")
@@ -60,13 +60,28 @@ def practice_mode(case_set: CaseSet | None) -> str:
 
 
 def delivery_open(*, user: Any, exercise: str, case: Case, case_set: CaseSet | None) -> Delivery:
-    """The player's open delivery of ``case`` in this exercise (a reload keeps its clock and key),
-    or a new one. In a guided set the worked example (the answer) is shown with the case, so the
-    case is revealed here: the attempt that follows earns no accuracy credit."""
+    """The player's open delivery of ``case`` (a reload keeps its clock and key), or a new one."""
+    existing = open_delivery_of(user=user, exercise=exercise, case=case)
+    return _delivery_open(user, exercise, case, case_set, existing)
+
+
+def delivery_open_revealed(
+    *, user: Any, exercise: str, case: Case, case_set: CaseSet | None
+) -> tuple[Delivery, bool]:
+    """``delivery_open``, and whether the case's answer was shown to the player before this call
+    (read with the open delivery in one statement)."""
+    existing, revealed = open_delivery_and_revealed(user=user, exercise=exercise, case=case)
+    return _delivery_open(user, exercise, case, case_set, existing), revealed
+
+
+def _delivery_open(
+    user: Any, exercise: str, case: Case, case_set: CaseSet | None, existing: Delivery | None
+) -> Delivery:
+    """``existing`` (the open delivery read by the caller), or a new one. In a guided set the
+    worked example (the answer) is shown with the case, so the case is revealed here: the
+    attempt that follows earns no accuracy credit."""
     if practice_mode(case_set) == PracticeMode.GUIDED:
         _reveal([(user.pk, case.pk)], exercise, timezone.now())
-    open_ = Delivery.objects.filter(user=user, exercise=exercise, case=case, closed_at__isnull=True)
-    existing = open_.first()
     if existing is not None:
         return existing
     try:
@@ -79,7 +94,7 @@ def delivery_open(*, user: Any, exercise: str, case: Case, case_set: CaseSet | N
                 delivered_at=timezone.now(),
             )
     except IntegrityError:  # two tabs opened the case at once: both get the first delivery
-        return open_.get()
+        return Delivery.objects.get(user=user, exercise=exercise, case=case, closed_at__isnull=True)
 
 
 # ---------------------------------------------------------------- submit

@@ -24,14 +24,18 @@ from apps.cases.selectors import (
 )
 from apps.exercises.api import HintApiBase
 from apps.exercises.models import ExerciseKind
-from apps.exercises.selectors import assessment_released, case_revealed
+from apps.exercises.selectors import assessment_released
 from apps.inference.public import job_public
 
 from . import selectors
 from .context import NORMAL_CHOICE, draw_labels, select_labels
 from .feedback import attempt_feedback, card_json
 from .models import LocalizationAttempt
-from .services import MAX_SELECTED, localization_attempt_submit, localization_delivery_open
+from .services import (
+    MAX_SELECTED,
+    localization_attempt_submit,
+    localization_delivery_open_revealed,
+)
 
 
 def _no_store(response: Response) -> Response:
@@ -137,9 +141,9 @@ class NextCaseApi(APIView):
             "revealed": False,
         }
         if case is not None:
-            data["revealed"] = case_revealed(user=request.user, case_id=case.pk)
-            delivery = localization_delivery_open(user=request.user, case=case, case_set=case_set)
-            data["delivery"] = delivery
+            data["delivery"], data["revealed"] = localization_delivery_open_revealed(
+                user=request.user, case=case, case_set=case_set
+            )
             data["case"] = player_case_data(case, user=request.user, case_set=case_set)
             data["submit_url"] = reverse(
                 "api-localize-attempt-submit", kwargs={"set_id": case_set.pk, "case_id": case.pk}

@@ -13,7 +13,12 @@ from apps.cases.selectors import case_view_ids
 from apps.exercises.credit import attempt_credit_record, attempt_xp
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
-from apps.exercises.services import AttemptStart, attempt_submit, delivery_open
+from apps.exercises.services import (
+    AttemptStart,
+    attempt_submit,
+    delivery_open,
+    delivery_open_revealed,
+)
 from apps.inference.services import job_id_new
 from ml.boxes import Marks, score_localize
 
@@ -41,6 +46,15 @@ class SubmitOutcome:
 def localization_delivery_open(*, user: Any, case: Case, case_set: CaseSet | None) -> Delivery:
     """The player's open Localize delivery of ``case`` (the lifecycle's clock and key)."""
     return delivery_open(user=user, exercise=ExerciseKind.LOCALIZE, case=case, case_set=case_set)
+
+
+def localization_delivery_open_revealed(
+    *, user: Any, case: Case, case_set: CaseSet | None
+) -> tuple[Delivery, bool]:
+    """The open delivery, and whether the case was revealed to the player before (one read)."""
+    return delivery_open_revealed(
+        user=user, exercise=ExerciseKind.LOCALIZE, case=case, case_set=case_set
+    )
 
 
 # ---------------------------------------------------------------- parsing
