@@ -125,6 +125,31 @@ def _counted_submit(client: Any, world: Any, case: Any, body: dict) -> tuple[Any
     return queries, response
 
 
+def test_closing_the_delivery_costs_the_submit_no_statement(client_for, resident, world):
+    """A first practice answer from a delivery (the game's usual path) closes the delivery and
+    reveals the case in one statement: the budget is the all-hits one without a delivery."""
+    from apps.exercises.models import CaseReveal, Delivery
+
+    client = client_for(resident)
+    delivery = next_case(client, world)["delivery"]
+    hits = {"boxes": [{"label": "Nodule", "box": NODULE_BOX},
+                      {"label": "Effusion", "box": EFFUSION_BOX}]}  # fmt: skip
+    body = {
+        "marks": hits,
+        "selected": ["Emphysema"],
+        "idempotency_key": delivery["idempotency_key"],
+    }
+    queries, response = _counted_submit(client, world, world.case, body)
+    assert response.status_code == 201, response.content
+    assert len(queries) <= 13, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    attempt = LocalizationAttempt.objects.get(pk=response.json()["id"])
+    closed = Delivery.objects.get(pk=delivery["id"])
+    assert attempt.delivered_at is not None and closed.closed_at == attempt.submitted_at
+    reveal = CaseReveal.objects.get(user=resident, case=world.case)
+    assert (reveal.exercise, reveal.revealed_at) == ("localize", attempt.submitted_at)
+    assert not Delivery.objects.filter(user=resident, closed_at__isnull=True).exists()
+
+
 def test_a_playing_residents_submit_costs_the_game_no_statement(client_for, resident, world):
     """Once the player earned XP today and holds the first-perfect badge, a perfect first reading
     costs the game nothing: the facts it needs came with the player's state. The budget is the
