@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from apps.cases.importers import FORMATS
+from apps.cases.licences import NO_DERIVATIVES_MESSAGE, licence_forbids_derivatives
 from apps.cases.models import Case, CaseSetMode, Difficulty, PracticeMode, Sex
 from ml import taxonomy
 
@@ -75,6 +76,12 @@ def select_choices(case: Case | None = None) -> list[tuple[str, str]]:
     return [(name, name) for name in names]
 
 
+def _same_text(text: str) -> str:
+    """A textarea's text as a browser posts it back (CRLF line ends, edges trimmed) compared as
+    stored."""
+    return text.replace("\r\n", "\n").strip()
+
+
 class CaseEditForm(forms.Form):
     title = forms.CharField(max_length=200)
     patient_age = forms.IntegerField(
@@ -105,9 +112,29 @@ class CaseEditForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Impression (optional)"
     )
 
+    REPORT_FIELDS = ("report_findings", "report_impression")
+
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["selected"].choices = select_choices(case)
+        # A no-derivatives report is shown as imported: the fields are disabled (the browser sends
+        # nothing, the form keeps the stored text) and a changed text posted anyway is refused.
+        self.report_locked = licence_forbids_derivatives(case) and hasattr(case, "report")
+        if self.report_locked:
+            for name in self.REPORT_FIELDS:
+                self.fields[name].disabled = True
+            self.fields["report_findings"].help_text = NO_DERIVATIVES_MESSAGE
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.report_locked:
+            for name in self.REPORT_FIELDS:
+                posted = self.data.get(name)
+                stored = self.get_initial_for_field(self.fields[name], name) or ""
+                if posted is not None and _same_text(posted) != _same_text(stored):
+                    self.add_error("report_findings", NO_DERIVATIVES_MESSAGE)
+                    break
+        return cleaned
 
     def facts(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from apps.accounts.permissions import require_case_editor
+from apps.cases.licences import NO_DERIVATIVES_MESSAGE, licence_forbids_derivatives
 from apps.cases.models import Case, Finding, FindingBox, ReferenceReport
 from apps.cases.registry import report_changed_hooks, truth_changed_hooks
 from apps.core.exceptions import ApplicationError
@@ -212,8 +213,16 @@ def case_report_write(
     author: str = "",
     is_derived: bool = False,
 ) -> ReferenceReport | None:
-    """Write (or with empty text, remove) the reference report residents compare against."""
+    """Write (or with empty text, remove) the reference report residents compare against. A
+    no-derivatives licence (``licence_forbids_derivatives``) keeps an existing report as it is."""
     require_case_editor(actor, case)
+    if licence_forbids_derivatives(case):
+        existing = ReferenceReport.objects.filter(case=case).first()
+        if existing is not None and (
+            existing.findings != (findings or "").strip()
+            or existing.impression != (impression or "").strip()
+        ):
+            raise ApplicationError(NO_DERIVATIVES_MESSAGE, field="report_findings")
     return report_store(
         case=case,
         findings=findings,
