@@ -164,7 +164,12 @@ def serving(ready: Prepared) -> Iterator[tuple[int, subprocess.Popen]]:
         yield port, server
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
+        try:
+            server.wait(45)
+        except subprocess.TimeoutExpired:  # the figures are taken; say so rather than hang
+            print("  (the server did not stop within 45 s of SIGTERM: killed)")
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

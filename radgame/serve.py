@@ -41,6 +41,9 @@ def server_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "proxy_headers": bool(trusted),
         # Always explicit: uvicorn would otherwise fall back to FORWARDED_ALLOW_IPS or loopback.
         "forwarded_allow_ips": trusted,
+        # On SIGTERM, requests in flight get this long; then open connections (websockets
+        # included) are closed and the process exits. Unbounded, a deploy waited on sockets.
+        "timeout_graceful_shutdown": settings.WEB_SHUTDOWN_TIMEOUT_S,
     }
 
 

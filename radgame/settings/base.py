@@ -128,6 +128,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Seconds the web server gives requests in flight after SIGTERM before it closes what is open
+# (radgame.serve); docker-compose's stop_grace_period for web stays above it.
+WEB_SHUTDOWN_TIMEOUT_S = env_int("WEB_SHUTDOWN_TIMEOUT_S", 20, minimum=1)
+
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {

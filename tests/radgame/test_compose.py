@@ -128,3 +128,15 @@ def test_workers_are_stopped_without_losing_a_running_job() -> None:
     for name in ("worker", "gpu-worker"):  # warm shutdown: up to the task time limit
         assert "REMAP_SIGTERM" not in (SERVICES[name].get("environment") or {})
         assert seconds(SERVICES[name]["stop_grace_period"]) > 300, name
+
+
+def test_web_gets_docker_sigterm_and_exits_within_its_grace_period() -> None:
+    """sh -c without exec keeps the signal from the server (sh as PID 1 ignores it) and docker
+    kills it at the end of the grace period; the server's own shutdown bound stays inside it."""
+    from radgame.settings.env import env_int
+
+    web = SERVICES["web"]
+    assert "exec python -m radgame.serve" in web["command"]
+    grace = web["stop_grace_period"]
+    assert grace.endswith("s")
+    assert int(grace[:-1]) > env_int("WEB_SHUTDOWN_TIMEOUT_S", 20)
