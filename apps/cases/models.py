@@ -92,6 +92,22 @@ class CaseImage(TimeStampedModel):
     metadata = models.JSONField(default=dict, blank=True)  # de-identified header facts only
     sha256 = models.CharField(max_length=64)
     burned_in_annotation = models.CharField(max_length=3, blank=True, default="")  # YES / NO / ""
+    # An educator's attestation that the whole image shows no patient details (burned-in names,
+    # dates, record numbers); a DICOM whose flag is not NO is published only with one. Set by
+    # ``image_attest_phi_checked``; cleared when the pixels are replaced. ``phi_checked_at`` is
+    # what counts (the user may later be deleted).
+    # No index: only shown, never searched by (deleting a user scans images once; the migration
+    # takes no index-build lock on the images table).
+    phi_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    phi_checked_at = models.DateTimeField(null=True, blank=True)
+    phi_check_note = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["case", "position"]
@@ -101,6 +117,16 @@ class CaseImage(TimeStampedModel):
                 condition=Q(width__gt=0) & Q(height__gt=0), name="caseimage_size_positive"
             ),
         ]
+
+    @property
+    def needs_phi_check(self) -> bool:
+        """A DICOM that declares burned-in annotation, or does not say (PNG/JPEG carry no flag)."""
+        return self.kind == "dicom" and self.burned_in_annotation != "NO"
+
+    @property
+    def blocks_publishing(self) -> bool:
+        """Publishing waits for an educator's check of the whole image (RELIABILITY S21)."""
+        return self.needs_phi_check and self.phi_checked_at is None
 
 
 class Finding(TimeStampedModel):

@@ -27,6 +27,11 @@ urlpatterns = [
         study_views.view_remove,
         name="case_view_remove",
     ),
+    path(
+        "<id:case_id>/views/<id:image_id>/phi-checked/",
+        study_views.view_phi_checked,
+        name="case_view_phi_checked",
+    ),
     path("sets/", sets.set_list, name="set_list"),
     path("sets/<id:set_id>/", sets.set_detail, name="set_detail"),
     path("sets/<id:set_id>/cases/", sets.set_case_add, name="set_case_add"),

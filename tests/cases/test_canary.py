@@ -66,6 +66,9 @@ def _requests(world: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
         "cases:case_view_remove": [
             ("post", reverse("cases:case_view_remove", args=[w["case_id"], w["image_id"]]))
         ],
+        "cases:case_view_phi_checked": [
+            ("post", reverse("cases:case_view_phi_checked", args=[w["case_id"], w["image_id"]]))
+        ],
         "cases:set_list": [("get", reverse("cases:set_list"))],
         "cases:set_detail": [("get", reverse("cases:set_detail", args=[w["set_id"]]))],
         "cases:set_case_add": [("post", reverse("cases:set_case_add", args=[w["set_id"]]))],

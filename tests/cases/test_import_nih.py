@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from apps.cases.importers import ImportFailed, import_path
 from apps.cases.importers.derived import DERIVED_SOURCE
-from apps.cases.models import Case, CaseSet, FindingBox
+from apps.cases.models import Case, CaseImage, CaseSet, FindingBox
 from apps.cases.selectors import reference_for_scoring
 from ml.boxes import parse_reference
 from tests.cases.factories import png_bytes
@@ -82,6 +82,16 @@ def test_bundle_imports_44_cases_once(nih: dict[str, Any]) -> None:
     assert FindingBox.objects.filter(finding__case__owner=nih["owner"]).count() == 52
     assert cases.filter(status="published").count() == 44
     assert CaseSet.objects.get(owner=nih["owner"], name="NIH demo").items.count() == 44
+
+
+def test_the_import_records_the_publishers_deidentification(nih: dict[str, Any]) -> None:
+    # RELIABILITY S21: NIH released the images de-identified; the importing educator is named.
+    images = CaseImage.objects.filter(case__owner=nih["owner"])
+    assert images.count() == 44
+    assert set(images.values_list("phi_checked_by", "phi_check_note")) == {
+        (nih["owner"].pk, "de-identified by the dataset's publisher: NIH ChestX-ray14")
+    }
+    assert not images.filter(phi_checked_at__isnull=True).exists()
 
 
 def test_boxes_labels_and_facts(nih: dict[str, Any]) -> None:

@@ -135,6 +135,12 @@ MATRIX: dict[str, Row] = {
     "cases:case_view_projection": Row(POST, _r("cases:case_view_projection", case, image), OWNER),
     "cases:case_view_move": Row(POST, _r("cases:case_view_move", case, image, const("up")), OWNER),
     "cases:case_view_remove": Row(POST, _r("cases:case_view_remove", case, image), OWNER),
+    "cases:case_view_phi_checked": Row(
+        POST,
+        _r("cases:case_view_phi_checked", case, image),
+        OWNER,
+        data={"confirm": const("yes")},
+    ),
     "cases:set_list": Row(GET, _r("cases:set_list"), EDUCATORS),
     "cases:set_detail": Row(GET, _r("cases:set_detail", case_set), OWNER),
     "cases:set_case_add": Row(

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 
 from apps.accounts.models import User
 from apps.cases import selectors
-from apps.cases.models import Case, CaseSet
+from apps.cases.models import Case, CaseImage, CaseSet
 from apps.demo import setup
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +85,14 @@ def test_builds_the_demo_world_idempotently(settings: Any, small_bundle: Path) -
     for case in iu_cases:
         assert "Open-i" in case.attribution and case.licence.startswith("CC BY-NC-ND 4.0")
         assert not case.report.is_derived and "radiologist" in case.report.source
+    # RELIABILITY S21: both publishers de-identified their images; the demo educator imported them.
+    notes = set(
+        CaseImage.objects.values_list("phi_checked_by__username", "phi_check_note").distinct()
+    )
+    assert notes == {
+        ("educator", "de-identified by the dataset's publisher: NIH ChestX-ray14"),
+        ("educator", "de-identified by the dataset's publisher: IU X-ray"),
+    }
     second = _run("--force")
     assert "already existed" in second and "3 unchanged" in second and "9 unchanged" in second
     assert Case.objects.count() == 12 and CaseSet.objects.count() == 2

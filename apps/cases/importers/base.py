@@ -115,10 +115,17 @@ class ParsedDataset:
     warnings: list[Problem] = field(default_factory=list)  # not tied to one case, nothing lost
     allow_non_chest: bool = False
     short_name: str = ""  # "NIH", for the derived-report source line
+    # The publisher de-identified the images (pixels included): the import records that as the
+    # check for burned-in patient details (``image_attest_phi_checked``), in the owner's name.
+    deidentified_by_publisher: bool = False
 
     @property
     def source_short(self) -> str:
         return self.short_name or self.source
+
+    @property
+    def phi_check_note(self) -> str:
+        return f"de-identified by the dataset's publisher: {self.source}"
 
 
 @dataclass

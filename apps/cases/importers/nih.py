@@ -131,6 +131,7 @@ def parse(root: Path) -> ParsedDataset:
         attribution=ATTRIBUTION,
         cases=list(cases.values()),
         problems=problems,
+        deidentified_by_publisher=True,  # NIH Clinical Center released the images de-identified
     )
 
 

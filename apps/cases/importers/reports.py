@@ -252,6 +252,7 @@ def _iu(folder: Path, csv_files: list[Path]) -> ParsedDataset:
             cases.append(case)
     dataset = _dataset("IU X-ray", cases, problems)
     dataset.warnings = warnings
+    dataset.deidentified_by_publisher = True  # Open-i (NLM) released them de-identified
     return dataset
 
 

@@ -26,6 +26,7 @@ from apps.cases.services.images import (
     case_image_projection_set,
     case_image_remove,
     case_image_replace,
+    image_attest_phi_checked,
     projection_name,
 )
 from apps.cases.services.sets import case_set_case_add
@@ -321,6 +322,11 @@ class CaseWriter:
     def _finish(self, case: Case, *, created: bool, changed: bool) -> None:
         for warning in self._parsed_warnings:
             self.summary.warn(f"{case.external_id}: {warning}")
+        if self.dataset.deidentified_by_publisher:
+            for image in case.images.filter(phi_checked_at__isnull=True):
+                image_attest_phi_checked(
+                    actor=self.owner, image=image, note=self.dataset.phi_check_note
+                )
         if self.publish and not case.is_published:
             try:
                 with transaction.atomic():

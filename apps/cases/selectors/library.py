@@ -64,7 +64,10 @@ def case_for_manager(*, actor: Any, case_id: int) -> Case:
     case = (
         cases_managed_by(actor=actor)
         .prefetch_related(
-            Prefetch("images", queryset=CaseImage.objects.order_by("position")),
+            Prefetch(
+                "images",
+                queryset=CaseImage.objects.order_by("position").select_related("phi_checked_by"),
+            ),
             Prefetch(
                 "findings",
                 queryset=Finding.objects.prefetch_related(

@@ -18,6 +18,7 @@ from .images import (
     case_image_projection_set,
     case_image_remove,
     case_image_replace,
+    image_attest_phi_checked,
 )
 from .sets import (
     case_set_assign,
@@ -62,5 +63,6 @@ __all__ = [
     "case_update",
     "case_upload_start",
     "group_reader_boxes",
+    "image_attest_phi_checked",
     "parse_marked_boxes",
 ]

@@ -12,6 +12,8 @@ from apps.cases.models import Case, CaseStatus, Difficulty, ReferenceReport, Sex
 from apps.cases.registry import publish_hooks
 from apps.core.exceptions import ApplicationError
 
+from .images import PHI_CHECK_STATEMENT
+
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
 VIEWS = ("PA", "AP", "LL", "RL", "LAT", "")
@@ -122,6 +124,24 @@ def case_update(*, actor: Any, case: Case, **facts: Any) -> Case:
     return case
 
 
+def _require_phi_checked(case: Case) -> None:
+    """A DICOM whose BurnedInAnnotation is YES or absent waits for an educator's check of the
+    whole image (RELIABILITY S21); the first such view is named. Published cases stay published."""
+    for index, image in enumerate(case.images.order_by("position"), start=1):
+        if image.blocks_publishing:
+            name = f"View {index}" + (f" ({image.projection})" if image.projection else "")
+            flag = (
+                "declares burned-in annotation"
+                if image.burned_in_annotation == "YES"
+                else "does not say whether it has burned-in annotation"
+            )
+            raise ApplicationError(
+                f"{name} is a DICOM that {flag}: look at the whole image for names, dates or "
+                f"record numbers, then tick '{PHI_CHECK_STATEMENT}' under the notice in the case "
+                "editor before publishing."
+            )
+
+
 @transaction.atomic
 def case_publish(*, actor: Any, case: Case) -> Case:
     """Residents may play it from now on. Needs an image and either findings or 'normal'; every
@@ -143,6 +163,7 @@ def case_publish(*, actor: Any, case: Case) -> Case:
     if has_findings and case.is_normal:
         raise ApplicationError("A normal study has no findings: remove them or untick 'normal'.")
     if case.status != CaseStatus.PUBLISHED:
+        _require_phi_checked(case)
         case.status = CaseStatus.PUBLISHED
         case.save(update_fields=["status", "updated_at"])
     for hook in publish_hooks():

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from apps.accounts.permissions import require_case_editor
 from apps.cases.imaging import IngestedImage
@@ -114,10 +115,28 @@ def case_image_replace(
     image.display_height = ingested.display_height or ingested.height
     image.pixel_spacing_mm = list(ingested.pixel_spacing_mm) if ingested.pixel_spacing_mm else None
     image.burned_in_annotation = (ingested.metadata or {}).get("burned_in_annotation") or ""
+    # New pixels: an attestation was about the old ones.
+    image.phi_checked_by, image.phi_checked_at, image.phi_check_note = None, None, ""
     image.pixels16 = ""
     image_files_save(image, ingested, source)
     image.save()
     transaction.on_commit(lambda: image_files_delete(old))
+    return image
+
+
+PHI_CHECK_STATEMENT = "I have looked at the whole image and it shows no patient details"
+MAX_PHI_NOTE = 200
+
+
+def image_attest_phi_checked(*, actor: Any, image: CaseImage, note: str = "") -> CaseImage:
+    """Record that ``actor`` (who may edit the case) vouches the image shows no patient details:
+    what lets a DICOM whose BurnedInAnnotation is YES or absent be published (``case_publish``).
+    Importers of datasets their publisher de-identified call it with a note naming the dataset."""
+    require_case_editor(actor, image.case)
+    image.phi_checked_by = actor
+    image.phi_checked_at = timezone.now()
+    image.phi_check_note = " ".join((note or "").split())[:MAX_PHI_NOTE]
+    image.save(update_fields=["phi_checked_by", "phi_checked_at", "phi_check_note", "updated_at"])
     return image
 
 

@@ -1,4 +1,5 @@
-"""The case editor's views of a study: add one (an upload parsed in a job), name, move, remove."""
+"""The case editor's views of a study: add one (an upload parsed in a job), name, move, remove,
+and record the educator's check for burned-in patient details."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from apps.cases.services import (
     case_image_projection_set,
     case_image_remove,
     case_upload_start,
+    image_attest_phi_checked,
 )
+from apps.cases.services.images import PHI_CHECK_STATEMENT
 from apps.core.exceptions import ApplicationError
 
 
@@ -84,4 +87,21 @@ def view_remove(request: HttpRequest, case_id: int, image_id: int) -> HttpRespon
         messages.error(request, exc.message)
     else:
         messages.success(request, "View removed.")
+    return redirect("cases:case_edit", case_id=case.pk)
+
+
+@educator_required
+@require_POST
+def view_phi_checked(request: HttpRequest, case_id: int, image_id: int) -> HttpResponse:
+    """The educator's check that the whole view shows no patient details (the editor's notice)."""
+    case, image = _view_of(request, case_id, image_id)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, f"Tick '{PHI_CHECK_STATEMENT}' to record your check.")
+        return redirect("cases:case_edit", case_id=case.pk)
+    try:
+        image_attest_phi_checked(actor=request.user, image=image)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Your check is recorded.")
     return redirect("cases:case_edit", case_id=case.pk)
