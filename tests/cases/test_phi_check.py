@@ -118,6 +118,37 @@ class TestPublish:
         with pytest.raises(ApplicationError, match="burned-in annotation"):
             case_publish(actor=educator, case=case)
 
+    def test_an_unchecked_view_added_to_a_published_case_takes_it_back_to_draft(
+        self, educator: Any
+    ) -> None:
+        case = make_case(educator)  # published, a PNG
+        assert _published(case)
+        data = dicom_factory.make_dicom(burned_in="NO")
+        case_image_add(
+            actor=educator, case=case, ingested=ingest_image(data, filename="n.dcm"), source=data
+        )
+        assert _published(case)  # a view that needs no check changes nothing
+        data = dicom_factory.make_dicom(burned_in=None, rows=80)
+        case_image_add(
+            actor=educator, case=case, ingested=ingest_image(data, filename="x.dcm"), source=data
+        )
+        assert not _published(case)  # residents never see the unchecked view
+        image_attest_phi_checked(actor=educator, image=case.images.order_by("position").last())
+        case_publish(actor=educator, case=case)
+        assert _published(case)
+
+    def test_unchecked_new_pixels_in_a_published_case_take_it_back_to_draft(
+        self, educator: Any
+    ) -> None:
+        case = _dicom_case(educator, "YES")
+        image = image_attest_phi_checked(actor=educator, image=case.images.get())
+        case_publish(actor=educator, case=case)
+        data = dicom_factory.make_dicom(burned_in="YES", rows=80)
+        case_image_replace(
+            actor=educator, image=image, ingested=ingest_image(data, filename="y.dcm"), source=data
+        )
+        assert not _published(case)
+
 
 def test_only_who_may_edit_the_case_checks(
     educator: Any, other_educator: Any, resident: Any, admin_user: Any

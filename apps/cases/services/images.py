@@ -98,7 +98,19 @@ def case_image_add(
     image.save()
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
+    _hold_for_phi_check(actor, case, image)
     return image
+
+
+def _hold_for_phi_check(actor: Any, case: Case, image: CaseImage) -> None:
+    """A view that waits for a check of burned-in patient details (``blocks_publishing``), added
+    to or replacing one of a published case, takes the case back to draft: residents never see an
+    unchecked view (RELIABILITY S21). The educator checks it in the editor and publishes again;
+    an import of a dataset its publisher de-identified records the check and republishes."""
+    from .cases import case_unpublish  # cases imports this module
+
+    if case.is_published and image.blocks_publishing:
+        case_unpublish(actor=actor, case=case)
 
 
 @transaction.atomic
@@ -121,6 +133,7 @@ def case_image_replace(
     image_files_save(image, ingested, source)
     image.save()
     transaction.on_commit(lambda: image_files_delete(old))
+    _hold_for_phi_check(actor, image.case, image)
     return image
 
 
