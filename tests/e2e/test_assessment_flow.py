@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.e2e.htmx import htmx_ready
 from tests.localization.conftest import build_set
 from tests.reporting.conftest import CANARY, make_case
 
@@ -81,6 +82,7 @@ def test_an_open_assessment_reveals_nothing_until_the_educator_closes_it(
 
     # Report: write the findings of the first case and submit.
     resident.goto(f"{base}/report/sets/{exam.pk}/play/")
+    htmx_ready(resident, "#report-text")
     resident.locator("#report-text").fill("Small left pleural effusion. Lungs otherwise clear.")
     resident.locator("#report-text").blur()
     resident.wait_for_selector("#draft-status:has-text('Draft saved')")

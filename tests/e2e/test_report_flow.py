@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.e2e.htmx import htmx_ready
 from tests.reporting.conftest import CANARY, make_case, make_set
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -151,6 +152,8 @@ def test_an_autosave_the_server_refuses_tells_the_resident(
     _log_in(page, asgi_server, "resident")
     page.goto(f"{asgi_server}/report/")
     page.click("text=Start")
+    page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15000)
+    htmx_ready(page, "#report-text")  # or the blur sends no autosave
     editor = page.locator("#report-text")
     editor.fill("Lungs clear. " * 250)  # about 3 KB form-encoded: over the 2 KB cap
     editor.blur()
@@ -179,10 +182,7 @@ def test_a_submit_the_server_fails_tells_the_resident_and_keeps_the_text(
     page.goto(f"{asgi_server}/report/")
     page.click("text=Start")
     page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15000)
-    # htmx must own the form before the click, or the browser posts it as a plain form.
-    page.wait_for_function(
-        "() => !!(window.htmx && document.querySelector('#report-form')['htmx-internal-data'])"
-    )
+    htmx_ready(page, "#report-form")  # or the browser posts it as a plain form
     editor = page.locator("#report-text")
     editor.fill("Heart size normal. Lungs clear.")
     page.route(
