@@ -6,8 +6,10 @@
   and Content-Security-Policy violations in ``page_problems`` and fails the test at teardown if
   any were recorded (a test expecting some can inspect and clear that list).
   ``make_page(**context_options)`` makes more such pages (touch, small screens, ...).
+- ``media_root`` (autouse): every test stores uploads and images in a MEDIA_ROOT of its own under
+  tmp_path, created empty; returns its path.
 - ``asgi_server``: the real ASGI application (uvicorn in a thread, websockets included) on the
-  test database, with a temporary MEDIA_ROOT; yields its base URL.
+  test database, with that MEDIA_ROOT; yields its base URL.
 - ``static_server`` (session): a tiny HTTP server on 127.0.0.1 serving the repository root with
   a strict CSP header; ``mount(prefix, directory)`` serves generated files beside it.
 """
@@ -59,6 +61,14 @@ def chromium_browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
 
 
 @pytest.fixture
@@ -162,12 +172,11 @@ def static_server() -> Iterator[StaticServer]:
 
 
 @pytest.fixture
-def asgi_server(transactional_db: object, settings: Any, tmp_path: Path) -> Iterator[str]:
+def asgi_server(transactional_db: object, media_root: Path) -> Iterator[str]:
     import uvicorn
 
     from radgame.asgi import application
 
-    settings.MEDIA_ROOT = tmp_path / "media"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -178,8 +178,6 @@ def test_the_hint_panel_in_each_of_its_states_has_no_serious_violation(
     cohort: Any,
     resident: Any,
     page_problems: list[str],
-    settings: Any,
-    tmp_path: Path,
 ) -> None:
     """The pages above show the panel before any hint; a hint's answer is swapped in by htmx.
     Audited here: offered, two hints taken (the list, the count, the disabled button), and a
@@ -189,7 +187,6 @@ def test_the_hint_panel_in_each_of_its_states_has_no_serious_violation(
     from tests.e2e.test_localize_flow import wait_ready
     from tests.localization.conftest import build_case, build_set, truth
 
-    settings.MEDIA_ROOT = tmp_path / "media"
     cases = [
         build_case(educator, title=f"Film {n}", findings=[truth("Emphysema", [], "Hyperlucent.")])
         for n in range(2)

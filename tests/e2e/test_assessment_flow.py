@@ -21,14 +21,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(os.environ.get("RADGAME_E2E_SHOTS", "/tmp/radgame-e2e"))
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
 @pytest.fixture
 def exam(educator: Any, cohort: Any, resident: Any) -> Any:
     # Two cases, so answering one in each exercise leaves the assessment unfinished.

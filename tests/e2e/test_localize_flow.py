@@ -38,14 +38,6 @@ SHOTS = Path(os.environ.get("RADGAME_SHOTS", "/tmp/radgame-shots"))
 SHOTS.mkdir(parents=True, exist_ok=True)
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
 @pytest.fixture
 def practice(educator: Any, cohort: Any, resident: Any) -> Any:
     # Committed for real (transactional test): the publish hook's explanation job runs in-process

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,14 +22,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 DRAWN = [0.5, 0.1, 0.7, 0.3]
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
 
 
 def test_the_rescored_answer_reads_well(
