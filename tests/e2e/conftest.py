@@ -6,6 +6,8 @@
   and Content-Security-Policy violations in ``page_problems`` and fails the test at teardown if
   any were recorded (a test expecting some can inspect and clear that list).
   ``make_page(**context_options)`` makes more such pages (touch, small screens, ...).
+- ``browser_page``: a ``page`` whose live-push websocket is a silent mock (for ``live_server``,
+  which speaks WSGI only; the live regions fall back to polling).
 - ``media_root`` (autouse): every test stores uploads and images in a MEDIA_ROOT of its own under
   tmp_path, created empty; returns its path.
 - ``asgi_server``: the real ASGI application (uvicorn in a thread, websockets included) on the
@@ -28,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.steps import mute_live_socket
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("RADGAME_CHROMIUM", "/usr/bin/chromium"))
@@ -108,6 +112,12 @@ def make_page(chromium_browser, page_problems: list[str]) -> Iterator[Callable[.
 @pytest.fixture
 def page(make_page) -> object:
     return make_page()
+
+
+@pytest.fixture
+def browser_page(page: Any) -> Any:
+    mute_live_socket(page)
+    return page
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):

@@ -25,13 +25,13 @@ from django.test import Client
 
 from tests.core.test_authz_matrix import GET, MATRIX, World, world  # noqa: F401
 from tests.e2e.conftest import REPO_ROOT
+from tests.e2e.steps import SETTLE, emphysema_films, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
-SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 # Rows that answer something other than a page: files, CSV, JSON, partials, redirects.
 NOT_PAGES = {
     "healthz",
@@ -184,14 +184,8 @@ def test_the_hint_panel_in_each_of_its_states_has_no_serious_violation(
     refused hint (its reason in the alert region)."""
     from apps.exercises.hint_text import SYSTEM_HINTS
     from apps.exercises.models import CaseReveal
-    from tests.e2e.test_localize_flow import wait_ready
-    from tests.localization.conftest import build_case, build_set, truth
 
-    cases = [
-        build_case(educator, title=f"Film {n}", findings=[truth("Emphysema", [], "Hyperlucent.")])
-        for n in range(2)
-    ]
-    case_set = build_set(educator, cohort, cases, name="Hint set")
+    case_set, cases = emphysema_films(educator, cohort, 2, name="Hint set")
     page = make_page()
     page.context.add_init_script(script=axe_source)
     page.route_web_socket(re.compile(r".*/ws/.*"), lambda ws: None)

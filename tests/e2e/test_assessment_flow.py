@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.e2e.htmx import htmx_ready
+from tests.e2e.steps import log_in, mute_live_socket
 from tests.localization.conftest import build_set
 from tests.reporting.conftest import CANARY, make_case
 
@@ -30,17 +30,8 @@ def exam(educator: Any, cohort: Any, resident: Any) -> Any:
 
 def _page(make_page: Any) -> Any:
     page = make_page()
-    # The live server speaks WSGI only: the page's websocket gets a silent mock (polling works).
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
+    mute_live_socket(page)
     return page
-
-
-def _log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 def _shows_nothing(page: Any, region: str) -> None:
@@ -59,7 +50,7 @@ def test_an_open_assessment_reveals_nothing_until_the_educator_closes_it(
     base = live_server.url
     SHOTS.mkdir(parents=True, exist_ok=True)
     resident = _page(make_page)
-    _log_in(resident, base, "resident")
+    log_in(resident, base, "resident")
 
     # Localize: tick a finding of the checklist and submit the first case.
     resident.goto(f"{base}/localize/sets/{exam.pk}/play/")
@@ -99,7 +90,7 @@ def test_an_open_assessment_reveals_nothing_until_the_educator_closes_it(
 
     # The educator closes the assessment.
     educator = _page(make_page)
-    _log_in(educator, base, "educator")
+    log_in(educator, base, "educator")
     educator.goto(f"{base}/cases/sets/{exam.pk}/")
     educator.get_by_role("link", name=re.compile("^Assessment")).click()
     educator.get_by_role("button", name="Close the assessment").click()

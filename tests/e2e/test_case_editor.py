@@ -13,11 +13,10 @@ import pytest
 
 from apps.cases.models import Finding, FindingBox
 from tests.cases.factories import make_case
-from tests.conftest import PASSWORD
+from tests.e2e.steps import log_in, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def _readers(case: Any) -> list[tuple[str, int, str]]:
@@ -27,8 +26,8 @@ def _readers(case: Any) -> list[tuple[str, int, str]]:
     return sorted(rows)
 
 
-def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
+def test_editor_round_trip(browser_page: Any, live_server: Any, educator: Any) -> None:
+    page = browser_page
     case = make_case(educator, published=False, with_truth=False)
     finding = Finding.objects.create(case=case, label="Nodule")
     FindingBox.objects.create(
@@ -39,14 +38,9 @@ def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:
     )
     before = _readers(case)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "educator")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(re.compile(r".*/$"))
+    log_in(page, live_server.url, "educator")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15_000)
-    page.evaluate(SETTLE)
+    wait_ready(page)
     written = json.loads(page.input_value("#marks-input"))
     assert len(written["boxes"]) == 2
 
@@ -54,8 +48,7 @@ def test_editor_round_trip(page: Any, live_server: Any, educator: Any) -> None:
     page.wait_for_selector("text=Case saved.")
     assert _readers(case) == before
 
-    page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15_000)
-    page.evaluate(SETTLE)
+    wait_ready(page)
     stage = page.locator(".cxr-stage").bounding_box()
     page.keyboard.press("Escape")
     page.locator(".cxr-stage").focus()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from apps.analytics.exports import ATTEMPT_COLUMNS
 from tests.analytics.conftest import Played, build_played
-from tests.conftest import PASSWORD
+from tests.e2e.steps import log_in
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,19 +25,14 @@ def played(educator: Any, cohort: Any, resident: Any) -> Played:
 
 def test_educator_reads_the_dashboard_drills_down_and_exports(
     live_server: Any,
-    make_page: Any,
+    browser_page: Any,
     cohort: Any,
     played: Played,
     tmp_path: Path,
 ) -> None:
     base = live_server.url
-    page = make_page()
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", "educator")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(re.compile(r".*/$"))
+    page = browser_page
+    log_in(page, base, "educator")
 
     page.goto(f"{base}/cohorts/{cohort.pk}/")
     page.get_by_role("link", name="Dashboard").click()

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from apps.game.models import ReviewItem
 from apps.progress.streaks import DAILY_GOAL_CASES
-from tests.e2e.test_localize_flow import browser_page, log_in, wait_ready  # noqa: F401
-from tests.localization.conftest import build_case, build_set, truth
+from tests.e2e.steps import emphysema_films, log_in, open_case, tick_and_submit, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -24,30 +23,23 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture
 def cases(educator: Any, cohort: Any, resident: Any) -> tuple[Any, list[Any]]:
     """Four films with emphysema (a finding ticked from the checklist), in one practice set."""
-    films = [
-        build_case(educator, title=f"Film {n}", findings=[truth("Emphysema", [], "Hyperlucent.")])
-        for n in range(4)
-    ]
-    return build_set(educator, cohort, films, name="Game set"), films
+    return emphysema_films(educator, cohort, 4, name="Game set")
 
 
 def _play(page: Any, url: str, case_set: Any, case: Any, tick: str) -> None:
-    page.goto(f"{url}/localize/sets/{case_set.pk}/cases/{case.pk}/")
-    wait_ready(page)
-    page.locator(f"input[name=selected][value='{tick}']").first.check()
-    page.get_by_role("button", name="Submit answer").click()
-    page.wait_for_selector("#localize-result", timeout=15_000)
+    open_case(page, url, case_set, case)
+    tick_and_submit(page, tick)
 
 
 def test_three_cases_then_a_review_on_another_film(
-    browser_page,  # noqa: F811  (the fixture imported above)
+    browser_page,
     live_server,
     resident,
     cases,
 ):
     page = browser_page
     case_set, films = cases
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     assert "None yet." in page.locator("#badges").inner_text()
 
     _play(page, live_server.url, case_set, films[0], "No finding")  # misses the emphysema
@@ -72,9 +64,7 @@ def test_three_cases_then_a_review_on_another_film(
     page.wait_for_url(re.compile(rf".*/localize/sets/{case_set.pk}/cases/{films[3].pk}/$"))
     wait_ready(page)
     assert "Emphysema" not in page.locator("h1").inner_text()  # nothing says what is re-tested
-    page.locator("input[name=selected][value='Emphysema']").first.check()
-    page.get_by_role("button", name="Submit answer").click()
-    page.wait_for_selector("#localize-result", timeout=15_000)
+    tick_and_submit(page, "Emphysema")
     item.refresh_from_db()
     assert item.reviews == 1 and item.misses == 1  # found: rated Good, due another day
     assert item.due > timezone.now() + timedelta(hours=20)
@@ -83,7 +73,7 @@ def test_three_cases_then_a_review_on_another_film(
 
 
 def test_a_guided_case_shows_the_worked_example_first(
-    browser_page,  # noqa: F811  (the fixture imported above)
+    browser_page,
     live_server,
     resident,
     educator,
@@ -95,15 +85,12 @@ def test_a_guided_case_shows_the_worked_example_first(
     page = browser_page
     case_set, films = cases
     case_set_update(actor=educator, case_set=case_set, practice_mode="guided")
-    log_in(page, live_server, "resident")
-    page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/cases/{films[0].pk}/")
-    wait_ready(page)
+    log_in(page, live_server.url, "resident")
+    open_case(page, live_server.url, case_set, films[0])
     example = page.locator("#worked-example")
     assert "Emphysema" in example.inner_text() and "Hyperlucent." in example.inner_text()
     example_top = example.bounding_box()["y"]
     assert example_top < page.locator("#localize-form").bounding_box()["y"]  # shown first
-    page.locator("input[name=selected][value='Emphysema']").first.check()
-    page.get_by_role("button", name="Submit answer").click()
-    page.wait_for_selector("#localize-result", timeout=15_000)
+    tick_and_submit(page, "Emphysema")
     attempt = LocalizationAttempt.objects.get(user=resident)
     assert attempt.mode == "guided" and attempt.post_reveal  # no accuracy credit

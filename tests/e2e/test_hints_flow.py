@@ -6,15 +6,13 @@ cards."""
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 import pytest
 
 from apps.exercises.hint_text import AREA_HINTS, SYSTEM_HINTS
 from apps.exercises.xp import HINT_XP, xp_for
-from tests.e2e.test_localize_flow import browser_page, log_in, wait_ready  # noqa: F401
-from tests.localization.conftest import build_case, build_set, truth
+from tests.e2e.steps import emphysema_films, log_in, mute_live_socket, open_case, tick_and_submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -24,20 +22,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 @pytest.fixture
 def films(educator: Any, cohort: Any, resident: Any) -> tuple[Any, list[Any]]:
     """Two films with emphysema (ticked from the checklist) in one active practice set."""
-    cases = [
-        build_case(educator, title=f"Film {n}", findings=[truth("Emphysema", [], "Hyperlucent.")])
-        for n in range(2)
-    ]
-    return build_set(educator, cohort, cases, name="Hint set"), cases
-
-
-def _open(page: Any, url: str, case_set: Any, case: Any) -> None:
-    page.goto(f"{url}/localize/sets/{case_set.pk}/cases/{case.pk}/")
-    wait_ready(page)
+    return emphysema_films(educator, cohort, 2, name="Hint set")
 
 
 def test_a_resident_takes_two_hints_and_the_result_shows_their_cost(
-    browser_page,  # noqa: F811  (the fixture imported above)
+    browser_page,
     live_server,
     resident,
     films,
@@ -46,8 +35,8 @@ def test_a_resident_takes_two_hints_and_the_result_shows_their_cost(
 
     page = browser_page
     case_set, cases = films
-    log_in(page, live_server, "resident")
-    _open(page, live_server.url, case_set, cases[0])
+    log_in(page, live_server.url, "resident")
+    open_case(page, live_server.url, case_set, cases[0])
     live = page.locator("#hint-live")
     assert live.get_attribute("aria-live") == "polite" and live.inner_text().strip() == ""
 
@@ -65,9 +54,7 @@ def test_a_resident_takes_two_hints_and_the_result_shows_their_cost(
     button = page.locator("#hint-button")
     assert button.is_disabled() and button.inner_text() == "No more hints"
 
-    page.locator("input[name=selected][value='Emphysema']").first.check()
-    page.get_by_role("button", name="Submit answer").click()
-    page.wait_for_selector("#localize-result", timeout=15_000)
+    tick_and_submit(page, "Emphysema")
     attempt = LocalizationAttempt.objects.get(user=resident)
     full = xp_for(
         score=1.0, blank=False, post_reveal=False, difficulty=cases[0].difficulty, replay_xp_today=0
@@ -78,7 +65,7 @@ def test_a_resident_takes_two_hints_and_the_result_shows_their_cost(
 
 
 def test_a_refused_hint_says_why(
-    browser_page,  # noqa: F811  (the fixture imported above)
+    browser_page,
     live_server,
     resident,
     films,
@@ -89,8 +76,8 @@ def test_a_refused_hint_says_why(
 
     page = browser_page
     case_set, cases = films
-    log_in(page, live_server, "resident")
-    _open(page, live_server.url, case_set, cases[0])
+    log_in(page, live_server.url, "resident")
+    open_case(page, live_server.url, case_set, cases[0])
     # Meanwhile the answer is shown to the resident (another tab submitted the Report).
     CaseReveal.objects.create(
         user=resident, case=cases[0], exercise="report", revealed_at=cases[0].created_at
@@ -110,9 +97,9 @@ def test_on_a_phone_the_hint_panel_and_the_goal_bar_fit_their_cards(
     make_page, live_server, resident, films, tmp_path
 ):
     page = make_page(**PHONE)
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
+    mute_live_socket(page)
     case_set, cases = films
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.screenshot(path=str(tmp_path / "home-390.png"), full_page=True)
     overflow = page.evaluate(
         """() => {
@@ -127,7 +114,7 @@ def test_on_a_phone_the_hint_panel_and_the_goal_bar_fit_their_cards(
     assert overflow["bar"] <= overflow["inner"] + 0.5, overflow
     assert overflow["page"] <= 390, overflow
 
-    _open(page, live_server.url, case_set, cases[0])
+    open_case(page, live_server.url, case_set, cases[0])
     button = page.locator("#hint-button")
     button.scroll_into_view_if_needed()
     box = button.bounding_box()
@@ -141,7 +128,7 @@ def test_on_a_phone_the_hint_panel_and_the_goal_bar_fit_their_cards(
 
 
 def test_the_report_page_offers_hints_beside_the_editor(
-    browser_page,  # noqa: F811  (the fixture imported above)
+    browser_page,
     live_server,
     resident,
     films,
@@ -153,7 +140,7 @@ def test_the_report_page_offers_hints_beside_the_editor(
     case_report_write(
         actor=case_set.owner, case=cases[1], findings="Hyperexpanded lungs.", impression=""
     )
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/report/sets/{case_set.pk}/cases/{cases[1].pk}/")
     page.locator("#report-text").fill("Lungs are clear.")
     page.get_by_role("button", name=f"Hint (−{HINT_XP} XP)").click()

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.e2e.steps import SHOTS, log_in, marks, submit_answer, wait_ready
 from tests.localization.conftest import (
     CANARY_SENTENCE,
     EFFUSION_BOX,
@@ -31,11 +30,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the fixtures are
 # ordinary blocking calls made before or after browser steps, never inside the loop.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
-# Screenshots to look at (and for CI artefacts): RADGAME_SHOTS, or a folder under /tmp.
-SHOTS = Path(os.environ.get("RADGAME_SHOTS", "/tmp/radgame-shots"))
-SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
@@ -53,22 +47,6 @@ def practice(educator: Any, cohort: Any, resident: Any) -> Any:
     )
     case_set = build_set(educator, cohort, [case], name="Practice set")
     return case_set, case
-
-
-@pytest.fixture
-def browser_page(page: Any) -> Any:
-    """The live server speaks WSGI only, so the page's websocket (live pushes) is answered by a
-    silent mock socket: it opens and never speaks, and the live regions fall back to polling."""
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
-    return page
-
-
-def log_in(page: Any, live_server: Any, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(re.compile(r".*/$"))
 
 
 class Geometry:
@@ -89,15 +67,6 @@ class Geometry:
             self.sx + self.ox + nx * self.w * self.scale,
             self.sy + self.oy + ny * self.h * self.scale,
         )
-
-
-def wait_ready(page: Any, selector: str = "cxr-viewer") -> None:
-    page.wait_for_selector(f"{selector}[data-state=ready]", timeout=15_000)
-    page.evaluate(SETTLE)
-
-
-def marks(page: Any) -> dict:
-    return json.loads(page.input_value("#marks-input") or "{}")
 
 
 def assert_no_answers(page: Any) -> None:
@@ -128,7 +97,7 @@ def assert_feedback(page: Any) -> dict:
 def test_mouse_flow(browser_page, live_server, resident, practice):
     page = browser_page
     case_set, case = practice
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/localize/")
     page.get_by_role("link", name="Start").click()
     page.wait_for_url(re.compile(rf".*/localize/sets/{case_set.pk}/cases/{case.pk}/$"))
@@ -179,7 +148,7 @@ def test_mouse_flow(browser_page, live_server, resident, practice):
 def test_keyboard_only_flow(browser_page, live_server, resident, practice):
     page = browser_page
     case_set, _ = practice
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/play/")
     wait_ready(page)
     assert_no_answers(page)
@@ -259,7 +228,7 @@ def test_a_presence_only_finding_is_ticked_and_graded_without_a_place(
 ):
     page = browser_page
     case_set, _ = presence_practice
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/play/")
     wait_ready(page)
     assert "NIH 00000013_005" not in page.content()  # the dataset id would be the answer key
@@ -276,8 +245,7 @@ def test_a_presence_only_finding_is_ticked_and_graded_without_a_place(
     page.mouse.move(*geometry.screen(x2, y2), steps=8)
     page.mouse.up()
     assert [box["label"] for box in marks(page)["boxes"]] == ["Nodule"]
-    page.get_by_role("button", name="Submit answer").click()
-    page.wait_for_selector("#localize-result", timeout=15_000)
+    submit_answer(page)
     wait_ready(page, "#localize-result cxr-viewer[mode=review]")
     card = page.locator(".localize-card", has_text="Atelectasis")
     assert "Hit" in card.inner_text() and "no location was graded" in card.inner_text()

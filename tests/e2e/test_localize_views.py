@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_localize_flow import SHOTS, log_in, marks, wait_ready
+from tests.e2e.steps import SHOTS, log_in, marks, wait_ready
 from tests.localization.conftest import build_case, build_set, png_bytes, truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,12 +45,6 @@ def two_views(educator: Any, cohort: Any, resident: Any) -> Any:
     return build_set(educator, cohort, [case], name="Views set"), case, lateral
 
 
-@pytest.fixture
-def browser_page(page: Any) -> Any:
-    page.route_web_socket(re.compile(r".*/ws/jobs/$"), lambda ws: None)
-    return page
-
-
 def _screen(page: Any, viewer: Any, nx: float, ny: float) -> tuple[float, float]:
     """Where an image point of ``viewer`` is on screen (the image is fitted at 98%, centred)."""
     w, h = int(viewer.get_attribute("image-width")), int(viewer.get_attribute("image-height"))
@@ -66,7 +59,7 @@ def test_switch_views_by_mouse_and_keyboard_and_mark_on_the_lateral(
 ) -> None:
     page = browser_page
     case_set, case, lateral = two_views
-    log_in(page, live_server, "resident")
+    log_in(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/localize/sets/{case_set.pk}/cases/{case.pk}/")
     wait_ready(page, "cxr-viewer.cxr-view-active")
     group = page.locator("#localize-play cxr-views")

@@ -14,9 +14,8 @@ from apps.cases.services.editor import case_editor_save
 from apps.inference.models import Job
 from apps.localization.rescore import RESCORE_JOB
 from apps.localization.services import localization_attempt_submit
+from tests.e2e.steps import log_in, mute_live_socket
 from tests.localization.conftest import EFFUSION_BOX, NODULE_BOX, build_case, build_set, truth
-
-from .test_localize_flow import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -27,7 +26,7 @@ DRAWN = [0.5, 0.1, 0.7, 0.3]
 def test_the_rescored_answer_reads_well(
     page: Any, live_server: Any, educator: Any, cohort: Any, resident: Any
 ) -> None:
-    page.route_web_socket("**/ws/jobs/", lambda ws: None)
+    mute_live_socket(page)
     case = build_case(
         educator, title="Chest one",
         findings=[truth("Nodule", [NODULE_BOX]), truth("Effusion", [EFFUSION_BOX])],
@@ -48,7 +47,7 @@ def test_the_rescored_answer_reads_well(
     job = Job.objects.get(kind=RESCORE_JOB)
     assert job.status == "done"
 
-    log_in(page, live_server, resident.username)
+    log_in(page, live_server.url, resident.username)
     page.goto(f"{live_server.url}/localize/attempts/{attempt.pk}/")
     note = page.locator(".rescored")
     assert note.is_visible()
@@ -58,7 +57,7 @@ def test_the_rescored_answer_reads_well(
         page.screenshot(path=os.environ["RADGAME_SCREENSHOTS"] + "/rescored-resident.png")
 
     page.context.clear_cookies()
-    log_in(page, live_server, educator.username)
+    log_in(page, live_server.url, educator.username)
     page.goto(f"{live_server.url}/jobs/{job.pk}/")
     assert page.locator("progress").get_attribute("value") == "1"
     if os.environ.get("RADGAME_SCREENSHOTS"):
@@ -76,7 +75,7 @@ def test_the_rescored_report_reads_well(
     from apps.reporting.services import report_attempt_submit
     from tests.reporting.conftest import CANDIDATE, REFERENCE, make_case
 
-    page.route_web_socket("**/ws/jobs/", lambda ws: None)
+    mute_live_socket(page)
     case = make_case(owner=educator, title="Chest two")
     case_set = build_set(educator, cohort, [case], name="Report set")
     attempt, _ = report_attempt_submit(
@@ -92,7 +91,7 @@ def test_the_rescored_report_reads_well(
     rescored = ReportAttempt.objects.get(pk=attempt.pk)
     assert rescored.score < attempt.score
 
-    log_in(page, live_server, resident.username)
+    log_in(page, live_server.url, resident.username)
     page.goto(f"{live_server.url}/report/attempts/{attempt.pk}/")
     note = page.locator(".rescored")
     assert note.is_visible()
