@@ -2,11 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+from radgame.asgi_http import get_http_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "radgame.settings.local")
 # Django must be set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+django_http_app = get_http_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -16,7 +16,7 @@ from radgame.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": django_http_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

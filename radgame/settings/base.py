@@ -128,6 +128,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Requests that run Django code at once in one web process (radgame.asgi_http: each runs on one
+# pooled thread); more wait in the event loop. By default the database pool's size, so a request
+# that has a thread never waits for a connection.
+_db_pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
+WEB_THREADS = env_int(
+    "WEB_THREADS", _db_pool["max_size"] if isinstance(_db_pool, dict) else 20, minimum=1
+)
+
 # Seconds the web server gives requests in flight after SIGTERM before it closes what is open
 # (radgame.serve); docker-compose's stop_grace_period for web stays above it.
 WEB_SHUTDOWN_TIMEOUT_S = env_int("WEB_SHUTDOWN_TIMEOUT_S", 20, minimum=1)

@@ -155,3 +155,26 @@ def test_postgres_connections_are_pooled_on_request() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert failed.returncode != 0 and "DB_POOL needs DB_CONN_MAX_AGE=0" in failed.stderr
+
+
+def test_web_threads_follow_the_database_pool_unless_set() -> None:
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.WEB_THREADS)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "radgame.settings.base",
+        "DATABASE_URL": "postgres://u@db:5432/radgame",
+        "DB_POOL": "true",
+        "DB_POOL_MAX": "7",
+    }
+
+    def web_threads(**extra: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**env, **extra},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    assert web_threads() == "7"
+    assert web_threads(WEB_THREADS="3") == "3"
+    assert web_threads(DB_POOL="false") == "20"
