@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.cases.models import Assignment, CaseSet, CaseSetItem, CaseStatus
+from apps.cases.selectors.play import localize_offers
 from apps.cohorts.models import Membership
 from apps.exercises.levels import Level, level_for
 from apps.exercises.registry import exercises
@@ -34,6 +35,13 @@ class AssignmentRow:
     due_at: datetime | None
     total: int  # published cases in the set
     done: int  # of those, answered in at least one exercise
+    localize: bool  # Localize offers the set; a set it does not (report-only) is played in Report
+
+    @property
+    def play_url(self) -> str:
+        """Where the set is played: its next case, or its results once finished."""
+        name = "localization:play" if self.localize else "reporting:play"
+        return reverse(name, args=[self.case_set.pk])
 
     @property
     def complete(self) -> bool:
@@ -95,7 +103,7 @@ def next_assignment(rows: list[AssignmentRow]) -> AssignmentRow | None:
 
 def assignments_for(*, user: Any) -> list[AssignmentRow]:
     """The sets assigned to the player's cohorts, due soonest first, with how many of their
-    published cases the player answered: two queries."""
+    published cases the player answered, and the exercise that plays each: two queries."""
     assignments = (
         Assignment.objects.filter(
             cohort__in=Membership.objects.filter(user=user).values("cohort_id")
@@ -106,7 +114,8 @@ def assignments_for(*, user: Any) -> list[AssignmentRow]:
                 "case_set__items",
                 filter=Q(case_set__items__case__status=CaseStatus.PUBLISHED),
                 distinct=True,
-            )
+            ),
+            localize=localize_offers("case_set_id"),
         )
         .order_by(F("due_at").asc(nulls_last=True), "case_set__name", "pk")
     )
@@ -135,6 +144,7 @@ def assignments_for(*, user: Any) -> list[AssignmentRow]:
             due_at=a.due_at,
             total=a.total,
             done=sum(1 for set_id, _ in answered if set_id == a.case_set_id),
+            localize=a.localize,
         )
         for a in by_set.values()
     ]

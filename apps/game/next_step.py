@@ -16,7 +16,7 @@ from apps.cases.selectors.play import case_sets_playable_by, localize_truth
 from apps.exercises.models import ExerciseKind
 from apps.exercises.registry import exercise
 
-from .home import AssignmentRow, assignments_for, next_assignment
+from .home import assignments_for, next_assignment
 from .review import review_serve
 
 
@@ -53,18 +53,12 @@ def new_practice_set(*, user: Any) -> CaseSet | None:
     return next((s for s in sets if played.get(s.pk, 0) < s.n), None)
 
 
-def _assignment_url(row: AssignmentRow, *, user: Any) -> str:
-    localize = case_sets_playable_by(user=user, localize_only=True).filter(pk=row.case_set.pk)
-    name = "localization:play" if localize.exists() else "reporting:play"
-    return reverse(name, args=[row.case_set.pk])
-
-
 def next_step(*, user: Any) -> NextStep:
     if review_serve(user=user) is not None:  # served now: the redirect lands on its case
         return NextStep("review", reverse("game:review"), "a review")
     row = next_assignment(assignments_for(user=user))
     if row is not None:
-        return NextStep("assignment", _assignment_url(row, user=user), row.case_set.name)
+        return NextStep("assignment", row.play_url, row.case_set.name)
     practice = new_practice_set(user=user)
     if practice is not None:
         url = reverse("localization:play", args=[practice.pk])

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.game.models import ReviewItem
 from apps.progress.streaks import DAILY_GOAL_CASES
+from tests.e2e.htmx import htmx_ready
 from tests.e2e.steps import emphysema_films, log_in, open_case, tick_and_submit, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -70,6 +71,17 @@ def test_three_cases_then_a_review_on_another_film(
     assert item.due > timezone.now() + timedelta(hours=20)
     page.goto(f"{live_server.url}/game/mistakes/")
     assert "Emphysema" in page.locator("table").inner_text()
+
+    # The assigned set is a link named by the set, with its progress; from the keyboard it
+    # opens the set (all four played: its results).
+    page.goto(f"{live_server.url}/")
+    htmx_ready(page, "body")
+    assigned = page.locator("#assignments li", has_text="Game set")
+    assert "4 of 4 cases done" in assigned.inner_text()
+    link = page.locator("#assignments").get_by_role("link", name="Game set")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/localize/sets/{case_set.pk}/$"))
 
 
 def test_a_guided_case_shows_the_worked_example_first(

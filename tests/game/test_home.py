@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.cases.models import Assignment
 from apps.cases.services.sets import case_set_assign
 from apps.exercises.levels import XP_PER_LEVEL
 from apps.game.home import resident_home
@@ -53,7 +54,33 @@ def test_assignments_list_due_dates_and_completion(
     assert home.assignments[0].case_set == both.practice  # due soonest first
     assert rows[both.assessment.pk].done == 0  # answered in an open assessment counts once held
     body = client_for(resident).get(reverse("home")).content.decode()
-    assert "Practice · 1 of 2 cases" in body and "due " in body
+    play = reverse("localization:play", args=[both.practice.pk])
+    assert f'<a href="{play}">Practice</a>' in body
+    assert "(Localize)</span> · 1 of 2 cases done" in body and "due " in body
+
+
+def test_an_assigned_set_links_where_it_is_played(
+    client_for, resident, educator, cohort, both, localize
+):
+    """Localize where it offers the set (as Continue does), else Report; a set with no published
+    case is named without a link, as there is nothing to open."""
+    from apps.cases.models import Finding
+
+    reports = make_case(owner=educator, title="Report only")
+    Finding.objects.filter(case=reports).delete()  # an IU-style study: findings only in its text
+    report_set = build_set(educator, cohort, [reports], name="Reports")
+    empty = build_set(educator, cohort, [], name="Empty")
+    client = client_for(resident)
+    body = client.get(reverse("home")).content.decode()
+    for case_set, name in [(both.practice, "localization:play"), (report_set, "reporting:play")]:
+        assert f'<a href="{reverse(name, args=[case_set.pk])}">{case_set.name}</a>' in body
+    assert client.get(reverse("reporting:play", args=[report_set.pk])).status_code == 302
+    assert "(Report)</span> · 0 of 1 case done" in body
+    assert f"/sets/{empty.pk}/play/" not in body and "Empty" in body
+    Assignment.objects.exclude(case_set=report_set).delete()
+    assert client.get(reverse("game:continue"))["Location"] == reverse(
+        "reporting:play", args=[report_set.pk]
+    )
 
 
 def test_an_overdue_assignment_is_marked(resident, educator, cohort, both):
@@ -177,6 +204,19 @@ def test_home_query_count_does_not_grow_with_attempts(client_for, resident, both
     few = _home_queries(client)
     _bulk_attempts(resident, both.case, both.practice, 2_000)
     assert _home_queries(client) == few
+
+
+def test_home_query_count_does_not_grow_with_assigned_sets(
+    client_for, resident, educator, cohort, both, localize
+):
+    localize(resident, both.case, both.practice)
+    client = client_for(resident)
+    few = _home_queries(client)
+    for n in range(6):
+        build_set(educator, cohort, [both.other, both.case], name=f"More {n}")
+    body = client.get(reverse("home")).content.decode()
+    assert body.count("/play/") >= 8  # every set linked...
+    assert _home_queries(client) == few  # ...by the one query that lists them
 
 
 @pytest.mark.slow

@@ -49,11 +49,14 @@ def localize_truth(prefix: str = "") -> Q:
     )
 
 
-def _has_published_case(*, localize_only: bool = False) -> Exists:
+def _has_published_case(*, localize_only: bool = False, set_ref: str = "pk") -> Exists:
     """A published case (Report); for Localize, a published case with boxes or ticks to find.
     A set whose only Localize cases are normal (the IU set: its abnormal studies are report-only)
-    would tell the resident every answer before the first click, so Localize does not offer it."""
-    items = CaseSetItem.objects.filter(case_set=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
+    would tell the resident every answer before the first click, so Localize does not offer it.
+    ``set_ref``: the outer query's set id ("pk" on CaseSet, "case_set_id" on an Assignment)."""
+    items = CaseSetItem.objects.filter(
+        case_set=OuterRef(set_ref), case__status=CaseStatus.PUBLISHED
+    )
     if localize_only:
         items = items.filter(Exists(Finding.objects.filter(case=OuterRef("case_id"))))
     return Exists(items)
@@ -87,6 +90,13 @@ def _visible(role: str, user_id: int, prefix: str) -> Q:
     if role == "educator":
         visible |= Q(**{f"{prefix}owner_id": user_id}) | Q(**{f"{prefix}shared": True})
     return visible
+
+
+def localize_offers(set_ref: str = "pk") -> Exists:
+    """Whether Localize offers the set, as an annotation: on CaseSet (``set_ref="pk"``) or on a
+    model that points at one (``set_ref="case_set_id"``). The rule of
+    ``case_sets_playable_by(localize_only=True)``, for a caller that already has the set's row."""
+    return _has_published_case(localize_only=True, set_ref=set_ref)
 
 
 def case_sets_playable_by(*, user: Any, localize_only: bool = False) -> QuerySet[CaseSet]:
