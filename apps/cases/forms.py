@@ -88,7 +88,11 @@ class CaseEditForm(forms.Form):
         required=False, min_value=0, max_value=130, label="Age (years)"
     )
     patient_sex = forms.ChoiceField(required=False, choices=Sex.choices, label="Sex")
-    view = forms.ChoiceField(required=False, choices=VIEW_CHOICES)
+    view = forms.ChoiceField(
+        required=False,
+        choices=VIEW_CHOICES,
+        help_text="Names the study's only view when that view has no name of its own.",
+    )
     indication = forms.CharField(
         required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -107,8 +107,8 @@ class HintFinding:
 @dataclass(frozen=True)
 class HintView:
     image_id: int
-    projection: str  # "PA", "AP", "Lateral" or ""
-    name: str  # as the viewer names a view without a projection: "view 2"
+    projection: str  # "PA", "AP", "Lateral" or "" (apps.cases.view_names.view_projection)
+    name: str  # as the viewer names the view: its projection, or "View 2"
 
 
 def hint_ladder(

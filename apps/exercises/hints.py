@@ -23,6 +23,7 @@ from django.db import transaction
 
 from apps.cases.models import Case, CaseSet, PracticeMode
 from apps.cases.selectors import case_answers
+from apps.cases.view_names import named_views, view_projection
 from apps.core.exceptions import ApplicationError
 
 from .hint_text import HINTS_PER_CASE, HintFinding, HintView, hint_ladder
@@ -134,8 +135,15 @@ def hint_texts(*, case: Case) -> tuple[str, ...]:
         HintFinding(label=f.label, regions=f.regions, region_views=f.region_views)
         for f in answers.findings
     ]
+    images = list(case.images.order_by("position"))
     views = [
-        HintView(image_id=image.pk, projection=image.projection, name=f"view {number}")
-        for number, image in enumerate(case.images.order_by("position"), start=1)
+        HintView(
+            image_id=image.pk,
+            projection=view_projection(
+                projection=image.projection, count=len(images), case_view=case.view
+            ),
+            name=name,
+        )
+        for image, name in named_views(images, case)
     ]
     return hint_ladder(findings=findings, views=views)

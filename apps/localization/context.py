@@ -15,6 +15,7 @@ from django.urls import reverse
 from apps.cases.marks import NORMAL_CHOICE, NORMAL_WITH_MARKS
 from apps.cases.models import Case, CaseImage, CaseSet, PracticeMode
 from apps.cases.selectors import case_set_presence_labels
+from apps.cases.view_names import named_views
 from apps.exercises.guided import worked_example
 from apps.exercises.models import Delivery
 from apps.exercises.rescore import RescoredNote, rescored_note
@@ -56,13 +57,8 @@ def image_urls(image: CaseImage) -> dict[str, Any]:
 def study_views(case: Case) -> list[dict[str, Any]]:
     """Each view of the study with its URLs and its name, in order (images prefetched)."""
     return [
-        {
-            "image": image,
-            "key": str(image.pk),
-            "urls": image_urls(image),
-            "label": image.projection or f"View {number}",
-        }
-        for number, image in enumerate(case.images.all(), start=1)
+        {"image": image, "key": str(image.pk), "urls": image_urls(image), "label": name}
+        for image, name in named_views(case.images.all(), case)
     ]
 
 

@@ -4,14 +4,17 @@ plainly, and (Report) whether the reference is a radiologist's report or label-d
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
-from apps.cases.services import case_update
+from apps.cases.imaging import ingest_image
+from apps.cases.models import Case
+from apps.cases.services import case_image_add, case_update
 from apps.cases.templatetags.case_context import comparison_kind, masks_marked, unmasked
-from tests.cases.factories import CANARY_REPORT, make_case, make_set
+from tests.cases.factories import CANARY_REPORT, make_case, make_set, png_bytes
 
 GAP = '<span class="masked" title="Removed by de-identification in the source">[removed]</span>'
 WHOLE = '<span class="masked" title="Removed by de-identification in the source">not given</span>'
@@ -105,13 +108,58 @@ class TestReportPage:
         case.images.update(projection="Lateral")
         case_set = make_set(educator, [case], cohort=cohort)
         page = self._page(client_for(resident), case_set, case)
-        assert "<dd>Lateral</dd>" in page
-        assert "(PA)" not in page
+        assert '<dd id="case-views">Lateral</dd>' in page
+        assert "PA" not in _views_fact(page)
 
-    def test_an_unnamed_single_view_keeps_its_position(
-        self, educator: Any, resident: Any, cohort: Any, client_for: Any
-    ) -> None:
-        case = make_case(educator)
-        case_set = make_set(educator, [case], cohort=cohort)
-        page = self._page(client_for(resident), case_set, case)
-        assert f"view 1 ({case.view})" in page
+
+def _views_fact(page: str) -> str:
+    return page.split('<dd id="case-views">')[1].split("</dd>")[0]
+
+
+@pytest.mark.parametrize(
+    ("projections", "case_view", "names"),
+    [
+        ([""], "AP", ["AP"]),  # NIH: one film, its position is the case's View fact
+        (["Lateral"], "PA", ["Lateral"]),  # Open-i: the film's own name wins
+        (["", "Lateral"], "PA", ["View 1", "Lateral"]),  # one View fact cannot name two films
+        (["Frontal", "Lateral"], "PA", ["Frontal", "Lateral"]),
+        ([""], "", ["View 1"]),
+    ],
+)
+def test_the_facts_and_every_viewer_name_each_view_alike(
+    educator: Any,
+    resident: Any,
+    cohort: Any,
+    client_for: Any,
+    projections: list[str],
+    case_view: str,
+    names: list[str],
+) -> None:
+    """The case's "Views" fact and the viewers' labels (a tab's caption when there are several)
+    come from one rule: on Report, Localize, the educator's preview and the case editor."""
+    case = make_case(educator)
+    case.images.update(projection=projections[0])
+    for projection in projections[1:]:
+        data = png_bytes(value=150)
+        case_image_add(
+            actor=educator,
+            case=case,
+            ingested=ingest_image(data, filename="v.png"),
+            source=data,
+            projection=projection,
+        )
+    Case.objects.filter(pk=case.pk).update(view=case_view)
+    case_set = make_set(educator, [case], cohort=cohort)
+    player, owner = client_for(resident), client_for(educator)
+    pages = {
+        "report": player.get(reverse("reporting:case", args=[case_set.pk, case.pk])),
+        "localize": player.get(reverse("localization:case", args=[case_set.pk, case.pk])),
+        "preview": owner.get(reverse("cases:case_preview", args=[case.pk])),
+        "editor": owner.get(reverse("cases:case_edit", args=[case.pk])),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        page = response.content.decode()
+        assert re.findall(r'view-label="([^"]*)"', page) == names, where
+        if where in ("report", "localize"):
+            assert _views_fact(page) == ", ".join(names), where

@@ -119,3 +119,17 @@ def test_rapid_fire_offers_hints(resident, educator, both):
     case_set_update(actor=educator, case_set=both.practice, practice_mode="rapid", rapid_seconds=20)
     both.practice.refresh_from_db()
     assert _take(resident, both.case, both.practice, 1).used == 1
+
+
+def test_a_single_unnamed_view_is_read_as_the_cases_view(educator):
+    """The hint reads a box on the film the viewer names: a study of one unnamed view is the
+    case's View fact, so a lateral film's box is placed on the lateral view."""
+    from apps.cases.models import Case
+    from apps.exercises.hints import hint_texts
+    from tests.cases.factories import make_case
+
+    case = make_case(educator)
+    assert "lateral" not in hint_texts(case=case)[1]
+    Case.objects.filter(pk=case.pk).update(view="LL")
+    case.refresh_from_db()
+    assert hint_texts(case=case)[1].endswith("on the lateral view.")

@@ -12,6 +12,8 @@ from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from apps.cases import view_names
+
 register = template.Library()
 
 # IU X-ray / Open-i write every removed word as "XXXX"; runs such as "XXXX, XXXX" are one gap.
@@ -62,3 +64,10 @@ def comparison_kind(value: Any) -> str:
     if not text:
         return ""
     return "none" if _NO_PRIOR.match(text) else "prior"
+
+
+@register.filter
+def named_views(images: Any) -> list[tuple[Any, str]]:
+    """A case's views (its images, in order) with their names: ``{% for image, name in
+    case.images.all|named_views %}`` (see ``apps.cases.view_names``)."""
+    return view_names.named_views(images)
