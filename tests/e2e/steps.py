@@ -18,6 +18,8 @@ SETTLE = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationF
 # Screenshots to look at (and for CI artefacts): RADGAME_SHOTS, or a folder under /tmp.
 SHOTS = Path(os.environ.get("RADGAME_SHOTS", "/tmp/radgame-shots"))
 SHOTS.mkdir(parents=True, exist_ok=True)
+# A phone as the browser tests hold it: 390 x 844 CSS px, touch, a mobile viewport.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 def mute_live_socket(page: Any) -> None:

@@ -25,7 +25,7 @@ from django.test import Client
 
 from tests.core.test_authz_matrix import GET, MATRIX, World, world  # noqa: F401
 from tests.e2e.conftest import REPO_ROOT
-from tests.e2e.steps import SETTLE, emphysema_films, wait_ready
+from tests.e2e.steps import PHONE, SETTLE, emphysema_films, open_case, wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -218,5 +218,32 @@ def test_the_hint_panel_in_each_of_its_states_has_no_serious_violation(
     expected = [p for p in page_problems if "status of 400" in p]
     assert len(expected) == 1
     page_problems.remove(expected[0])
+    found = {state: items for state, items in found.items() if items}
+    assert not found, "axe: serious or critical violations\n" + _report(found)
+
+
+def test_the_localize_toolbar_on_a_phone_has_no_serious_violation_with_its_key_list_open(
+    make_page: Any,
+    live_server: Any,
+    axe_source: str,
+    educator: Any,
+    cohort: Any,
+    resident: Any,
+) -> None:
+    """The pages above are audited on a desktop screen with every list closed. On a phone the
+    toolbar wraps and the open key list scrolls within the screen: a scroller keyboards must be
+    able to reach."""
+    case_set, cases = emphysema_films(educator, cohort, 1, name="Phone set")
+    page = make_page(**PHONE)
+    page.context.add_init_script(script=axe_source)
+    page.route_web_socket(re.compile(r".*/ws/.*"), lambda ws: None)
+    page.context.add_cookies([_session_cookie(resident, live_server.url)])
+    open_case(page, live_server.url, case_set, cases[0])
+    found = {"closed": _blocking(page)}
+    page.locator("cxr-viewer .cxr-help > summary").tap()
+    keys = page.locator("cxr-viewer .cxr-help dl")
+    keys.wait_for(state="visible")
+    assert keys.evaluate("(e) => e.scrollHeight > e.clientHeight")  # it does scroll here
+    found["key list open"] = _blocking(page)
     found = {state: items for state, items in found.items() if items}
     assert not found, "axe: serious or critical violations\n" + _report(found)

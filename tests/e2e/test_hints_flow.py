@@ -12,11 +12,17 @@ import pytest
 
 from apps.exercises.hint_text import AREA_HINTS, SYSTEM_HINTS
 from apps.exercises.xp import HINT_XP, xp_for
-from tests.e2e.steps import emphysema_films, log_in, mute_live_socket, open_case, tick_and_submit
+from tests.e2e.steps import (
+    PHONE,
+    emphysema_films,
+    log_in,
+    mute_live_socket,
+    open_case,
+    tick_and_submit,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture

@@ -132,7 +132,8 @@ export function buildToolbar(mode, { labels, presets }) {
   const help = el("details", "cxr-help");
   const summary = el("summary", "", { "aria-label": "Keys: keyboard shortcuts" });
   summary.textContent = "Keys";
-  const list = el("dl");
+  // On a short screen the list scrolls (viewer.css); a keyboard can scroll only what it can focus.
+  const list = el("dl", "", { tabindex: "0" });
   for (const [keys, what] of KEYS_HELP) {
     const dt = el("dt");
     dt.textContent = keys;
