@@ -4,7 +4,8 @@ A resident logs in, opens a case, draws a box, names it, ticks a select finding,
 the ground truth drawn beside their marks with explanations; a second test does all of it with
 the keyboard alone (Ctrl+Enter submits from anywhere, N goes on from the result). Both check
 that no answer was in the page before the submit and that nothing lands in localStorage (htmx
-history) afterwards.
+history) afterwards. On a 390 x 844 phone the toolbar's pickers and its key list fit the screen,
+read whole, with 44 px targets, and a box is drawn by touch, named and submitted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.steps import SHOTS, log_in, marks, submit_answer, wait_ready
+from tests.e2e.steps import (
+    PHONE,
+    SHOTS,
+    log_in,
+    marks,
+    mute_live_socket,
+    open_case,
+    submit_answer,
+    wait_ready,
+)
 from tests.localization.conftest import (
     CANARY_SENTENCE,
     EFFUSION_BOX,
@@ -252,3 +262,87 @@ def test_a_presence_only_finding_is_ticked_and_graded_without_a_place(
     assert "place not graded" in card.inner_text()
     assert page.locator("[data-score]").get_attribute("data-score") == "100"
     page.screenshot(path=str(SHOTS / "localize-presence-result.png"), full_page=True)
+
+
+# Every toolbar control: its box in the viewport, its size, and for a picker the width its
+# widest option needs in the picker's own font (squeezed, the selected-box picker read "no").
+MEASURE_TOOLBAR = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const view = {w: window.innerWidth, h: window.innerHeight};
+  const controls = [...document.querySelectorAll(
+    'cxr-viewer .cxr-toolbar :is(button, select, summary)')].map((e) => {
+    const r = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    ctx.font = style.font;
+    const needs = e.tagName === 'SELECT'
+      ? Math.max(...[...e.options].map((o) => ctx.measureText(o.text).width)) : 0;
+    return {name: e.getAttribute('aria-label'), left: r.left, right: r.right, top: r.top,
+            width: r.width, height: r.height, font: parseFloat(style.fontSize), needs};
+  });
+  return {view, controls, page: document.scrollingElement.scrollWidth};
+}"""
+
+# The ancestors whose overflow would cut part of element e off (html and body scroll the page).
+CLIPPED_BY = """(e) => {
+  const r = e.getBoundingClientRect();
+  const cut = [];
+  for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+    const s = getComputedStyle(a);
+    if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+    const b = a.getBoundingClientRect();
+    if (r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5 || r.left < b.left - 0.5
+        || r.right > b.right + 0.5) cut.push(a.tagName.toLowerCase());
+  }
+  return cut;
+}"""
+
+
+def test_on_a_phone_the_toolbar_menus_fit_and_a_box_is_drawn_and_named_by_touch(
+    make_page, live_server, resident, practice
+):
+    page = make_page(**PHONE)
+    mute_live_socket(page)
+    case_set, case = practice
+    log_in(page, live_server.url, "resident")
+    open_case(page, live_server.url, case_set, case)
+    page.locator("cxr-viewer .cxr-toolbar").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "localize-phone-toolbar.png"))
+
+    measured = page.evaluate(MEASURE_TOOLBAR)
+    assert measured["page"] <= 390, measured["page"]  # nothing scrolls sideways
+    assert len(measured["controls"]) >= 16
+    for c in measured["controls"]:
+        assert c["left"] >= 0 and c["right"] <= measured["view"]["w"], c
+        assert c["width"] >= 44 and c["height"] >= 44, c  # WCAG 2.5.5 target size
+        if c["needs"]:  # a picker shows its longest name whole, in 16 px text
+            assert c["font"] >= 16 and c["width"] >= c["needs"] + 16, c
+
+    # The key list opens whole (no box around it cuts it off), inside the screen, readable.
+    page.locator("cxr-viewer .cxr-help > summary").tap()
+    keys = page.locator("cxr-viewer .cxr-help dl")
+    keys.wait_for(state="visible")
+    assert keys.evaluate(CLIPPED_BY) == []
+    keys.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    box = keys.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844, box
+    assert keys.evaluate("(e) => parseFloat(getComputedStyle(e).fontSize)") >= 14
+    page.screenshot(path=str(SHOTS / "localize-phone-keys.png"))
+    page.locator("cxr-viewer .cxr-help > summary").tap()
+    assert not keys.is_visible()
+
+    # Tap, tap draws a box; the selected box's picker names it.
+    page.locator("cxr-viewer .cxr-stage").scroll_into_view_if_needed()
+    geometry = Geometry(page)
+    x1, y1, x2, y2 = EFFUSION_BOX
+    page.touchscreen.tap(*geometry.screen(x1, y1))
+    page.touchscreen.tap(*geometry.screen(x2, y2))
+    assert len(marks(page)["boxes"]) == 1
+    page.select_option("cxr-viewer .cxr-relabel", "Effusion")
+    page.select_option("cxr-viewer .cxr-confidence", "4")
+    drawn = marks(page)["boxes"]
+    assert [(b["label"], b["confidence"]) for b in drawn] == [("Effusion", 4)]
+    page.get_by_role("button", name="Submit answer").tap()
+    feedback = assert_feedback(page)
+    assert ("Effusion", "hit") in {(i["label"], i["kind"]) for i in feedback["overlay"]}
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
