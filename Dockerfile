@@ -6,6 +6,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 10001 radgame
 
 FROM base AS web
+# tesseract-ocr: the OCR flag for burned-in text in uploaded images (RADGAME_OCR, docs/deploy.md).
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr \
+    && rm -rf /var/lib/apt/lists/*
 # CPU torch for MiniLM sentence alignment in the scoring worker.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY requirements/lock.txt requirements/lock.txt
