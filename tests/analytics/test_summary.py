@@ -4,16 +4,26 @@ reconciliation finds and fixes a summary that drifted."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
 
 from apps.analytics.dashboard import EXERCISES, _summaries, summaries
 from apps.analytics.models import AttemptWeek
 from apps.analytics.period import ALL_TIME
-from apps.analytics.summary import reconcile, recount, stored, week_of
+from apps.analytics.summary import (
+    LOCK_CLASS,
+    reconcile,
+    recount,
+    stored,
+    week_of,
+    week_recount,
+)
 from tests.analytics.conftest import Played, localize, report
 from tests.localization.conftest import NODULE_BOX, truth
 
@@ -141,3 +151,46 @@ def test_the_recount_waits_for_the_commit(
         callback()
     row.refresh_from_db()
     assert row.attempts == 4 and reconcile().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recount_waits_for_the_lock_and_reads_after_it(
+    monkeypatch: Any, played: Played, resident: Any
+) -> None:
+    """The lock and the recount go to Postgres in one round trip; the recount must still read
+    after the lock is granted, or a recount that waited would store an older count."""
+    week = week_of(played.chest.submitted_at)
+    monkeypatch.setattr("apps.analytics.summary.after_commit", lambda job: None)
+    locked, go = threading.Event(), threading.Event()
+
+    def holder() -> None:  # another recount's transaction, with an attempt it will commit
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, resident.pk]
+                    )
+                localize(resident, played.normal_case, played.practice, [])
+                locked.set()
+                go.wait(10)
+        finally:
+            connection.close()
+
+    def recount_now() -> None:
+        try:
+            week_recount(resident.pk, "localize", week)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert locked.wait(10)
+    second = threading.Thread(target=recount_now)
+    second.start()
+    time.sleep(0.3)
+    assert second.is_alive()  # waiting for the lock
+    go.set()
+    first.join(10)
+    second.join(10)
+    row = AttemptWeek.objects.get(user=resident, exercise="localize", week=week)
+    assert row.attempts == 4 and reconcile().ok  # the attempt committed while it waited
