@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from apps.accounts.permissions import IsPlayer
 from apps.cases.player_api import PlayerCaseOutput, player_case_data
 from apps.cases.selectors import (
+    case_in_set_for_submit,
     case_set_for_player,
     case_set_presence_labels,
     case_sets_playable_by,
@@ -341,10 +342,11 @@ class AttemptSubmitApi(APIView):
         summary="Submit an answer: scored at once; 200 with the same attempt on a key replay",
     )
     def post(self, request: Request, set_id: int, case_id: int) -> Response:
-        # No image prefetch: the JSON reply has no image, and an explanation job (not every
-        # submit needs one) reads the first image itself.
-        case_set, case = selectors.playable_case_in_set(
-            user=request.user, case_set_id=set_id, case_id=case_id, with_images=False
+        # One statement: the visibility check, the set, the case (no image prefetch: the JSON
+        # reply has no image, and an explanation job reads the first image itself) and the
+        # truth the answer is scored against.
+        case_set, case, answers = case_in_set_for_submit(
+            user=request.user, case_set_id=set_id, case_id=case_id
         )
         serializer = SubmitInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -355,6 +357,7 @@ class AttemptSubmitApi(APIView):
             marks_json=serializer.validated_data.get("marks"),
             selected=serializer.validated_data.get("selected"),
             idempotency_key=serializer.validated_data["idempotency_key"],
+            answers=answers,
         )
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
         return _no_store(Response(attempt_data(outcome.attempt), status=code))

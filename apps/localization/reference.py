@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.cases.models import Case
-from apps.cases.selectors import case_answers, reference_for_scoring
+from apps.cases.selectors import CaseAnswers, case_answers, reference_for_scoring
 from ml import taxonomy
 
 MAX_SENTENCE_CHARS = 600  # ml.vlm's ExplainRequest limit
@@ -35,8 +35,13 @@ def _canonical(label: str) -> str:
         return label
 
 
-def scoring_reference(*, case: Case, iou_threshold: float | None) -> ScoringReference:
-    answers = case_answers(case=case, iou_threshold=iou_threshold, with_report=False)
+def scoring_reference(
+    *, case: Case, iou_threshold: float | None, answers: CaseAnswers | None = None
+) -> ScoringReference:
+    """The reference of ``case`` at ``iou_threshold``, from ``answers`` when the caller read them
+    already (the submit reads them with its visibility check), else read here."""
+    if answers is None:
+        answers = case_answers(case=case, iou_threshold=iou_threshold, with_report=False)
     reference = reference_for_scoring(answers)
     drawn_sentences = {f.id: f.sentence for f in answers.findings if f.scored_as_drawn}
     unlocated: dict[str, list[str]] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from apps.cases.marks import NORMAL_CHOICE, marks_parse
 from apps.cases.models import Case, CaseSet
-from apps.cases.selectors import case_view_ids
+from apps.cases.selectors import CaseAnswers, case_view_ids
 from apps.exercises.credit import attempt_credit_record, attempt_xp
 from apps.exercises.keys import idempotency_key_parse
 from apps.exercises.models import Delivery, ExerciseKind
@@ -119,11 +119,12 @@ def localization_attempt_submit(
     marks_json: Any,
     selected: Iterable[Any] | None,
     idempotency_key: Any,
+    answers: CaseAnswers | None = None,
 ) -> SubmitOutcome:
     """Score an answer synchronously and store it with its marks, XP and explanation job, through
     the shared lifecycle (``apps.exercises.services.attempt_submit``: key, lock, number, clock,
     reveal, assessment). The caller has checked that the player may play ``case`` in
-    ``case_set``."""
+    ``case_set``; ``answers`` are the case's, when it read them with that check."""
     key = idempotency_key_parse(idempotency_key)
 
     def prepare() -> tuple[Marks, Any, dict[str, Any]]:
@@ -131,7 +132,7 @@ def localization_attempt_submit(
             marks_json=marks_json, selected=selected, views=case_view_ids(case=case)
         )
         threshold = case_set.iou_threshold if case_set is not None else None
-        scoring = scoring_reference(case=case, iou_threshold=threshold)
+        scoring = scoring_reference(case=case, iou_threshold=threshold, answers=answers)
         # Scoring is pure and cheap; doing it before the transaction keeps the lock short.
         return marks, scoring, score_localize(scoring.reference, marks)
 

@@ -250,3 +250,55 @@ def test_case_in_set_compiled_sql_matches_the_orm(world: dict[str, Any], cohort:
                 assert case_set.mode == orm.case_set.mode
                 found += 1
     assert 0 < found < len(users) * len(pairs) * 2  # some visible, some refused
+
+
+def test_case_in_set_for_submit_reads_the_truth_with_the_check(
+    world: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    from apps.cases.models import Finding, FindingBox
+
+    resident, published, assigned = world["resident"], world["published"], world["assigned"]
+    # A second region read by two readers, on the case's view, and a finding without a box.
+    first = Finding.objects.filter(case=published).order_by("position", "pk").first()
+    view = published.images.first()
+    for reader, box in (("b", (0.52, 0.48, 0.71, 0.88)), ("a", (0.5, 0.5, 0.7, 0.9))):
+        FindingBox.objects.create(
+            finding=first, image=view, region=1, reader=reader,
+            x1=box[0], y1=box[1], x2=box[2], y2=box[3],
+        )  # fmt: skip
+    Finding.objects.create(case=published, label="Emphysema", localizable=False, position=9)
+    with django_assert_num_queries(1):  # the Localize submit's read: check, set, case and truth
+        case_set, case, answers = selectors.case_in_set_for_submit(
+            user=resident, case_set_id=assigned.pk, case_id=published.pk
+        )
+    assert (case_set.pk, case.pk) == (assigned.pk, published.pk)
+    expected = selectors.case_answers(
+        case=published, iou_threshold=assigned.iou_threshold, with_report=False
+    )
+    assert answers == expected and len(answers.findings) >= 2
+    assert any(len(finding.regions) == 2 for finding in answers.findings)
+    refused = [
+        (resident, assigned.pk, world["draft"].pk),
+        (world["other_resident"], assigned.pk, published.pk),
+        (resident, world["shared"].pk, published.pk),
+    ]
+    for user, set_id, case_id in refused:
+        with pytest.raises(Http404):
+            selectors.case_in_set_for_submit(user=user, case_set_id=set_id, case_id=case_id)
+
+
+def test_case_in_set_for_submit_of_a_normal_case_has_no_findings(
+    world: dict[str, Any], personas: dict[str, Any], cohort: Any
+) -> None:
+    educator = personas["educator"]
+    normal = make_case(educator, title="normal", with_truth=False, published=False)
+    normal.is_normal = True
+    normal.save(update_fields=["is_normal"])
+    from apps.cases.services import case_publish
+
+    case_publish(actor=educator, case=normal)
+    case_set = make_set(educator, [normal], name="normals", cohort=cohort)
+    _, case, answers = selectors.case_in_set_for_submit(
+        user=world["resident"], case_set_id=case_set.pk, case_id=normal.pk
+    )
+    assert case.pk == normal.pk and answers.is_normal and answers.findings == []

@@ -6,6 +6,7 @@ from apps.cases.selectors.answers import (
     AnswerReport,
     CaseAnswers,
     case_answers,
+    case_in_set_for_submit,
     reference_for_scoring,
 )
 from apps.cases.selectors.library import (
@@ -38,6 +39,7 @@ __all__ = [
     "case_for_player",
     "case_image_for_manager",
     "case_in_set_for_player",
+    "case_in_set_for_submit",
     "case_set_cases",
     "case_set_for_manager",
     "case_set_for_player",

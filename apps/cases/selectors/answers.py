@@ -10,9 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Aggregate, JSONField, OuterRef, Subquery
+from django.db.models.functions import JSONObject
 
-from apps.cases.models import Case, Finding, ReferenceReport
+from apps.cases.models import Case, CaseSet, Finding, ReferenceReport
 from apps.core.compiled import compiled_values
+
+from .play import case_in_set_items, case_in_set_objects, case_in_set_row
 
 Box = list[float]
 
@@ -89,9 +93,13 @@ def _finding_rows(case_id: int) -> Any:
 
 def _findings(case: Case) -> list[AnswerFinding]:
     # One query: each finding LEFT JOINed to its boxes (a select finding has none), in finding,
-    # region, reader order. This runs in every Localize submit, so it is kept to one round trip,
-    # and its SQL is compiled once per process (apps.core.compiled).
+    # region, reader order. Its SQL is compiled once per process (apps.core.compiled).
     rows = compiled_values("cases.answers._findings", _finding_rows, {"case_id": case.pk})
+    return _findings_from(rows)
+
+
+def _findings_from(rows: Any) -> list[AnswerFinding]:
+    """``AnswerFinding``s from ``_FINDING_COLUMNS`` rows in finding, region, reader order."""
     order: list[tuple[int, str, bool, str]] = []
     boxes: dict[int, dict[int, list[Box]]] = {}
     views: dict[int, dict[int, int | None]] = {}
@@ -100,7 +108,7 @@ def _findings(case: Case) -> list[AnswerFinding]:
             row[name] for name in _FINDING_COLUMNS
         )
         if pk not in boxes:
-            order.append((pk, label, localizable, sentence))
+            order.append((pk, label, bool(localizable), sentence))
             boxes[pk], views[pk] = {}, {}
         if region is not None:
             boxes[pk].setdefault(region, []).append([x1, y1, x2, y2])
@@ -116,6 +124,74 @@ def _findings(case: Case) -> list[AnswerFinding]:
         )
         for pk, label, localizable, sentence in order
     ]
+
+
+class _JsonArray(Aggregate):
+    """A group's values as one JSON array (JSONB_AGG on PostgreSQL, JSON_GROUP_ARRAY on SQLite)."""
+
+    function = "JSON_GROUP_ARRAY"
+    output_field = JSONField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
+
+
+# JSON keys of the finding rows: the columns, and the order ``_finding_rows`` sorts them in.
+_JSON_KEYS = {f"c{i}": column for i, column in enumerate(_FINDING_COLUMNS)}
+_JSON_ORDER = {"o0": "position", "o1": "boxes__pk"}
+
+
+def _findings_json(case_ref: str) -> Subquery:
+    """The case's finding rows (``_finding_rows``'s) as one JSON array column of an outer query
+    whose case is ``case_ref``; NULL for a case without findings."""
+    rows = (
+        Finding.objects.filter(case_id=OuterRef(case_ref))
+        .order_by()
+        .values("case_id")
+        .annotate(rows=_JsonArray(JSONObject(**_JSON_KEYS, **_JSON_ORDER)))
+    )
+    return Subquery(rows.values("rows")[:1], output_field=JSONField())
+
+
+def _findings_of_json(array: list[dict[str, Any]] | None) -> list[AnswerFinding]:
+    def order(row: dict[str, Any]) -> tuple[int, int, int, int]:
+        region, box = row["c4"], row["o1"]
+        return (row["o0"], row["c0"], -1 if region is None else region, -1 if box is None else box)
+
+    rows = sorted(array or [], key=order)
+    return _findings_from({column: row[key] for key, column in _JSON_KEYS.items()} for row in rows)
+
+
+def case_in_set_for_submit(
+    *, user: Any, case_set_id: int, case_id: int
+) -> tuple[CaseSet, Case, CaseAnswers]:
+    """The Localize submit's read: ``play.case_in_set_for_player(with_images=False)``'s visibility
+    rule, set and case, with the case's findings and boxes in the same statement (one round
+    trip on the hot path). The answers are for scoring this submission only; the caller returns
+    feedback from them only once the answer is stored (the rule of this module)."""
+    row = case_in_set_row(
+        user=user,
+        case_set_id=case_set_id,
+        case_id=case_id,
+        key=("cases.answers.case_in_set_for_submit",),
+        items=lambda role, user_id, case_set_id, case_id: case_in_set_items(
+            role,
+            user_id,
+            case_set_id,
+            case_id,
+            with_images=False,
+            annotations={"truth": _findings_json("case_id")},
+        ),
+    )
+    case_set, case = case_in_set_objects(row, with_images=False)
+    answers = CaseAnswers(
+        case_id=case.pk,
+        is_normal=case.is_normal,
+        iou_threshold=float(case_set.iou_threshold),
+        findings=_findings_of_json(row["truth"]),
+        report=None,
+    )
+    return case_set, case, answers
 
 
 def _report_rows(case_id: int) -> Any:

@@ -164,19 +164,38 @@ def case_in_set_for_player(
     an explanation job names), and its id, ``first_view_id`` (where a box without a view lies),
     from subqueries of the same statement. Never any answers.
     """
+    row = case_in_set_row(
+        user=user,
+        case_set_id=case_set_id,
+        case_id=case_id,
+        key=("case_in_set_for_player", with_images),
+        items=lambda role, user_id, case_set_id, case_id: case_in_set_items(
+            role, user_id, case_set_id, case_id, with_images=with_images
+        ),
+    )
+    return case_in_set_objects(row, with_images=with_images)
+
+
+def case_in_set_row(
+    *, user: Any, case_set_id: int, case_id: int, key: Any, items: Any
+) -> dict[str, Any]:
+    """The row of ``items(role, user_id, case_set_id, case_id)`` (``case_in_set_items``'s queryset,
+    perhaps with more columns), compiled once per process under ``key``; 404 without one."""
     if not is_player(user):
         raise Http404("No such case")
     role = _role(user)
     rows = compiled_values(
-        ("case_in_set_for_player", role, with_images),
-        lambda user_id, case_set_id, case_id: _case_in_set(
-            role, user_id, case_set_id, case_id, with_images=with_images
-        ),
+        (*key, role),
+        lambda user_id, case_set_id, case_id: items(role, user_id, case_set_id, case_id),
         {"user_id": user.pk, "case_set_id": case_set_id, "case_id": case_id},
     )
     if not rows:
         raise Http404("No such case")
-    row = rows[0]
+    return rows[0]
+
+
+def case_in_set_objects(row: dict[str, Any], *, with_images: bool) -> tuple[CaseSet, Case]:
+    """The set and case of a ``case_in_set_row`` row."""
     case = Case.from_db("default", _CASE_FIELDS, [row[f"case__{f}"] for f in _CASE_FIELDS])
     case_set = CaseSet.from_db("default", _SET_FIELDS, [row[f"case_set__{f}"] for f in _SET_FIELDS])
     if with_images:
@@ -191,12 +210,18 @@ _CASE_FIELDS = [f.attname for f in Case._meta.concrete_fields]
 _SET_FIELDS = [f.attname for f in CaseSet._meta.concrete_fields]
 
 
-def _case_in_set(
-    role: str, user_id: int, case_set_id: int, case_id: int, *, with_images: bool
+def case_in_set_items(
+    role: str,
+    user_id: int,
+    case_set_id: int,
+    case_id: int,
+    *,
+    with_images: bool,
+    annotations: dict[str, Any] | None = None,
 ) -> QuerySet[CaseSetItem]:
-    """The set item's case and set columns (and the first image's, ``with_images=False``) when
-    a player of ``role`` may play the case in the set: the rule ``case_in_set_for_player`` runs
-    from SQL compiled once per process."""
+    """The set item's case and set columns (and the first image's, ``with_images=False``, and
+    any ``annotations``) when a player of ``role`` may play the case in the set: the rule
+    ``case_in_set_for_player`` runs from SQL compiled once per process."""
     items = CaseSetItem.objects.filter(
         _visible(role, user_id, "case_set__"),
         case_set_id=case_set_id,
@@ -212,6 +237,9 @@ def _case_in_set(
             first_view=Subquery(first.values("pk")[:1]),
         )
         columns += ["first_display", "first_view"]
+    if annotations:
+        items = items.annotate(**annotations)
+        columns += list(annotations)
     return items.order_by("pk").values(*columns)[:1]
 
 
