@@ -147,6 +147,42 @@ def compiled_values(
     with connections[using].cursor() as cursor:
         cursor.execute(compiled.sql, _params(compiled, args))
         rows = cursor.fetchall()
+    return _dicts(rows, compiled, using)
+
+
+Statement = tuple[Hashable, Callable[..., QuerySet[Any]], dict[str, Any]]  # key, build, args
+
+
+def compiled_values_after(
+    first: Statement,
+    key: Hashable,
+    build: Callable[..., QuerySet[Any]],
+    args: dict[str, Any],
+    *,
+    using: str = "default",
+) -> list[dict[str, Any]]:
+    """``compiled_values(key, build, args)`` run right after ``compiled_values(*first)`` (whose
+    rows are dropped: a lock, say), in one round trip on PostgreSQL: the two statements go in one
+    query string (Django's psycopg cursors bind client-side, which allows it). They remain two
+    statements, each with its own snapshot: the second reads what committed while the first
+    waited, as it would in a round trip of its own."""
+    if connections[using].vendor != "postgresql":
+        compiled_values(*first, using=using)
+        return compiled_values(key, build, args, using=using)
+    lead = _compiled(first[0], first[1], first[2], using)
+    compiled = _compiled(key, build, args, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"{lead.sql}; {compiled.sql}",
+            [*_params(lead, first[2]), *_params(compiled, args)],
+        )
+        if not cursor.nextset():
+            raise CompiledQueryError(f"{key!r}: the second statement returned no result")
+        rows = cursor.fetchall()
+    return _dicts(rows, compiled, using)
+
+
+def _dicts(rows: list[tuple[Any, ...]], compiled: _Compiled, using: str) -> list[dict[str, Any]]:
     return [
         dict(zip(compiled.names, values, strict=True))
         for values in _converted(rows, compiled, using)

@@ -8,15 +8,19 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from apps.core.compiled import compiled_values
+from apps.core.compiled import Statement, compiled_values
 
 
 def player_lock(*, user: Any) -> None:
     """Hold the player's row until the transaction ends (call inside ``transaction.atomic``)."""
-    compiled_values(
-        "exercises._start lock",
-        lambda user_id: (
-            get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
-        ),
-        {"user_id": user.pk},
-    )
+    compiled_values(*player_lock_statement(user=user))
+
+
+def player_lock_statement(*, user: Any) -> Statement:
+    """The lock as a statement for ``compiled_values_after``: the submit sends it with its read of
+    the player's state, in one round trip (the read still runs after the lock is granted)."""
+    return ("exercises._start lock", _lock_rows, {"user_id": user.pk})
+
+
+def _lock_rows(user_id: int) -> Any:
+    return get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")

@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.cases.models import Case, CaseSet, CaseSetMode, PracticeMode
-from apps.core.compiled import compiled_values
+from apps.core.compiled import compiled_values_after
 from apps.core.exceptions import ApplicationError
 from apps.inference.services import inference_jobs_unseal
 from apps.progress.selectors import replay_day_start, replay_xp_today_subquery
@@ -40,7 +40,7 @@ from .hooks import (
     credit_facts_known,
 )
 from .keys import idempotency_key_parse
-from .locks import player_lock
+from .locks import player_lock_statement
 from .models import AssessmentRelease, Attempt, CaseReveal, Delivery
 from .registry import exercise, exercises
 from .selectors import is_assessment, open_delivery_and_revealed, open_delivery_of
@@ -206,8 +206,8 @@ def _start(
     score hook) waits for that transaction, which may be waiting for this player's lock."""
     assessment = is_assessment(case_set)
     # The lock is its own statement: a read in the locking statement would see the snapshot taken
-    # before the wait, missing the attempt the other request just committed.
-    player_lock(user=user)
+    # before the wait, missing the attempt the other request just committed. Both go to the
+    # database in one round trip (compiled_values_after), as two statements.
     args: dict[str, Any] = {
         "user_id": user.pk,
         "case_id": case.pk,
@@ -217,7 +217,8 @@ def _start(
     if assessment:
         args["case_set_id"] = case_set.pk  # type: ignore[union-attr]
     fact_args = credit_fact_args(user)
-    (row,) = compiled_values(
+    (row,) = compiled_values_after(
+        player_lock_statement(user=user),
         ("exercises._start", model._meta.label, assessment, tuple(fact_args)),
         lambda **fresh: _player_state(model, **fresh),
         {**args, **fact_args},

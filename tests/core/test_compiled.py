@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from apps.core import compiled
-from apps.core.compiled import CompiledQueryError, compiled_values
+from apps.core.compiled import CompiledQueryError, compiled_values, compiled_values_after
 
 
 @pytest.fixture(autouse=True)
@@ -105,3 +109,46 @@ def test_update_refuses_a_time_taken_while_building(personas: dict[str, Any]) ->
 
     with pytest.raises(CompiledQueryError):
         compiled_update("stamped", stamped, {"user_id": personas["resident"].pk})
+
+
+def _lock(user_id: int) -> Any:
+    return get_user_model().objects.filter(pk=user_id).select_for_update().values("pk")
+
+
+def _groups(name: str) -> Any:
+    return Group.objects.filter(name=name).values("name")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_lock_in_one_round_trip_reads_what_committed_during_the_wait(
+    personas: dict[str, Any],
+) -> None:
+    """The submit's lock and state read: one round trip, two statements, and the read's snapshot
+    is taken once the lock is granted (one statement would read from before the wait)."""
+    user = personas["resident"]
+    locked, go = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                compiled_values("lock", _lock, {"user_id": user.pk})
+                Group.objects.create(name="committed while the lock was held")
+                locked.set()
+                go.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(10)
+    threading.Timer(0.3, go.set).start()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        rows = compiled_values_after(
+            ("lock", _lock, {"user_id": user.pk}),
+            "groups",
+            _groups,
+            {"name": "committed while the lock was held"},
+        )
+    thread.join(10)
+    assert rows == [{"name": "committed while the lock was held"}]
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 1

@@ -44,6 +44,12 @@ SCRIPT = textwrap.dedent(
         rows = compiled_values("sqlite probe", build, args)
         assert rows == list(build(**args)) == [
             {"pk": a.pk, "username": "a"}, {"pk": b.pk, "username": "b"}], rows
+    from django.db import transaction
+    from apps.core.compiled import compiled_values_after
+    lock = ("sqlite lock", lambda user_id: User.objects.filter(pk=user_id)
+            .select_for_update().values("pk"), {"user_id": b.pk})
+    with transaction.atomic():
+        assert compiled_values_after(lock, "sqlite probe", build, args) == rows
     print("ok")
     """
 )

@@ -89,18 +89,18 @@ def test_submit_scores_and_replays(client_for, resident, world):
     ("marks", "budget"),
     [
         # All hits: no explanation job, no explanation read. The user; the set, case,
-        # visibility and truth (one statement); the lock; the player's state (last number, key, reveal, clock,
-        # replay XP, and the game's facts: is a review open on this case, XP earlier today, the
-        # badges held); the attempt (with its XP), its marks, its ledger row, the reveal; and the
+        # visibility and truth (one statement); the lock and, in the same round trip, the
+        # player's state (last number, key, reveal, clock, replay XP, and the game's facts: is a
+        # review open on this case, XP earlier today, the badges held); the attempt (with its XP), its marks, its ledger row, the reveal; and the
         # savepoint pair the test's own transaction adds. The game's credit receiver adds 2 for
         # this new player: the streak check (the day's first XP), the first-perfect badge. (The
         # educators' weekly summary is recounted after commit, outside this count.)
         ({"boxes": [{"label": "Nodule", "box": NODULE_BOX}, {"label": "Effusion", "box":
-          EFFUSION_BOX}]}, 12),
+          EFFUSION_BOX}]}, 11),
         # A stray box: the job is written in the same transaction (its image's name came with
         # the case), and the reply reads the case's precomputed explanations; the game adds 3
         # (the missed findings' review items read and written, the streak check).
-        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 15),
+        ({"boxes": [{"label": "Mass", "box": [0.8, 0.05, 0.9, 0.15]}]}, 14),
     ],
 )  # fmt: skip
 def test_submit_query_budget(client_for, resident, world, marks, budget):
@@ -141,7 +141,7 @@ def test_closing_the_delivery_costs_the_submit_no_statement(client_for, resident
     }
     queries, response = _counted_submit(client, world, world.case, body)
     assert response.status_code == 201, response.content
-    assert len(queries) <= 12, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) <= 11, "\n".join(q["sql"][:120] for q in queries.captured_queries)
     attempt = LocalizationAttempt.objects.get(pk=response.json()["id"])
     closed = Delivery.objects.get(pk=delivery["id"])
     assert attempt.delivered_at is not None and closed.closed_at == attempt.submitted_at
@@ -169,7 +169,7 @@ def test_a_playing_residents_submit_costs_the_game_no_statement(client_for, resi
     sql = "\n".join(q["sql"][:120] for q in queries.captured_queries)
     # the state read mentions the game's tables in its subqueries; no statement of its own does
     game = [q for q in queries.captured_queries if q["sql"].split("(")[0].count('"game_')]
-    assert len(queries) <= 10 and not game, sql
+    assert len(queries) <= 9 and not game, sql
     assert BadgeAward.objects.filter(user=resident).count() == 1
 
 

@@ -276,8 +276,9 @@ def test_submit_query_budget(
     """The Report submit through the shared lifecycle, counted like the Localize one: the user;
     the set; the case and its images; the reference report, read once by the visibility rule
     (the scoring job and the reply take it from there); the savepoint pair of the test's
-    transaction; the lock; the player's state (with the game's facts); the job and the attempt
-    rows; the draft's delete; the educators' weekly summary; the reveal; the reply's attempt and
+    transaction; the lock and, in the same round trip, the player's state (with the game's
+    facts); the job and the attempt
+    rows; the draft's delete; the reveal; the reply's attempt and
     its scores. The scoring job runs after commit (outside this count: the test's transaction
     never commits), where the credit and the game's receiver run."""
     from django.db import connection
@@ -289,4 +290,4 @@ def test_submit_query_budget(
     with CaptureQueriesContext(connection) as queries:
         response = _post(client, url, body)
     assert response.status_code == 201, response.content
-    assert len(queries) <= 16, "\n".join(q["sql"][:120] for q in queries.captured_queries)
+    assert len(queries) <= 14, "\n".join(q["sql"][:120] for q in queries.captured_queries)
