@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import asyncio
+import warnings
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
 from django.http import Http404
 
 from apps.cases import selectors
+from apps.cases.views.media import image_etag
 from tests.cases.factories import CANARY_BOX, make_case, make_set
 
 pytestmark = pytest.mark.django_db
@@ -165,9 +169,13 @@ def test_image_view(
     response = client_for(world[persona]).get(reverse("cases:image", args=[image.pk, variant]))
     assert response.status_code == status
     if status == 200:
-        body = b"".join(response.streaming_content)
-        assert body.startswith(b"\x89PNG")
+        stored = getattr(image, variant)
+        with stored.storage.open(stored.name, "rb") as handle:
+            assert response.content == handle.read()
+        assert not response.streaming
+        assert response.content.startswith(b"\x89PNG")
         assert response["Content-Type"] == "image/png"
+        assert response["ETag"] == image_etag(stored.name, stored.size)
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Cache-Control"] == "private, max-age=3600"
         assert "sandbox" in response["Content-Security-Policy"]
@@ -178,6 +186,136 @@ def test_image_view(
             )
         else:
             assert "Content-Disposition" not in response
+
+
+def _image_url(image: Any, variant: str) -> str:
+    from django.urls import reverse
+
+    return reverse("cases:image", args=[image.pk, variant])
+
+
+@pytest.mark.parametrize(
+    ("persona", "variant"), [("resident", "display"), ("educator", "original")]
+)
+def test_image_view_answers_a_matching_etag_with_304(
+    world: dict[str, Any], client_for: Any, persona: str, variant: str
+) -> None:
+    image = world["published"].images.get()
+    client = client_for(world[persona])
+    etag = client.get(_image_url(image, variant))["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")  # strong
+    stored = getattr(image, variant)
+    # Nothing about storage (nor, through it, the upload) reaches the header.
+    assert PurePosixPath(stored.name).stem not in etag
+
+    response = client.get(_image_url(image, variant), headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert response["Cache-Control"] == "private, max-age=3600"
+    assert "sandbox" in response["Content-Security-Policy"]
+    stale = client.get(_image_url(image, variant), headers={"if-none-match": '"something-else"'})
+    assert stale.status_code == 200 and stale["ETag"] == etag
+
+
+@pytest.mark.parametrize(
+    ("persona", "variant"),
+    [("other_resident", "display"), ("resident", "original"), ("other_educator", "original")],
+)
+def test_image_view_refuses_a_matching_etag_like_any_request(
+    world: dict[str, Any], client_for: Any, persona: str, variant: str
+) -> None:
+    """Knowing an image's ETag opens nothing: the permission check comes before the 304."""
+    image = world["published"].images.get()
+    allowed = world["resident"] if variant == "display" else world["educator"]
+    etag = client_for(allowed).get(_image_url(image, variant))["ETag"]
+    response = client_for(world[persona]).get(
+        _image_url(image, variant), headers={"if-none-match": etag}
+    )
+    assert response.status_code == 404
+    assert "ETag" not in response
+
+
+def test_an_original_above_the_bound_still_streams(
+    world: dict[str, Any], client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.cases.views import media
+
+    monkeypatch.setattr(media, "ORIGINAL_IN_ONE_READ_BYTES", 16)
+    image = world["published"].images.get()
+    response = client_for(world["educator"]).get(_image_url(image, "original"))
+    assert response.status_code == 200 and response.streaming
+    with image.original.storage.open(image.original.name, "rb") as handle:
+        assert b"".join(response.streaming_content) == handle.read()
+    assert response["Content-Disposition"] == f'attachment; filename="case-image-{image.pk}.png"'
+    assert response["ETag"] == image_etag(image.original.name, image.original.size)
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_display_image_through_the_asgi_handler_does_not_warn(
+    world: dict[str, Any], client_for: Any
+) -> None:
+    """Through Django's real ASGI handler (the one uvicorn runs), the display image is one body:
+    a FileResponse's synchronous iterator made the handler warn and hop to a thread for it."""
+    from asgiref.sync import async_to_sync
+    from django.conf import settings
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    image = world["published"].images.get()
+    session = client_for(world["resident"]).cookies[settings.SESSION_COOKIE_NAME].value
+    url = _image_url(image, "display")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": url,
+        "raw_path": url.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def serve() -> None:
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # the client stays connected
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await ASGIHandler()(scope, receive, send)
+
+    # As Django's own test client does: the handler's signals would close the test transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            async_to_sync(serve)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert not [w for w in caught if "synchronous iterators" in str(w.message)]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    body = b"".join(message.get("body", b"") for message in sent[1:])
+    with image.display.storage.open(image.display.name, "rb") as handle:
+        assert body == handle.read()
 
 
 def test_image_view_anonymous_redirects(world: dict[str, Any], client_for: Any) -> None:

@@ -3,15 +3,32 @@
 Images hold no answers, so they may be cached privately for an hour. The Content-Type is fixed by
 the stored file's kind (we chose its name), never guessed from its bytes; nothing about the
 original file name, the patient or the source reaches the headers.
+
+Stored files are never rewritten: every upload gets a fresh random name. So each response carries
+a strong ETag made from the stored name and size (hashed: storage names stay out of headers), and
+a client that sends it back in If-None-Match gets a 304, but only after the same permission check
+as a 200.
+
+The player's variants (display, pixels16) are bounded-size derivatives, sent as one bytes body.
+A FileResponse's synchronous iterator makes Django's ASGI handler warn and read the whole file in
+a worker-thread call anyway (Django 5.2: ``sync_to_async(list)``), so streaming them bought no
+memory and cost a thread hop. The manager's original (an upload, up to RADGAME_MAX_UPLOAD_BYTES)
+is sent the same way up to ORIGINAL_IN_ONE_READ_BYTES; a larger one is still a FileResponse, so a
+WSGI server would stream it, and under ASGI it costs what it did before (one warning, one read).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 
 from csp.constants import NONE
 from csp.decorators import csp
-from django.http import FileResponse, Http404, HttpRequest
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, quote_etag
 from django.views.decorators.http import require_GET
 
 from apps.accounts.permissions import player_required
@@ -27,9 +44,11 @@ CONTENT_TYPES = {
 }
 PLAYER_VARIANTS = ("display", "pixels16")
 MANAGER_VARIANTS = ("original",)
+# Originals up to this size are read in one go (a chest film's DICOM is typically 5-30 MB).
+ORIGINAL_IN_ONE_READ_BYTES = 32 * 1024 * 1024
 
 
-def _file_for(image: CaseImage, variant: str):  # type: ignore[no-untyped-def]
+def _file_for(image: CaseImage, variant: str) -> tuple[FieldFile, str, str]:
     stored = getattr(image, variant)
     if not stored or not stored.name:
         raise Http404("No such image")
@@ -40,10 +59,22 @@ def _file_for(image: CaseImage, variant: str):  # type: ignore[no-untyped-def]
     return stored, suffix, content_type
 
 
+def image_etag(stored_name: str, size: int) -> str:
+    """A strong ETag for an immutable stored file: nothing but its storage name and size."""
+    return quote_etag(hashlib.sha256(f"{stored_name}\0{size}".encode()).hexdigest()[:32])
+
+
+def _cache_headers(response: HttpResponseBase, etag: str) -> HttpResponseBase:
+    response["ETag"] = etag
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @player_required
 @require_GET
 @csp({"default-src": [NONE], "sandbox": True})
-def case_image(request: HttpRequest, image_id: int, variant: str) -> FileResponse:
+def case_image(request: HttpRequest, image_id: int, variant: str) -> HttpResponseBase:
     if variant in PLAYER_VARIANTS:
         image = selectors.image_for_viewer(user=request.user, image_id=image_id)
     elif variant in MANAGER_VARIANTS:
@@ -52,20 +83,26 @@ def case_image(request: HttpRequest, image_id: int, variant: str) -> FileRespons
         raise Http404("No such image variant")
     stored, suffix, content_type = _file_for(image, variant)
     try:
-        handle = stored.open("rb")
+        size = stored.storage.size(stored.name)
     except FileNotFoundError:
         raise Http404("No such image") from None
+    etag = image_etag(stored.name, size)
+    conditional = get_conditional_response(request, etag=etag)
+    if conditional is not None:  # 304 Not Modified (or 412 for a failed If-Match)
+        return _cache_headers(conditional, etag) if conditional.status_code == 304 else conditional
     download = variant == "original"
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        as_attachment=download,
-        filename=f"case-image-{image.pk}{suffix}" if download else None,
-    )
-    if not download and "Content-Disposition" in response:
-        # FileResponse names inline files after the stored file; the name tells nobody anything
-        # useful, but nothing about storage belongs in a header.
-        del response["Content-Disposition"]
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    try:
+        handle = stored.storage.open(stored.name, "rb")
+    except FileNotFoundError:
+        raise Http404("No such image") from None
+    response: HttpResponseBase
+    if size <= ORIGINAL_IN_ONE_READ_BYTES or not download:
+        with handle:
+            response = HttpResponse(handle.read(), content_type=content_type)
+    else:
+        response = FileResponse(handle, content_type=content_type)
+    if download:
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"case-image-{image.pk}{suffix}"
+        )
+    return _cache_headers(response, etag)
