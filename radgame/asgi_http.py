@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 Send = Any  # the ASGI send callable
@@ -78,6 +78,10 @@ class ThreadedASGIHandler(ASGIHandler):
         request, error_response = self.create_request(scope, body_file)
         response = error_response if request is None else self.get_response(request)
         response._handler_class = self.__class__  # type: ignore[attr-defined]
+        if isinstance(response, FileResponse):
+            # As Django's own handler does: read a file in sends' sizes, not 4 KiB blocks (each
+            # block is a send, a hop to the event loop).
+            response.block_size = self.chunk_size
         if not response.streaming:
             response.close()  # request_finished: the database connection goes back now
             return response

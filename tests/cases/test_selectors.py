@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import warnings
 from pathlib import PurePosixPath
 from typing import Any
@@ -170,10 +169,12 @@ def test_image_view(
     assert response.status_code == status
     if status == 200:
         stored = getattr(image, variant)
+        # The player's bounded variants are one body; a manager's original is streamed.
+        assert response.streaming == (variant == "original")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         with stored.storage.open(stored.name, "rb") as handle:
-            assert response.content == handle.read()
-        assert not response.streaming
-        assert response.content.startswith(b"\x89PNG")
+            assert body == handle.read()
+        assert body.startswith(b"\x89PNG")
         assert response["Content-Type"] == "image/png"
         assert response["ETag"] == image_etag(stored.name, stored.size)
         assert response["X-Content-Type-Options"] == "nosniff"
@@ -236,86 +237,52 @@ def test_image_view_refuses_a_matching_etag_like_any_request(
     assert "ETag" not in response
 
 
-def test_an_original_above_the_bound_still_streams(
-    world: dict[str, Any], client_for: Any, monkeypatch: pytest.MonkeyPatch
+def _noise_png(side: int = 600) -> bytes:
+    """An image whose PNG does not compress (about 360 KB): several of the server's sends."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((side, side), 64).convert("L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)  # the ASGI handler runs the request on a pool thread
+@pytest.mark.parametrize(
+    ("persona", "variant"), [("resident", "display"), ("educator", "original")]
+)
+def test_images_through_the_asgi_handler_go_out_in_its_chunk_size(
+    world: dict[str, Any], client_for: Any, persona: str, variant: str
 ) -> None:
-    from apps.cases.views import media
-
-    monkeypatch.setattr(media, "ORIGINAL_IN_ONE_READ_BYTES", 16)
-    image = world["published"].images.get()
-    response = client_for(world["educator"]).get(_image_url(image, "original"))
-    assert response.status_code == 200 and response.streaming
-    with image.original.storage.open(image.original.name, "rb") as handle:
-        assert b"".join(response.streaming_content) == handle.read()
-    assert response["Content-Disposition"] == f'attachment; filename="case-image-{image.pk}.png"'
-    assert response["ETag"] == image_etag(image.original.name, image.original.size)
-    assert response["X-Content-Type-Options"] == "nosniff"
-
-
-def test_display_image_through_the_asgi_handler_does_not_warn(
-    world: dict[str, Any], client_for: Any
-) -> None:
-    """Through Django's real ASGI handler (the one uvicorn runs), the display image is one body:
-    a FileResponse's synchronous iterator made the handler warn and hop to a thread for it."""
-    from asgiref.sync import async_to_sync
+    """Through the handler uvicorn runs (radgame/asgi_http.py): the display image is one complete
+    body and the original streams in 64 KiB reads. A FileResponse of the display image went out
+    in 4 KiB blocks, a send each, and under Django's own handler with a "synchronous iterators"
+    warning."""
     from django.conf import settings
-    from django.core.handlers.asgi import ASGIHandler
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
 
-    image = world["published"].images.get()
-    session = client_for(world["resident"]).cookies[settings.SESSION_COOKIE_NAME].value
-    url = _image_url(image, "display")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": url,
-        "raw_path": url.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    sent: list[dict[str, Any]] = []
+    from radgame.asgi_http import ThreadedASGIHandler
+    from tests.cases.factories import add_image
+    from tests.radgame.test_asgi_http import asgi_request
 
-    async def serve() -> None:
-        requested = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal requested
-            if not requested:
-                requested = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await asyncio.Event().wait()  # the client stays connected
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await ASGIHandler()(scope, receive, send)
-
-    # As Django's own test client does: the handler's signals would close the test transaction.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            async_to_sync(serve)()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    image = add_image(world["educator"], world["published"], _noise_png())
+    stored = getattr(image, variant)
+    with stored.storage.open(stored.name, "rb") as handle:
+        expected = handle.read()
+    assert len(expected) > 4 * ThreadedASGIHandler.chunk_size
+    session = client_for(world[persona]).cookies[settings.SESSION_COOKIE_NAME].value
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status, headers, body, messages = asgi_request(
+            ThreadedASGIHandler(),
+            _image_url(image, variant),
+            headers=[(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())],
+        )
     assert not [w for w in caught if "synchronous iterators" in str(w.message)]
-    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
-    body = b"".join(message.get("body", b"") for message in sent[1:])
-    with image.display.storage.open(image.display.name, "rb") as handle:
-        assert body == handle.read()
+    assert status == 200 and body == expected
+    assert headers[b"etag"] == [image_etag(stored.name, len(expected)).encode()]
+    sizes = [len(message.get("body", b"")) for message in messages if message.get("body")]
+    assert sizes[:-1] == [ThreadedASGIHandler.chunk_size] * (len(sizes) - 1)
 
 
 def test_image_view_anonymous_redirects(world: dict[str, Any], client_for: Any) -> None:

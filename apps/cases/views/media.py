@@ -9,12 +9,12 @@ a strong ETag made from the stored name and size (hashed: storage names stay out
 a client that sends it back in If-None-Match gets a 304, but only after the same permission check
 as a 200.
 
-The player's variants (display, pixels16) are bounded-size derivatives, sent as one bytes body.
-A FileResponse's synchronous iterator makes Django's ASGI handler warn and read the whole file in
-a worker-thread call anyway (Django 5.2: ``sync_to_async(list)``), so streaming them bought no
-memory and cost a thread hop. The manager's original (an upload, up to RADGAME_MAX_UPLOAD_BYTES)
-is sent the same way up to ORIGINAL_IN_ONE_READ_BYTES; a larger one is still a FileResponse, so a
-WSGI server would stream it, and under ASGI it costs what it did before (one warning, one read).
+The player's variants (display, pixels16) are bounded-size derivatives, sent as one bytes body:
+the ASGI server sends a complete response from the event loop, where a FileResponse was a
+streaming one, each block a send from the request's thread (and, under Django's own ASGI handler,
+a "synchronous iterators" warning and a whole-file read anyway). The manager's original (an
+upload, up to RADGAME_MAX_UPLOAD_BYTES) stays a FileResponse: it streams from the request's
+thread in the handler's chunk size (radgame/asgi_http.py), so a large one is never held whole.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response
-from django.utils.http import content_disposition_header, quote_etag
+from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET
 
 from apps.accounts.permissions import player_required
@@ -44,8 +44,6 @@ CONTENT_TYPES = {
 }
 PLAYER_VARIANTS = ("display", "pixels16")
 MANAGER_VARIANTS = ("original",)
-# Originals up to this size are read in one go (a chest film's DICOM is typically 5-30 MB).
-ORIGINAL_IN_ONE_READ_BYTES = 32 * 1024 * 1024
 
 
 def _file_for(image: CaseImage, variant: str) -> tuple[FieldFile, str, str]:
@@ -90,19 +88,17 @@ def case_image(request: HttpRequest, image_id: int, variant: str) -> HttpRespons
     conditional = get_conditional_response(request, etag=etag)
     if conditional is not None:  # 304 Not Modified (or 412 for a failed If-Match)
         return _cache_headers(conditional, etag) if conditional.status_code == 304 else conditional
-    download = variant == "original"
     try:
         handle = stored.storage.open(stored.name, "rb")
     except FileNotFoundError:
         raise Http404("No such image") from None
-    response: HttpResponseBase
-    if size <= ORIGINAL_IN_ONE_READ_BYTES or not download:
+    if variant in PLAYER_VARIANTS:
         with handle:
-            response = HttpResponse(handle.read(), content_type=content_type)
-    else:
-        response = FileResponse(handle, content_type=content_type)
-    if download:
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"case-image-{image.pk}{suffix}"
-        )
+            return _cache_headers(HttpResponse(handle.read(), content_type=content_type), etag)
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=True,
+        filename=f"case-image-{image.pk}{suffix}",
+    )
     return _cache_headers(response, etag)
