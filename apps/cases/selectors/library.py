@@ -21,13 +21,26 @@ from apps.cohorts.models import Cohort
 from apps.cohorts.selectors import cohorts_managed_by
 
 
+def access_role(user: Any) -> str:
+    """ "admin", "educator" or "resident" (anyone else): what the role-dependent rules branch on,
+    so that a rule's SQL can be compiled once per role (``apps.core.compiled``)."""
+    return "admin" if is_admin(user) else "educator" if is_educator(user) else "resident"
+
+
+def managed_cases(role: str, user_id: int, prefix: str = "") -> Q | None:
+    """``cases_managed_by``'s rule on Case (or through ``prefix``, e.g. "case__") for a user of
+    ``role`` given by id (a compiled query takes it as a parameter); None: manages none."""
+    if role == "admin":
+        return Q()
+    if role == "educator":
+        return Q(**{f"{prefix}owner_id": user_id})
+    return None
+
+
 def cases_managed_by(*, actor: Any) -> QuerySet[Case]:
     queryset = Case.objects.select_related("owner")
-    if is_admin(actor):
-        return queryset
-    if not is_educator(actor):
-        return queryset.none()
-    return queryset.filter(owner=actor)
+    managed = managed_cases(access_role(actor), actor.pk)
+    return queryset.none() if managed is None else queryset.filter(managed)
 
 
 def cases_for_library(

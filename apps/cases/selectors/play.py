@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from apps.accounts.permissions import is_admin, is_educator, is_player
+from apps.accounts.permissions import is_player
 from apps.cases.models import (
     Assignment,
     Case,
@@ -35,7 +35,7 @@ from apps.cases.models import (
 from apps.cohorts.models import Membership
 from apps.core.compiled import compiled_values
 
-from .library import cases_managed_by
+from .library import access_role, managed_cases
 
 _IMAGES = Prefetch("images", queryset=CaseImage.objects.order_by("position"))
 
@@ -68,11 +68,7 @@ def _may_play(user: Any, prefix: str = "") -> Q | None:
     both, so the submit's one-query check cannot drift from the set list."""
     if not is_player(user):
         return None
-    return _visible(_role(user), user.pk, prefix)
-
-
-def _role(user: Any) -> str:
-    return "admin" if is_admin(user) else "educator" if is_educator(user) else "resident"
+    return _visible(access_role(user), user.pk, prefix)
 
 
 def _visible(role: str, user_id: int, prefix: str) -> Q:
@@ -183,7 +179,7 @@ def case_in_set_row(
     perhaps with more columns), compiled once per process under ``key``; 404 without one."""
     if not is_player(user):
         raise Http404("No such case")
-    role = _role(user)
+    role = access_role(user)
     rows = compiled_values(
         (*key, role),
         lambda user_id, case_set_id, case_id: items(role, user_id, case_set_id, case_id),
@@ -244,17 +240,41 @@ def case_in_set_items(
 
 
 def image_for_viewer(*, user: Any, image_id: int) -> CaseImage:
-    """An image of a case the user may play, or of a case the user manages; 404 otherwise."""
-    image = CaseImage.objects.select_related("case").filter(pk=image_id).first()
-    if image is None or not is_player(user):
+    """An image of a case the user manages (``cases_managed_by``), or of a published case in a set
+    the user may play; 404 otherwise.
+
+    One query, its SQL compiled once per process and role (the image GET's hot path: a cohort
+    loads dozens a minute). The image carries its own columns only (the stored file names the
+    view serves); its case is not loaded."""
+    if not is_player(user):
         raise Http404("No such image")
-    if cases_managed_by(actor=user).filter(pk=image.case_id).exists():
-        return image
-    if image.case.status == CaseStatus.PUBLISHED:
-        playable = case_sets_playable_by(user=user).filter(items__case_id=image.case_id)
-        if playable.exists():
-            return image
-    raise Http404("No such image")
+    role = access_role(user)
+    rows = compiled_values(
+        ("image_for_viewer", role),
+        lambda user_id, image_id: image_for_viewer_rows(role, user_id, image_id),
+        {"user_id": user.pk, "image_id": image_id},
+    )
+    if not rows:
+        raise Http404("No such image")
+    return CaseImage.from_db("default", _IMAGE_FIELDS, [rows[0][f] for f in _IMAGE_FIELDS])
+
+
+_IMAGE_FIELDS = [f.attname for f in CaseImage._meta.concrete_fields]
+
+
+def image_for_viewer_rows(role: str, user_id: int, image_id: int) -> QuerySet[CaseImage]:
+    """The image's columns when a player of ``role`` may view it: ``image_for_viewer``'s rule."""
+    in_playable_set = Exists(
+        CaseSetItem.objects.filter(_visible(role, user_id, "case_set__"), case=OuterRef("case"))
+    )
+    # A published case in the set also makes the set playable (case_sets_playable_by).
+    may_view = Q(in_playable_set, case__status=CaseStatus.PUBLISHED)
+    managed = managed_cases(role, user_id, "case__")
+    if managed is not None:
+        # An empty Q manages every case (Q() | rule would be just the rule).
+        may_view = (managed | may_view) if managed else Q()
+    images = CaseImage.objects.filter(may_view, pk=image_id)
+    return images.order_by().values(*_IMAGE_FIELDS)[:1]
 
 
 class CaseViewIds(Sequence[int]):
