@@ -100,6 +100,39 @@ def _post(clients: list[Any], load: Any, n: int) -> int:
     return len(response.content)
 
 
+async def _asgi_posts(app: Any, load: Any, first: int, n: int) -> None:
+    """``n`` submits through the ASGI application in this process (no server, no socket):
+    the same requests as ``_post``, so the difference is the ASGI handler's own cost."""
+    import asyncio
+
+    for i in range(first, first + n):
+        url, headers, body = load.request(i % len(load.sessions))
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": url, "raw_path": url.encode(),
+            "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 80),
+            "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(len(body)).encode()),
+                        *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+        }  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive(messages: list[dict[str, Any]] = messages) -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any], status: list[int] = status) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [201]:
+            raise RuntimeError(f"ASGI submit answered {status}")
+
+
 def _bucket_times(profile: cProfile.Profile) -> dict[str, float]:
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     out: dict[str, float] = {}
@@ -152,6 +185,20 @@ def profile(seed_file: Path, submits: int) -> None:
     print(
         f"process CPU per submit, no profiler: {cpu_ms:.2f} ms (wall {wall_ms:.2f} ms; the "
         "test client's own share is in it, about 0.3 ms)"
+    )
+
+    import asyncio
+
+    from radgame.asgi import application
+
+    asyncio.run(_asgi_posts(application, load, 0, 30))  # warm-up
+    cpu, wall = time.process_time(), time.perf_counter()
+    asyncio.run(_asgi_posts(application, load, 0, submits))
+    asgi_ms = 1000 * (time.process_time() - cpu) / submits
+    print(
+        f"process CPU per submit through the ASGI application in process: {asgi_ms:.2f} ms "
+        f"(wall {1000 * (time.perf_counter() - wall) / submits:.2f} ms): the handler's own cost "
+        f"is about {asgi_ms - cpu_ms:.2f} ms; a server adds its HTTP parsing and sockets"
     )
 
     profiler = cProfile.Profile(time.process_time)  # CPU, not time spent waiting on Postgres
