@@ -17,8 +17,9 @@ so a generator that reads the database (the analytics exports) uses the request'
 its chunks go out as they are made instead of being collected first.
 
 The pool bounds how many requests run Django code at once in one process: more wait in the event
-loop, not in Postgres. Its size follows the database pool's (``DB_POOL_MAX``) by default, so a
-request that has a thread never waits for a connection. Websockets never come here: they go
+loop, not in Postgres. It is small (4 by default, never above ``DB_POOL_MAX``): one thread runs
+Python at a time, and more threads than it takes to overlap database waits only contend for the
+lock (the settings give the figures). Websockets never come here: they go
 through Channels (radgame/asgi.py).
 """
 

@@ -130,11 +130,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # Requests that run Django code at once in one web process (radgame.asgi_http: each runs on one
-# pooled thread); more wait in the event loop. By default the database pool's size, so a request
-# that has a thread never waits for a connection.
+# pooled thread); more wait in the event loop. Python runs one thread at a time per process, so
+# more threads than it takes to overlap database waits only contend for the lock: the submit bench
+# (bench/localize.py --section load, 2 processes) answered 91 a second at 50 connections with 4
+# threads and 53 with 20, at 14 and 24 ms of server CPU per submit. Never more than the database
+# pool's size, so a request that has a thread never waits for a connection.
 _db_pool = DATABASES["default"].get("OPTIONS", {}).get("pool")
 WEB_THREADS = env_int(
-    "WEB_THREADS", _db_pool["max_size"] if isinstance(_db_pool, dict) else 20, minimum=1
+    "WEB_THREADS", min(4, _db_pool["max_size"]) if isinstance(_db_pool, dict) else 4, minimum=1
 )
 
 # Seconds the web server gives requests in flight after SIGTERM before it closes what is open

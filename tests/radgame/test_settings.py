@@ -157,7 +157,7 @@ def test_postgres_connections_are_pooled_on_request() -> None:
     assert failed.returncode != 0 and "DB_POOL needs DB_CONN_MAX_AGE=0" in failed.stderr
 
 
-def test_web_threads_follow_the_database_pool_unless_set() -> None:
+def test_web_threads_are_few_and_within_the_database_pool() -> None:
     code = (
         "import django; django.setup(); from django.conf import settings as s; print(s.WEB_THREADS)"
     )
@@ -175,9 +175,10 @@ def test_web_threads_follow_the_database_pool_unless_set() -> None:
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
 
-    assert web_threads() == "7"
-    assert web_threads(WEB_THREADS="3") == "3"
-    assert web_threads(DB_POOL="false") == "20"
+    assert web_threads() == "4"
+    assert web_threads(DB_POOL_MAX="2") == "2"  # never more threads than pooled connections
+    assert web_threads(WEB_THREADS="12") == "12"
+    assert web_threads(DB_POOL="false") == "4"
 
 
 def test_ocr_on_without_tesseract_stops_start_up(tmp_path: Path) -> None:
