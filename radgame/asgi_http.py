@@ -9,7 +9,9 @@ crossed threads about a dozen times that way; each crossing is a future, a conte
 thread switches. Together they were about 4 ms of server CPU on a request that does nothing (a
 404) and more on one that runs the whole chain (bench/localize.py --section load, issue 11).
 
-Here the event loop reads the body and sends the response; everything between runs in one call on
+Here the event loop reads the body, within its cap (``apps.core.middleware.body_limit``: a body
+past it, declared or streamed without a Content-Length, is answered 413 as soon as the cap is
+passed, and the connection closed so the rest is never read), and sends the response; everything between runs in one call on
 a thread from a fixed pool (``WEB_THREADS``): the request signals, the middleware chain built in
 sync mode, the view, and, for a complete response, closing it (which returns the database
 connection) before a byte is sent. A streaming response is iterated and closed on the same thread,
@@ -25,6 +27,7 @@ through Channels (radgame/asgi.py).
 
 from __future__ import annotations
 
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,9 +38,16 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
+from django.utils.http import parse_header_parameters
+
+from apps.core.middleware import body_limit, too_large_response
 
 Send = Any  # the ASGI send callable
 Scope = dict[str, Any]
+
+
+class BodyTooLargeError(Exception):
+    """The body passed its cap: answered 413 before the rest is read."""
 
 
 class ThreadedASGIHandler(ASGIHandler):
@@ -59,10 +69,24 @@ class ThreadedASGIHandler(ASGIHandler):
         await self.handle(scope, receive, send)
 
     async def handle(self, scope: Scope, receive: Any, send: Send) -> None:
+        content_type = _content_type(scope)
+        declared = _content_length(scope)
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body_within(receive, body_limit(content_type), declared)
         except RequestAborted:
             return
+        except BodyTooLargeError:
+            response = too_large_response(scope["path"], content_type)
+            # uvicorn closes the connection after this answer instead of reading (and dropping)
+            # the rest of the body to keep it alive.
+            response["Connection"] = "close"
+            await self.send_response(response, send)
+            return
+        if declared is None and scope["method"] not in ("GET", "HEAD"):
+            # A chunked body: DRF reads a body by its Content-Length (without one, as empty).
+            length = str(body_file.seek(0, 2)).encode()
+            body_file.seek(0)
+            scope = {**scope, "headers": [*scope.get("headers", ()), (b"content-length", length)]}
         try:
             in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
             response = await in_thread(scope, body_file, send)
@@ -70,6 +94,34 @@ class ThreadedASGIHandler(ASGIHandler):
                 await self.send_response(response, send)
         finally:
             body_file.close()
+
+    async def read_body_within(self, receive: Any, limit: int | None, declared: int | None) -> Any:
+        """Django's ``read_body`` (memory, then a temporary file past FILE_UPLOAD_MAX_MEMORY_SIZE),
+        refusing a body over ``limit``: a declared length at once, before a byte is read (so a
+        client that sent ``Expect: 100-continue`` sends nothing), a chunked one once it passes."""
+        if limit is not None and declared is not None and declared > limit:
+            raise BodyTooLargeError
+        body_file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by handle)
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+        )
+        received = 0
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise RequestAborted
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise BodyTooLargeError
+                body_file.write(chunk)
+                if not message.get("more_body", False):
+                    break
+        except BaseException:
+            body_file.close()
+            raise
+        body_file.seek(0)
+        return body_file
 
     def _respond(self, scope: Scope, body_file: Any, send: Send) -> HttpResponseBase | None:
         """On the pool thread: the whole request. Returns a closed complete response for the loop
@@ -99,6 +151,25 @@ class ThreadedASGIHandler(ASGIHandler):
             for chunk, _ in self.chunk_bytes(part):
                 send({"type": "http.response.body", "body": chunk, "more_body": True})
         send({"type": "http.response.body"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin1")
+    return None
+
+
+def _content_type(scope: Scope) -> str:
+    return parse_header_parameters(_header(scope, b"content-type") or "")[0]
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared body length; None when absent or unreadable (the stream is counted)."""
+    try:
+        return int(_header(scope, b"content-length") or "")
+    except ValueError:
+        return None
 
 
 def _start_message(response: HttpResponseBase) -> dict[str, Any]:

@@ -73,3 +73,15 @@ def test_multipart_uploads_are_left_to_their_own_cap(client_for: Any, resident: 
     response = client_for(resident).post(reverse("cohorts:join"), {"code": "ABC", "f": upload})
     assert response.status_code == 200  # the view ran: the join form answered
     assert b"No cohort has this join code" in response.content
+
+
+@override_settings(RADGAME_MAX_UPLOAD_BYTES=2048, DATA_UPLOAD_MAX_MEMORY_SIZE=4096)
+def test_multipart_past_the_upload_cap_and_its_form_fields_is_a_413(
+    client_for: Any, educator: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("big.png", b"x" * 10_000)  # past 2 KB + 4 KB
+    response = client_for(educator).post(reverse("cases:case_new"), {"file": upload})
+    assert response.status_code == 413
+    assert response.content.decode() == "The upload is larger than the 2 KB this server accepts."
