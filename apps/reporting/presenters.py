@@ -226,9 +226,16 @@ class JudgeFeedback:
     significant: int | None
     model_id: str
     prompt_version: str
+    # The answer failed the judge's validator even after one repair (S23): the worker flags it
+    # instead of a judgement, and it must never read as "no errors found".
+    needs_review: bool = False
 
 
 def judge_feedback(result: dict[str, Any]) -> JudgeFeedback:
+    if result.get("needs_review") is True:
+        return JudgeFeedback(
+            errors=[], significant=None, model_id="", prompt_version="", needs_review=True
+        )
     items = []
     for raw in result.get("errors") or []:
         if not isinstance(raw, dict):

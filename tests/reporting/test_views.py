@@ -424,6 +424,40 @@ def test_judge_region_polls_then_shows_the_second_opinion(
     assert "does not change your XP" in text
 
 
+def test_a_judge_answer_flagged_for_review_never_reads_as_no_errors(
+    resident: Any,
+    client_for: Any,
+    report_set: Any,
+    report_case: Any,
+    submit: Any,
+    finish: Any,
+    monkeypatch: Any,
+) -> None:
+    from apps.inference.services import inference_job_finish
+
+    monkeypatch.setenv("RADGAME_JUDGE", "openai")
+    monkeypatch.setenv("RADGAME_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("RADGAME_OPENAI_MODEL", "judge-model")
+    client = client_for(resident)
+    attempt = submit(resident, report_case, report_set)
+    finish(attempt)
+    attempt.refresh_from_db()
+    inference_job_finish(
+        job_id=attempt.judge_job_id,
+        status="done",
+        result={  # what ml.handlers.report_judge returns when the validator rejects the answer
+            "needs_review": True,
+            "error": "invalid judge answer after one repair: answer is not valid JSON",
+            "raw_answers": ["Sure! Here is the reference report: ...", "{not json"],
+        },
+        error="",
+    )
+    text = client.get(reverse("reporting:attempt_judge", args=[attempt.pk]), **HTMX)
+    body = text.content.decode()
+    assert "not a valid review" in body and "rule-based score stands" in body
+    assert "found no errors" not in body and "Here is the reference" not in body
+
+
 # ------------------------------------------------------------------------------------ escaping
 
 
