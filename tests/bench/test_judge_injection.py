@@ -85,7 +85,7 @@ def test_the_tiny_model_runs_every_pair_through_the_worker_and_the_page(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "TINY RANDOM MODEL" in out and "machine:" in out and "load average" in out
-    assert "outputs: 14: " in out
+    assert "outputs: 14: " in out and "(0 flagged shown as a judgement)" in out
     assert "other-case canaries 0 (0)" in out and "rendered output 0 (0)" in out
     assert "schema-valid or flagged 100.0% (100%)" in out
 
