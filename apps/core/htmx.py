@@ -8,6 +8,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import add_never_cache_headers
 
+# htmx stops polling a region when its response has this status.
+HTMX_STOP_POLLING = 286
+
+
+def polling_status(request: HttpRequest, *, final: bool) -> int:
+    """The status of a polled region's answer: once what it watches is final, tell htmx to stop
+    polling (a plain browser request, without htmx, gets an ordinary 200)."""
+    return HTMX_STOP_POLLING if final and getattr(request, "htmx", False) else 200
+
 
 def render_page(
     request: HttpRequest,

@@ -6,20 +6,17 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from apps.accounts.permissions import player_required
-from apps.core.htmx import render_page
+from apps.core.htmx import polling_status, render_page
 
 from .public import job_public
 from .selectors import job_get
-
-# htmx stops polling when a response has this status.
-HTMX_STOP_POLLING = 286
 
 
 @player_required
 @require_GET
 def job_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = job_public(job_get(actor=request.user, job_id=job_id))
-    status = HTMX_STOP_POLLING if (job.is_final and getattr(request, "htmx", False)) else 200
+    status = polling_status(request, final=job.is_final)
     return render_page(
         request,
         "inference/job_status.html",

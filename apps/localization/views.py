@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.permissions import player_required
 from apps.cases.selectors import case_set_for_player, case_sets_playable_by
 from apps.core.exceptions import ApplicationError
-from apps.core.htmx import render_page
+from apps.core.htmx import polling_status, render_page
 from apps.exercises.hint_views import hint_response
 from apps.exercises.hints import hints_on_page
 from apps.exercises.models import ExerciseKind
@@ -19,9 +19,6 @@ from apps.exercises.selectors import assessment_closed, assessment_released, cas
 from . import selectors
 from .context import case_page_context, result_context
 from .services import localization_attempt_submit, localization_delivery_open
-
-# htmx stops polling when a response has this status.
-HTMX_STOP_POLLING = 286
 
 
 @player_required
@@ -154,7 +151,7 @@ def attempt_explanations(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = selectors.attempt_for_viewer(user=request.user, attempt_id=attempt_id)
     context = result_context(request=request, attempt=attempt)
     final = not (context["feedback"] and context["feedback"].explanations_pending)
-    status = HTMX_STOP_POLLING if (final and request.htmx) else 200
+    status = polling_status(request, final=final)
     return render_page(
         request, "localization/attempt.html", context, partial="cards", status=status, no_store=True
     )

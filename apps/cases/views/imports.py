@@ -12,11 +12,11 @@ from apps.accounts.permissions import educator_required
 from apps.cases.forms import ImportForm
 from apps.cases.services.imports import IMPORT_JOB, case_import_start
 from apps.core.exceptions import ApplicationError
-from apps.core.htmx import render_page
+from apps.core.htmx import polling_status, render_page
 from apps.inference.models import Job
 from apps.inference.selectors import job_get
 
-from .jobs import HTMX_STOP_POLLING, job_of_kind
+from .jobs import job_of_kind
 
 
 @educator_required
@@ -46,7 +46,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def import_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = job_of_kind(job_get(actor=request.user, job_id=job_id), IMPORT_JOB)
-    status = HTMX_STOP_POLLING if job.is_final and getattr(request, "htmx", False) else 200
+    status = polling_status(request, final=job.is_final)
     context = {"job": job, "result": job.result or {}, "progress": job.progress or {}}
     return render_page(
         request, "cases/import_status.html", context, partial="status", status=status, no_store=True

@@ -6,9 +6,6 @@ from django.http import Http404
 
 from apps.inference.models import Job
 
-# htmx stops polling a region when its response has this status.
-HTMX_STOP_POLLING = 286
-
 
 def job_of_kind(job: Job, kind: str) -> Job:
     """A job page shows only its own kind: an import id pasted into the upload URL is a 404."""

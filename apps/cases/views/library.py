@@ -14,10 +14,10 @@ from apps.cases import selectors
 from apps.cases.forms import LibraryFilterForm, UploadForm
 from apps.cases.services import case_upload_start
 from apps.core.exceptions import ApplicationError
-from apps.core.htmx import render_page
+from apps.core.htmx import polling_status, render_page
 from apps.inference.selectors import job_get
 
-from .jobs import HTMX_STOP_POLLING, job_of_kind
+from .jobs import job_of_kind
 
 PAGE_SIZE = 50
 
@@ -72,7 +72,7 @@ def upload_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
             selectors.cases_managed_by(actor=request.user).filter(pk=result.get("case_id")).first()
         )
     final = job.is_final
-    status = HTMX_STOP_POLLING if final and getattr(request, "htmx", False) else 200
+    status = polling_status(request, final=final)
     context = {"job": job, "result": result, "case": case}
     return render_page(
         request, "cases/upload_status.html", context, partial="status", status=status, no_store=True
