@@ -3,13 +3,19 @@
     python bench/load.py                       # 60 residents, 30 s warm-up, 300 s measured, 200 sockets
     python bench/load.py --seconds 60 --gate correctness   # the CI version (`make test`)
 
-Each resident loops: GET the case page, GET its image, think 3-8 s, POST an answer (1-3 boxes, a
-fresh idempotency key), GET the result page, then poll the answer's explanation job until it is
-final. Beside them, ``--idle-ws`` websockets to /ws/jobs/ stay open the whole run. The stack is
-the one ``bench/localize.py --section load`` builds (its database, seed and server setup are
-reused): a fresh Postgres database, ``radgame.serve --workers 2``, and Celery workers for the web
-and scoring queues when Redis answers. The figures are checked against §3's pass table; the exit
-code is 1 when one is missed, so CI can call it.
+Each resident loops as a browser does: GET the case page and open that page's websocket to
+/ws/jobs/ (base.html opens one on every signed-in page), GET its image, think 3-8 s, POST an
+answer (1-3 boxes, a fresh idempotency key), GET the result page, then wait for its explanations
+the way the result page does: a pushed frame for the job triggers a GET of the explanations
+partial, and the partial is also polled every 3 s (``--wait poll`` instead polls the job's JSON
+every 0.5 s, the client of earlier runs). Beside them, ``--idle-ws`` websockets to /ws/jobs/ stay
+open the whole run. The stack is the one ``bench/localize.py --section load`` builds (its
+database, seed and server setup are reused): a fresh Postgres database, ``radgame.serve --workers
+2`` with the database pool on as docker-compose deploys it (``--pool off`` for the unpooled
+path), and Celery workers for the web, scoring and gpu queues when Redis answers. The figures are
+checked against §3's pass table; the exit code is 1 when one is missed, so CI can call it. The
+report also splits the measured window's CPU between the web server, each worker, the bench
+database's Postgres backends and this client, so a missed latency figure says where the cores went.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import random
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -36,12 +43,15 @@ import localize_server as server
 ROOT = server.ROOT
 PYTHON = server.PYTHON
 VIEWER_SRC = re.compile(r'<cxr-viewer[^>]*\bsrc="([^"]+)"')
+FINAL = ("done", "failed")
+HTMX_STOP_POLLING = 286  # the explanations partial's answer once they are final
 
 
 @dataclass
 class Figures:
     posts: list[float] = field(default_factory=list)
     gets: list[float] = field(default_factory=list)
+    gets_by_kind: dict[str, list[float]] = field(default_factory=dict)
     explained: list[float] = field(default_factory=list)  # submit -> explanation job final
     statuses: dict[int, int] = field(default_factory=dict)
     transport_errors: list[str] = field(default_factory=list)
@@ -76,70 +86,115 @@ class Rush:
         self.rng = random.Random(args.seed)
         self.measure_from = 0.0
         self.stop = 0.0
+        self.port = 0
 
     def _headers(self, user: int) -> dict[str, str]:
         return {"Cookie": f"sessionid={self.load.sessions[user]}"}
 
-    async def _get(self, client: Any, url: str, user: int, measured: bool) -> Any:
+    def _socket(self, user: int) -> Any:
+        import websockets
+
+        return websockets.connect(
+            f"ws://127.0.0.1:{self.port}/ws/jobs/",
+            origin=f"http://127.0.0.1:{self.port}",
+            additional_headers=self._headers(user),
+            open_timeout=30,
+        )
+
+    async def _get(
+        self, client: Any, url: str, user: int, measured: bool, kind: str, htmx: bool = False
+    ) -> Any:
+        headers = self._headers(user)
+        if htmx:  # what htmx sends for a region's refresh: the server answers the partial
+            headers["HX-Request"] = "true"
         start = time.perf_counter()
-        response = await client.get(url, headers=self._headers(user))
+        response = await client.get(url, headers=headers)
         if measured:
-            self.figures.gets.append(time.perf_counter() - start)
+            took = time.perf_counter() - start
+            self.figures.gets.append(took)
+            self.figures.gets_by_kind.setdefault(kind, []).append(took)
             self.figures.status(response.status_code)
         return response
 
-    async def _explained(self, client: Any, attempt: dict[str, Any], user: int, t0: float) -> None:
+    async def _explained(
+        self, client: Any, socket: Any, attempt: dict[str, Any], user: int, t0: float
+    ) -> None:
         link = attempt.get("explanation_job")
         if not link:
             return  # every explanation came from the cache: nothing to wait for
-        status = link["status"]
-        while status not in ("done", "failed"):
-            if time.perf_counter() - t0 > 30:
+        if socket is None:  # --wait poll: the job's JSON every 0.5 s
+            status = link["status"]
+            while status not in FINAL:
+                if time.perf_counter() - t0 > 30:
+                    self.figures.unexplained += 1
+                    return
+                await asyncio.sleep(0.5)
+                reply = await client.get(link["url"], headers=self._headers(user))
+                status = reply.json()["status"]
+            self.figures.explained.append(time.perf_counter() - t0)
+            return
+        # The result page: the partial refreshes on a pushed frame for its job and every 3 s.
+        partial = f"/localize/attempts/{attempt['id']}/explanations/"
+        pending = link["status"] not in FINAL
+        next_poll = time.perf_counter() + 3
+        while pending:
+            now = time.perf_counter()
+            if now - t0 > 30:
                 self.figures.unexplained += 1
                 return
-            await asyncio.sleep(0.5)
-            status = (await client.get(link["url"], headers=self._headers(user))).json()["status"]
+            try:
+                frame = json.loads(await asyncio.wait_for(socket.recv(), timeout=next_poll - now))
+                if frame.get("job") != link["id"]:
+                    continue
+            except TimeoutError:
+                next_poll = time.perf_counter() + 3
+            reply = await self._get(client, partial, user, True, "explanations partial", True)
+            pending = reply.status_code != HTMX_STOP_POLLING
         self.figures.explained.append(time.perf_counter() - t0)
 
     async def resident(self, client: Any, user: int) -> None:
         await asyncio.sleep(self.rng.uniform(0, 8))
         while time.perf_counter() < self.stop:
-            measured = time.perf_counter() >= self.measure_from
             try:
                 case = self.load.cases[self.rng.randrange(len(self.load.cases))]
                 page = f"/localize/sets/{self.load.set_id}/cases/{case['id']}/"
-                html = (await self._get(client, page, user, measured)).text
-                image = VIEWER_SRC.search(html)
-                if image:
-                    await self._get(client, image.group(1).replace("&amp;", "&"), user, measured)
-                await asyncio.sleep(self.rng.uniform(*self.args.think))
-                url, headers, body = self.load.request(user)
-                start = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
-                measured = start >= self.measure_from
-                if measured:
-                    self.figures.posts.append(time.perf_counter() - start)
-                    self.figures.status(response.status_code)
-                if response.status_code != 201:
+                measured = time.perf_counter() >= self.measure_from
+                html = (await self._get(client, page, user, measured, "case page")).text
+                if self.args.wait == "poll":
+                    await self._play(client, None, html, user)
                     continue
-                attempt = response.json()
-                self.figures.created.append(attempt["id"])
-                await self._get(client, f"/localize/attempts/{attempt['id']}/", user, measured)
-                if measured:
-                    await self._explained(client, attempt, user, start)
+                async with self._socket(user) as socket:  # the page's own socket, until it is left
+                    await self._play(client, socket, html, user)
             except Exception as error:
                 self.figures.transport_errors.append(f"{type(error).__name__}: {error}"[:200])
 
-    async def idle_socket(self, port: int, user: int) -> None:
-        import websockets
+    async def _play(self, client: Any, socket: Any, html: str, user: int) -> None:
+        measured = time.perf_counter() >= self.measure_from
+        image = VIEWER_SRC.search(html)
+        if image:
+            src = image.group(1).replace("&amp;", "&")
+            await self._get(client, src, user, measured, "image")
+        await asyncio.sleep(self.rng.uniform(*self.args.think))
+        url, headers, body = self.load.request(user)
+        start = time.perf_counter()
+        response = await client.post(url, content=body, headers=headers)
+        measured = start >= self.measure_from
+        if measured:
+            self.figures.posts.append(time.perf_counter() - start)
+            self.figures.status(response.status_code)
+        if response.status_code != 201:
+            return
+        attempt = response.json()
+        self.figures.created.append(attempt["id"])
+        await self._get(
+            client, f"/localize/attempts/{attempt['id']}/", user, measured, "result page"
+        )
+        if measured:
+            await self._explained(client, socket, attempt, user, start)
 
+    async def idle_socket(self, user: int) -> None:
         try:
-            async with websockets.connect(
-                f"ws://127.0.0.1:{port}/ws/jobs/",
-                origin=f"http://127.0.0.1:{port}",
-                additional_headers=self._headers(user),
-                open_timeout=30,
-            ) as socket:
+            async with self._socket(user) as socket:
                 self.figures.ws_open += 1
                 while time.perf_counter() < self.stop:
                     try:
@@ -155,6 +210,7 @@ class Rush:
     async def run(self, port: int) -> None:
         import httpx
 
+        self.port = port
         start = time.perf_counter()
         self.measure_from = start + self.args.warmup
         self.stop = self.measure_from + self.args.seconds
@@ -164,9 +220,22 @@ class Rush:
         ) as client:
             users = len(self.load.sessions)
             await asyncio.gather(
-                *(self.idle_socket(port, n % users) for n in range(self.args.idle_ws)),
+                *(self.idle_socket(n % users) for n in range(self.args.idle_ws)),
                 *(self.resident(client, n % users) for n in range(self.args.users)),
             )
+
+
+def cpu_seconds(meter: stack.CpuMeter, workers: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds so far: the web server's process group, each worker's, the bench database's
+    Postgres backends (the pool keeps them; unpooled, a backend that exits takes its CPU with it),
+    this client, and the whole machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    split = {"web": meter.server(), "postgres": meter.postgres()}
+    for queue, proc in zip(("web-queue", "scoring", "gpu"), workers, strict=False):
+        split[f"worker {queue}"] = meter._processes(lambda _d, f, g=proc.pid: int(f[2]) == g)
+    split["client (this bench)"] = usage.ru_utime + usage.ru_stime
+    split["machine"] = meter.machine()
+    return split
 
 
 def _start_workers(env: dict[str, str], work: Path) -> list[subprocess.Popen]:
@@ -227,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--bench-db", default="radgame_bench_load")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--pool", choices=["on", "off"], default="on",
+                        help="Django's database pool in the web server (on: as docker-compose "
+                        "deploys it)")  # fmt: skip
+    parser.add_argument("--wait", choices=["push", "poll"], default="push",
+                        help="how a resident waits for its explanations: push (as the result "
+                        "page: its websocket's frame, and the partial every 3 s) or poll (the "
+                        "job's JSON every 0.5 s)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument(
         "--gate",
@@ -242,22 +318,27 @@ def main(argv: list[str] | None = None) -> int:
     figures = Figures()
     if jobs == "celery":
         server.flush_broker(args.redis_url)
-    with server.prepared(args, jobs, pool=False) as ready:
+    with server.prepared(args, jobs, pool=args.pool == "on") as ready:
         workers = _start_workers(ready.env, ready.work) if jobs == "celery" else []
         try:
             with server.serving(ready) as (port, web):
-                load = stack.Load(
-                    f"http://127.0.0.1:{port}", ready.data, args.seed, stack.CpuMeter(web.pid)
-                )
+                meter = stack.CpuMeter(web.pid, args.bench_db)
+                load = stack.Load(f"http://127.0.0.1:{port}", ready.data, args.seed, meter)
                 rush = Rush(load, args, figures)
 
                 async def measured() -> tuple[int, int]:
                     task = asyncio.create_task(rush.run(port))
                     await asyncio.sleep(args.warmup)
                     rss_start = _rss_kb(web.pid)
+                    cpu_start = cpu_seconds(meter, workers)
+                    await asyncio.sleep(max(rush.stop - time.perf_counter(), 0))
+                    cpu.update(
+                        {k: v - cpu_start[k] for k, v in cpu_seconds(meter, workers).items()}
+                    )
                     await task
                     return rss_start, _rss_kb(web.pid)
 
+                cpu: dict[str, float] = {}
                 rss = asyncio.run(measured())
         finally:
             for proc in workers:
@@ -273,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
         "inputs": f"{args.users} residents, {args.idle_ws} idle websockets, {args.warmup:g} s "
         f"warm-up + {args.seconds:g} s measured, think {args.think[0]:g}-{args.think[1]:g} s, "
-        f"jobs {jobs}",
+        f"jobs {jobs}, database pool {args.pool}, explanations waited for by {args.wait}",
         "requests": sum(figures.statuses.values()),
         "statuses": figures.statuses,
         "transport_errors": len(figures.transport_errors),
@@ -283,11 +364,23 @@ def main(argv: list[str] | None = None) -> int:
             "p95": _p(figures.posts, 95),
             "p99": _p(figures.posts, 99),
         },
-        "get_ms": {"n": len(figures.gets), "p95": _p(figures.gets, 95)},
+        "get_ms": {
+            "n": len(figures.gets),
+            "p95": _p(figures.gets, 95),
+            **{
+                f"{kind} p50/p95": [round(_p(took, 50)), round(_p(took, 95))]
+                for kind, took in sorted(figures.gets_by_kind.items())
+            },
+        },
         "explanation_ms": {
             "n": len(figures.explained),
             "p95": _p(figures.explained, 95),
             "not_final_after_30s": figures.unexplained,
+        },
+        "cpu_s_measured": {k: round(v, 1) for k, v in cpu.items()},
+        # per answer: one loop of case page, image, answer, result and the wait for explanations
+        "cpu_ms_per_answer": {
+            k: round(1000 * v / max(len(figures.posts), 1), 1) for k, v in cpu.items()
         },
         "websockets": {"held": figures.ws_open, "dropped": figures.ws_dropped},
         "rows": counts,
