@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 
 from .contracts import (
     RESULT_TASK,
@@ -91,8 +91,30 @@ def send_outcome(job_id: str, status: str, result: dict[str, Any] | None, error:
     app.send_task(RESULT_TASK, args=[job_id, status, result, error[:2000]], queue=WEB_QUEUE)
 
 
+class JobTask(Task):
+    """A job's task. Past the hard time limit (a handler that ignored the soft one), the pool kills
+    the child and Celery, in the worker's main process, acknowledges the message and calls
+    ``on_failure``: the job is failed here with its reason, at once. Without this the job stayed
+    sent, and the sweeper re-sent it after its lease, to overrun and kill a child again, up to its
+    attempt cap (about half an hour at the default limits), and failed it without saying why. If
+    this report cannot be sent, that is still what happens."""
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        if not (isinstance(exc, TimeLimitExceeded) and args):
+            return
+        limit = f" ({exc.args[0]:g} s)" if exc.args else ""
+        error = f"the job overran its hard time limit{limit} and its worker process was killed"
+        try:
+            send_outcome(str(args[0]), "failed", None, error)
+        except Exception:
+            # Raised here, it would stop the pool's timeout handling; the sweeper re-sends instead.
+            logger.warning(
+                "could not report job %s past its hard time limit", args[0], exc_info=True
+            )
+
+
 def _make_task(spec: TaskSpec) -> Task:
-    @app.task(name=spec.name, bind=True, max_retries=MAX_RETRIES, queue=spec.queue)
+    @app.task(name=spec.name, bind=True, base=JobTask, max_retries=MAX_RETRIES, queue=spec.queue)
     def run(self: Task, job_id: str, payload: dict[str, Any]) -> None:
         deliveries = count_delivery(self.request.id)
         if deliveries > MAX_DELIVERIES:
