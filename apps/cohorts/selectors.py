@@ -48,7 +48,13 @@ def manages_resident(*, actor: Any, user_id: int) -> bool:
 
 
 def cohorts_joined_by(*, user: Any) -> QuerySet[Cohort]:
-    return Cohort.objects.filter(memberships__user=user).select_related("owner").order_by("name")
+    """The cohorts the user belongs to as a resident; the ones it runs (its own, or as a
+    co-educator) are ``cohorts_managed_by``'s."""
+    return (
+        Cohort.objects.filter(memberships__user=user, memberships__role=MemberRole.RESIDENT)
+        .select_related("owner")
+        .order_by("name")
+    )
 
 
 def cohort_for_manager(*, actor: Any, cohort_id: int) -> Cohort:

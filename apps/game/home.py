@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.cases.models import Assignment, CaseSet, CaseSetItem, CaseStatus
 from apps.cases.selectors.play import localize_offers
-from apps.cohorts.models import Membership
+from apps.cohorts.models import MemberRole, Membership
 from apps.exercises.levels import Level, level_for
 from apps.exercises.registry import exercises
 from apps.progress.models import ScoreEvent
@@ -102,12 +102,12 @@ def next_assignment(rows: list[AssignmentRow]) -> AssignmentRow | None:
 
 
 def assignments_for(*, user: Any) -> list[AssignmentRow]:
-    """The sets assigned to the player's cohorts, due soonest first, with how many of their
-    published cases the player answered, and the exercise that plays each: two queries."""
+    """The sets assigned to the cohorts the player belongs to as a resident (what an educator
+    assigns to a cohort it runs is not its own homework), due soonest first, with how many of
+    their published cases the player answered, and the exercise that plays each: two queries."""
+    memberships = Membership.objects.filter(user=user, role=MemberRole.RESIDENT)
     assignments = (
-        Assignment.objects.filter(
-            cohort__in=Membership.objects.filter(user=user).values("cohort_id")
-        )
+        Assignment.objects.filter(cohort__in=memberships.values("cohort_id"))
         .select_related("case_set")
         .annotate(
             total=Count(

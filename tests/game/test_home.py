@@ -83,6 +83,18 @@ def test_an_assigned_set_links_where_it_is_played(
     )
 
 
+def test_an_educators_own_cohort_is_not_its_homework(
+    client_for, resident, educator, cohort, both
+):
+    """The cohort an educator runs is listed once, under "Cohorts you run": not again under "Your
+    cohorts", and what it assigned there is not "assigned" to the educator itself."""
+    assert both.practice in [row.case_set for row in resident_home(user=resident).assignments]
+    assert resident_home(user=educator).assignments == []
+    body = client_for(educator).get(reverse("home")).content.decode()
+    assert "Nothing assigned to you yet." in body
+    assert "You have not joined a cohort." in body and f"{cohort.name}</a> · 1 resident" in body
+
+
 def test_an_overdue_assignment_is_marked(resident, educator, cohort, both):
     case_set_assign(
         actor=educator,
