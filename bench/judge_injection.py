@@ -285,7 +285,7 @@ def configure(args: argparse.Namespace) -> str:
 
         path = build_tiny_causal_lm(Path(tempfile.mkdtemp(prefix="radgame-judge-")) / "tiny")
         os.environ.update(RADGAME_JUDGE="transformers", RADGAME_JUDGE_PATH=str(path))
-        os.environ.setdefault("RADGAME_JUDGE_MAX_NEW_TOKENS", "64")
+        os.environ["RADGAME_JUDGE_MAX_NEW_TOKENS"] = "64"  # random text: length proves nothing
     elif args.model:
         os.environ.update(RADGAME_JUDGE="transformers", RADGAME_JUDGE_PATH=str(args.model))
     config = MLConfig.from_env()
