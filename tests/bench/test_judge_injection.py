@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,8 +72,12 @@ def test_pairs_cover_every_kind_with_one_canary_per_case(corpus: tuple[Path, Pat
 
 
 def test_the_tiny_model_runs_every_pair_through_the_worker_and_the_page(
-    corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    corpus: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the tiny model is saved there
     # Set first so that the harness's own changes to the environment are undone afterwards.
     for name, value in {"RADGAME_JUDGE": "none", "RADGAME_JUDGE_PATH": "",
                         "RADGAME_JUDGE_MAX_NEW_TOKENS": "64", "RADGAME_JUDGE_BATCH_SIZE": "4"}.items():  # fmt: skip
