@@ -83,9 +83,7 @@ def test_an_assigned_set_links_where_it_is_played(
     )
 
 
-def test_an_educators_own_cohort_is_not_its_homework(
-    client_for, resident, educator, cohort, both
-):
+def test_an_educators_own_cohort_is_not_its_homework(client_for, resident, educator, cohort, both):
     """The cohort an educator runs is listed once, under "Cohorts you run": not again under "Your
     cohorts", and what it assigned there is not "assigned" to the educator itself."""
     assert both.practice in [row.case_set for row in resident_home(user=resident).assignments]
