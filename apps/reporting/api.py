@@ -27,7 +27,7 @@ from apps.inference.public import job_public
 
 from . import selectors, services
 from .models import ReportAttempt
-from .presenters import DERIVED_NOTE
+from .presenters import DERIVED_NOTE, judge_result_public
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -198,7 +198,7 @@ def attempt_data(attempt: ReportAttempt, report: AnswerReport | None = None) -> 
         else {
             "status": judge_job.status,
             "job_id": judge_job.id,
-            "result": judge.result if judge is not None else None,
+            "result": judge_result_public(judge.result) if judge is not None else None,
         },
         "reference": None
         if report is None

@@ -231,6 +231,16 @@ class JudgeFeedback:
     needs_review: bool = False
 
 
+def judge_result_public(result: dict[str, Any]) -> dict[str, Any]:
+    """The judge's stored result as the resident's API sends it. An answer the validator
+    rejected keeps its raw model text and error for the audit trail (S23), but the resident gets
+    only the flag: unvetted model text (links, markup, anything it was talked into) never leaves
+    the server, as the page never shows it."""
+    if result.get("needs_review") is True:
+        return {"needs_review": True}
+    return result
+
+
 def judge_feedback(result: dict[str, Any]) -> JudgeFeedback:
     if result.get("needs_review") is True:
         return JudgeFeedback(

@@ -456,6 +456,8 @@ def test_a_judge_answer_flagged_for_review_never_reads_as_no_errors(
     body = text.content.decode()
     assert "not a valid review" in body and "rule-based score stands" in body
     assert "found no errors" not in body and "Here is the reference" not in body
+    api = client.get(reverse("report-api-attempt", args=[attempt.pk])).json()
+    assert api["judge"]["result"] == {"needs_review": True}  # no raw model text, no error
 
 
 # ------------------------------------------------------------------------------------ escaping
