@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.cases.imaging.ocr import FLAGGED as OCR_FLAGGED
 from apps.core.models import TimeStampedModel
 
 
@@ -108,6 +109,11 @@ class CaseImage(TimeStampedModel):
     )
     phi_checked_at = models.DateTimeField(null=True, blank=True)
     phi_check_note = models.CharField(max_length=200, blank=True, default="")
+    # The optional OCR flag (apps.cases.imaging.ocr): what the scan of the display image found,
+    # "text" | "clear" | "unavailable" | "off" | "failed", "" for views stored before it existed;
+    # and the engine that read it. The recognised text itself is never stored (it may be PHI).
+    ocr_status = models.CharField(max_length=12, blank=True, default="")
+    ocr_engine = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["case", "position"]
@@ -119,9 +125,18 @@ class CaseImage(TimeStampedModel):
         ]
 
     @property
-    def needs_phi_check(self) -> bool:
+    def burned_in_flag_unclear(self) -> bool:
         """A DICOM that declares burned-in annotation, or does not say (PNG/JPEG carry no flag)."""
         return self.kind == "dicom" and self.burned_in_annotation != "NO"
+
+    @property
+    def ocr_found_text(self) -> bool:
+        return self.ocr_status == OCR_FLAGGED
+
+    @property
+    def needs_phi_check(self) -> bool:
+        """The header flag is not NO, or OCR found text in the pixels (any kind of image)."""
+        return self.burned_in_flag_unclear or self.ocr_found_text
 
     @property
     def blocks_publishing(self) -> bool:

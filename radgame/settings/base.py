@@ -8,6 +8,7 @@ layer, the cache and the Celery broker to Redis and sends jobs to workers.
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -210,6 +211,19 @@ RADGAME_MAX_UPLOAD_BYTES = env_int("RADGAME_MAX_UPLOAD_BYTES", 64 * 1024 * 1024,
 # Malware scanner for uploads and imports (apps/cases/services/scanning.py, docs/deploy.md):
 # empty = not scanned; "module:function"; or a command such as "clamdscan --no-summary --stdout -".
 RADGAME_UPLOAD_SCANNER = env_str("RADGAME_UPLOAD_SCANNER", "")
+# The optional OCR flag for burned-in text (RELIABILITY S21, apps/cases/imaging/ocr.py): "auto"
+# reads each new view with Debian's tesseract-ocr when it is installed, "on" requires it (a
+# missing binary stops the start here), "off" never reads. A view with text waits for an
+# educator's check of the whole image before publishing.
+RADGAME_OCR = env_str("RADGAME_OCR", "auto")
+if RADGAME_OCR not in {"auto", "on", "off"}:
+    raise ImproperlyConfigured(f"RADGAME_OCR must be 'auto', 'on' or 'off', got {RADGAME_OCR!r}")
+if RADGAME_OCR == "on" and shutil.which("tesseract") is None:
+    raise ImproperlyConfigured(
+        "RADGAME_OCR is 'on' but the tesseract binary is not on PATH: "
+        "apt-get install tesseract-ocr, or set RADGAME_OCR=auto"
+    )
+RADGAME_OCR_TIMEOUT_S = env_float("RADGAME_OCR_TIMEOUT_S", 20.0)
 
 # ---------------------------------------------------------------- auth
 AUTHENTICATION_BACKENDS = [

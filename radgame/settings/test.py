@@ -11,3 +11,6 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"anon": "1000/minute", "user": "100000/minute"},
 }
+# Off unless a test turns it on (tests/cases/test_ocr_flag.py, which needs tesseract-ocr; .ci/run
+# installs it): hundreds of tests store an image and would each pay a tesseract run.
+RADGAME_OCR = "off"

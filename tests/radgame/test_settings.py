@@ -179,3 +179,27 @@ def test_web_threads_are_few_and_within_the_database_pool() -> None:
     assert web_threads(DB_POOL_MAX="2") == "2"  # never more threads than pooled connections
     assert web_threads(WEB_THREADS="12") == "12"
     assert web_threads(DB_POOL="false") == "4"
+
+
+def test_ocr_on_without_tesseract_stops_start_up(tmp_path: Path) -> None:
+    """RADGAME_OCR=on is a promise that every image is read: without the binary the site must not
+    start (auto and off start, and say in the editor that OCR did not run)."""
+    no_tesseract = f"{tmp_path}:/usr/bin/does-not-exist"  # PATH without tesseract
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="radgame.settings.local",
+        RADGAME_OCR="on",
+        PATH=no_tesseract,
+    )
+    assert result.returncode != 0
+    assert "RADGAME_OCR is 'on' but the tesseract binary is not on PATH" in result.stderr
+    for mode in ("auto", "off"):
+        result = manage(
+            "check",
+            DJANGO_SETTINGS_MODULE="radgame.settings.local",
+            RADGAME_OCR=mode,
+            PATH=no_tesseract,
+        )
+        assert result.returncode == 0, result.stderr[-500:]
+    result = manage("check", DJANGO_SETTINGS_MODULE="radgame.settings.local", RADGAME_OCR="always")
+    assert "RADGAME_OCR must be 'auto', 'on' or 'off'" in result.stderr

@@ -125,20 +125,24 @@ def case_update(*, actor: Any, case: Case, **facts: Any) -> Case:
 
 
 def _require_phi_checked(case: Case) -> None:
-    """A DICOM whose BurnedInAnnotation is YES or absent waits for an educator's check of the
-    whole image (RELIABILITY S21); the first such view is named. Published cases stay published."""
+    """A DICOM whose BurnedInAnnotation is YES or absent, and any view in which OCR found text,
+    waits for an educator's check of the whole image (RELIABILITY S21); the first such view is
+    named. Published cases stay published."""
     for index, image in enumerate(case.images.order_by("position"), start=1):
         if image.blocks_publishing:
             name = f"View {index}" + (f" ({image.projection})" if image.projection else "")
-            flag = (
-                "declares burned-in annotation"
-                if image.burned_in_annotation == "YES"
-                else "does not say whether it has burned-in annotation"
-            )
+            if image.burned_in_flag_unclear:
+                flag = (
+                    "declares burned-in annotation"
+                    if image.burned_in_annotation == "YES"
+                    else "does not say whether it has burned-in annotation"
+                )
+                what = f"{name} is a DICOM that {flag}"
+            else:
+                what = f"{name} shows text (found by OCR)"
             raise ApplicationError(
-                f"{name} is a DICOM that {flag}: look at the whole image for names, dates or "
-                f"record numbers, then tick '{PHI_CHECK_STATEMENT}' under the notice in the case "
-                "editor before publishing."
+                f"{what}: look at the whole image for names, dates or record numbers, then tick "
+                f"'{PHI_CHECK_STATEMENT}' under the notice in the case editor before publishing."
             )
 
 

@@ -7,14 +7,18 @@ move freely; a view with boxes on it cannot be removed (its boxes would leave th
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.permissions import require_case_editor
 from apps.cases.imaging import IngestedImage
+from apps.cases.imaging.ocr import scan_for_text
 from apps.cases.models import Case, CaseImage, FindingBox
 from apps.core.exceptions import ApplicationError
 
@@ -33,6 +37,7 @@ PROJECTIONS = {
     "": "",
 }
 MAX_VIEWS = 8
+logger = logging.getLogger(__name__)
 
 
 def projection_name(value: Any) -> str | None:
@@ -94,12 +99,35 @@ def case_image_add(
         sha256=ingested.sha256,
         burned_in_annotation=(ingested.metadata or {}).get("burned_in_annotation") or "",
     )
+    _record_ocr(image, ingested)
     image_files_save(image, ingested, source)
     image.save()
     if changed:
         case.save(update_fields=[*changed, "updated_at"])
     _hold_for_phi_check(actor, case, image)
     return image
+
+
+def _record_ocr(image: CaseImage, ingested: IngestedImage) -> None:
+    """The optional OCR flag (RELIABILITY S21, ``settings.RADGAME_OCR``): a view whose display
+    image shows text needs the educator's check of the whole image (``needs_phi_check``), like a
+    DICOM whose BurnedInAnnotation is YES or absent. Only the verdict and the engine are kept and
+    logged, never the text. Bounded by ``RADGAME_OCR_TIMEOUT_S`` (a timeout records "failed")."""
+    started = time.monotonic()
+    result = scan_for_text(
+        ingested.display_png_or_webp,
+        mode=settings.RADGAME_OCR,
+        timeout_s=settings.RADGAME_OCR_TIMEOUT_S,
+    )
+    image.ocr_status, image.ocr_engine = result.status, result.engine
+    if result.engine:
+        logger.info(
+            "OCR of a %dx%d view: %s in %.0f ms",
+            ingested.display_width or ingested.width,
+            ingested.display_height or ingested.height,
+            result.status,
+            (time.monotonic() - started) * 1000,
+        )
 
 
 def _hold_for_phi_check(actor: Any, case: Case, image: CaseImage) -> None:
@@ -129,6 +157,7 @@ def case_image_replace(
     image.burned_in_annotation = (ingested.metadata or {}).get("burned_in_annotation") or ""
     # New pixels: an attestation was about the old ones.
     image.phi_checked_by, image.phi_checked_at, image.phi_check_note = None, None, ""
+    _record_ocr(image, ingested)
     image.pixels16 = ""
     image_files_save(image, ingested, source)
     image.save()
