@@ -19,6 +19,7 @@ from django.db import connection
 from django.urls import reverse
 
 from apps.cases.imaging import ingest_image, ocr
+from apps.cases.importers import import_path
 from apps.cases.models import Case, CaseImage, CaseStatus
 from apps.cases.services import (
     INGEST_JOB,
@@ -26,12 +27,14 @@ from apps.cases.services import (
     case_publish,
     image_attest_phi_checked,
 )
+from apps.cases.services import images as image_services
 from apps.core.exceptions import ApplicationError
 from apps.inference.models import Job
 from tests.cases import dicom_factory
 from tests.cases.factories import make_case
 from tests.cases.imaging.ocr_images import with_text, without_text
 from tests.cases.imaging.test_ocr import needs_tesseract
+from tests.cases.test_import_nih import _nih_folder
 
 pytestmark = pytest.mark.django_db
 NAME = "DOE^JANE"
@@ -157,3 +160,40 @@ class TestWithoutOcr:
         assert case.images.get().ocr_status == "off"
         case_publish(actor=educator, case=case)
         assert _published(case)
+
+
+class TestReadBeforeTheTransaction:
+    """The upload and import jobs read each view for text before the transaction that stores it
+    opens: no lock or pooled connection waits on tesseract (about 0.4 CPU-s a view)."""
+
+    pytestmark = pytest.mark.django_db(transaction=True)
+
+    @pytest.fixture
+    def reads(self, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+        """Each OCR read, as whether a transaction was open; every view comes out flagged."""
+        seen: list[bool] = []
+
+        def scan(display_png: bytes, **_: Any) -> ocr.OcrResult:
+            seen.append(connection.in_atomic_block)
+            return ocr.OcrResult(ocr.FLAGGED, "tesseract (spy)")
+
+        monkeypatch.setattr(image_services, "scan_for_text", scan)
+        return seen
+
+    def test_an_upload(
+        self, reads: list[bool], educator: Any, client_for: Any, media_root: Path
+    ) -> None:
+        client_for(educator).post(
+            reverse("cases:case_new"), {"file": SimpleUploadedFile("a.png", without_text(0))}
+        )
+        job = Job.objects.get(kind=INGEST_JOB)
+        assert job.status == "done", job.result
+        image = Case.objects.get(pk=job.result["case_id"]).images.get()
+        assert (image.ocr_status, image.ocr_engine) == ("text", "tesseract (spy)")
+        assert reads == [False]
+
+    def test_an_import(self, reads: list[bool], educator: Any, tmp_path: Path) -> None:
+        root = _nih_folder(tmp_path / "nih", ["a.png,Nodule,0,1,058Y,M,PA,2500,2048,0.14,0.14"], [])
+        assert import_path("nih", root, owner=educator).created == 1
+        assert CaseImage.objects.get().ocr_status == "text"
+        assert reads == [False]

@@ -28,6 +28,7 @@ from apps.cases.imaging.dicom_pixels import (
     jpeg_size,
     silence_pydicom_value_echoes,
 )
+from apps.cases.imaging.ocr import OcrResult
 from apps.cases.imaging.rendering import Rendered, render_eight_bit, render_high_depth
 
 MiB = 1024 * 1024
@@ -63,6 +64,9 @@ class IngestedImage:
     display_media_type: str = "image/png"
     display_width: int = 0
     display_height: int = 0
+    # The OCR verdict on the display image, once read (apps.cases.services.images.image_read_ocr);
+    # None until then. Never the recognised text.
+    ocr: OcrResult | None = None
 
 
 def ingest_image(

@@ -27,6 +27,7 @@ from apps.cases.services.images import (
     case_image_remove,
     case_image_replace,
     image_attest_phi_checked,
+    image_read_ocr,
     projection_name,
 )
 from apps.cases.services.sets import case_set_case_add
@@ -202,6 +203,8 @@ class CaseWriter:
             )
         except ImageRejected as exc:
             raise _Skip(f"image {source.filename}: {exc}") from None
+        # Read for text here, before the case's transaction opens (no lock waits on tesseract).
+        ingested = image_read_ocr(ingested)
         return ingested, data, ingested.width, ingested.height
 
     def _ingest(self, parsed: ParsedCase, existing_images: list[CaseImage]) -> list[_View]:

@@ -19,6 +19,7 @@ from .images import (
     case_image_remove,
     case_image_replace,
     image_attest_phi_checked,
+    image_read_ocr,
 )
 from .sets import (
     case_set_assign,
@@ -64,5 +65,6 @@ __all__ = [
     "case_upload_start",
     "group_reader_boxes",
     "image_attest_phi_checked",
+    "image_read_ocr",
     "parse_marked_boxes",
 ]

@@ -7,6 +7,7 @@ move freely; a view with boxes on it cannot be removed (its boxes would leave th
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from apps.accounts.permissions import require_case_editor
 from apps.cases.imaging import IngestedImage
-from apps.cases.imaging.ocr import scan_for_text
+from apps.cases.imaging.ocr import OcrResult, scan_for_text
 from apps.cases.models import Case, CaseImage, FindingBox
 from apps.core.exceptions import ApplicationError
 
@@ -108,18 +109,26 @@ def case_image_add(
     return image
 
 
-def _record_ocr(image: CaseImage, ingested: IngestedImage) -> None:
-    """The optional OCR flag (RELIABILITY S21, ``settings.RADGAME_OCR``): a view whose display
-    image shows text needs the educator's check of the whole image (``needs_phi_check``), like a
-    DICOM whose BurnedInAnnotation is YES or absent. Only the verdict and the engine are kept and
-    logged, never the text. Bounded by ``RADGAME_OCR_TIMEOUT_S`` (a timeout records "failed")."""
+def image_read_ocr(ingested: IngestedImage) -> IngestedImage:
+    """The optional OCR flag (RELIABILITY S21, ``settings.RADGAME_OCR``): ``ingested`` with its
+    verdict on whether the display image shows text. The upload and import jobs call it right
+    after ingesting, before their transaction opens, so no database transaction waits on
+    tesseract (~0.3 CPU-s a view, up to ``RADGAME_OCR_TIMEOUT_S``, after which it records
+    "failed"). ``case_image_add`` and ``case_image_replace`` read an image not read yet, so every
+    stored view has a verdict."""
+    return dataclasses.replace(ingested, ocr=_ocr_verdict(ingested))
+
+
+def _ocr_verdict(ingested: IngestedImage) -> OcrResult:
+    """Only the verdict and the engine are kept and logged, never the recognised text."""
+    if ingested.ocr is not None:
+        return ingested.ocr
     started = time.monotonic()
     result = scan_for_text(
         ingested.display_png_or_webp,
         mode=settings.RADGAME_OCR,
         timeout_s=settings.RADGAME_OCR_TIMEOUT_S,
     )
-    image.ocr_status, image.ocr_engine = result.status, result.engine
     if result.engine:
         logger.info(
             "OCR of a %dx%d view: %s in %.0f ms",
@@ -128,6 +137,14 @@ def _record_ocr(image: CaseImage, ingested: IngestedImage) -> None:
             result.status,
             (time.monotonic() - started) * 1000,
         )
+    return result
+
+
+def _record_ocr(image: CaseImage, ingested: IngestedImage) -> None:
+    """A view whose display image shows text needs the educator's check of the whole image
+    (``needs_phi_check``), like a DICOM whose BurnedInAnnotation is YES or absent."""
+    result = _ocr_verdict(ingested)
+    image.ocr_status, image.ocr_engine = result.status, result.engine
 
 
 def _hold_for_phi_check(actor: Any, case: Case, image: CaseImage) -> None:

@@ -23,7 +23,7 @@ from apps.inference.models import Job
 from apps.inference.services import inference_job_dispatch, inference_job_progress
 
 from .cases import case_create
-from .images import case_image_add, projection_name
+from .images import case_image_add, image_read_ocr, projection_name
 from .storage import files_removed_on_error, upload_read, upload_save
 from .web_jobs import upload_job_run
 
@@ -126,6 +126,7 @@ def ingest_upload_job(job: Job) -> dict[str, Any]:
             allow_non_chest=bool(payload.get("allow_non_chest")),
             max_bytes=settings.RADGAME_MAX_UPLOAD_BYTES,
         )
+        ingested = image_read_ocr(ingested)  # before the transaction: no lock waits on tesseract
         inference_job_progress(job=job, done=1, total=2, message="Storing the case")
         if payload.get("case_id") is not None:
             return _view_added(job, ingested, data)
