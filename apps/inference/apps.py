@@ -9,6 +9,7 @@ class InferenceConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_save
 
+        from . import checks  # noqa: F401  (registers the broker's deploy check)
         from .services import close_sockets_of_inactive_user
 
         post_save.connect(

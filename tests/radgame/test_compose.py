@@ -62,6 +62,9 @@ def test_dependency_order_waits_for_health() -> None:
 
 def test_broker_never_evicts() -> None:
     assert "noeviction" in SERVICES["redis"]["command"]
+    # and web refuses to start when it does (apps/inference/checks.py reads the broker's policy)
+    command = SERVICES["web"]["command"]
+    assert command.index("manage.py check --deploy &&") < command.index("radgame.serve")
 
 
 def test_gpu_worker_is_isolated_from_the_database() -> None:
