@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import time
@@ -49,6 +50,11 @@ class Ledger:
     phase: str = ""
     phase_of: dict[int, str] = field(default_factory=dict)  # attempt id -> its fault window
     errors: int = 0  # connection failures and timeouts, each followed by a retry
+    # Every POST as the client saw it: (started, ended, status; 0 for no reply), monotonic time,
+    # and when each fault was on: (fault, started, ended). R08's POST latency in a fault window.
+    posts: list[tuple[float, float, int]] = field(default_factory=list)
+    windows: list[tuple[str, float, float]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # every answer started (accepted, or raised)
 
 
 class Rig:
@@ -62,13 +68,17 @@ class Rig:
         settings = connection.settings_dict
         self.db_name = settings["NAME"]
         self.pg = ChaosProxy(settings.get("HOST") or "127.0.0.1", int(settings.get("PORT") or 5432))
+        # One redis-server, two paths: the broker's, and the cache's, sessions' and channel
+        # layer's (RELIABILITY R09 keeps the broker apart from the cache), so a broker fault
+        # through its proxy is a broker fault only; a restart of the server hits both.
         self.broker = ChaosProxy("127.0.0.1", self.broker_port)
+        self.cache = ChaosProxy("127.0.0.1", self.broker_port)
         user = settings.get("USER") or "postgres"
         broker_url = self.broker_url = f"redis://127.0.0.1:{self.broker.port}/0"
         self.env = harness.process_env(
             self.db_name,
             DATABASE_URL=f"postgres://{user}@127.0.0.1:{self.pg.port}/{self.db_name}",
-            REDIS_URL=broker_url,
+            REDIS_URL=f"redis://127.0.0.1:{self.cache.port}/0",
             CELERY_BROKER_URL=broker_url,
             RADGAME_JOB_LEASE_SECONDS=str(LEASE_S),
         )
@@ -124,6 +134,7 @@ class Rig:
             self.kill(name)
         self.pg.close()
         self.broker.close()
+        self.cache.close()
 
     def terminate_db_connections(self) -> int:
         """pg_terminate_backend on every connection of the app's processes (not this test's)."""
@@ -183,14 +194,18 @@ def submit(client: httpx.Client, user_id: int, set_id: int, case_id: int, ledger
         "idempotency_key": key,
     }
     url = reverse("api-localize-attempt-submit", args=[set_id, case_id])
+    ledger.keys.append(key)
     deadline = time.monotonic() + CLIENT_GIVE_UP_S
     while time.monotonic() < deadline:
+        started = time.monotonic()
         try:
             response = client.post(url, json=body)
         except httpx.HTTPError:
+            ledger.posts.append((started, time.monotonic(), 0))
             ledger.errors += 1
             time.sleep(0.3)
             continue
+        ledger.posts.append((started, time.monotonic(), response.status_code))
         ledger.statuses.append((ledger.phase, response.status_code))
         if response.status_code < 300:
             ledger.accepted[(user_id, key)] = response.json()["id"]
@@ -200,9 +215,47 @@ def submit(client: httpx.Client, user_id: int, set_id: int, case_id: int, ledger
     raise AssertionError(f"answer {key} never accepted; last replies {ledger.statuses[-5:]}")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (the 99th is the largest value below 100 samples)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)] if ordered else math.nan
+
+
+def window_latencies(ledger: Ledger) -> dict[str, dict[str, float]]:
+    """Per fault: the POSTs in flight while it was on (started before it ended, ended after it
+    began), how many, their client-observed median and p99 in seconds (a timeout counts as the time the
+    client waited) and their 5xx replies."""
+    out: dict[str, dict[str, float]] = {}
+    for fault in dict.fromkeys(name for name, _, _ in ledger.windows):
+        spans = [(on, off) for name, on, off in ledger.windows if name == fault]
+        inside = [
+            (ended - started, status)
+            for started, ended, status in ledger.posts
+            if any(started < off and ended > on for on, off in spans)
+        ]
+        took = [seconds for seconds, _ in inside]
+        out[fault] = {
+            "posts": len(inside),
+            "p50_s": round(percentile(took, 50), 3),
+            "p99_s": round(percentile(took, 99), 3),
+            "5xx": sum(1 for _, status in inside if status >= 500),
+        }
+    return out
+
+
+def summaries_differ() -> int:
+    """R16: weekly summaries (``analytics.AttemptWeek``) that differ from a recount of the attempt
+    rows (``analytics_reconcile``'s comparison). The rig's web process writes them on commit;
+    the test process writes none, so a summary missing here is a hook that did not run there."""
+    from apps.analytics.summary import reconcile as summaries_reconcile
+
+    report = summaries_reconcile()
+    return len(report.missing) + len(report.extra) + len(report.different)
+
+
 def reconcile(ledger: Ledger, residents: int) -> dict[str, int]:
     """RELIABILITY §3's reconciliation, on the Localize answers the clients were told about and
-    the explanation jobs they started. Every figure must be 0."""
+    the explanation jobs they started, and R16's weekly summaries. Every figure must be 0."""
     from django.db.models import Count
 
     from apps.inference.models import FINAL_STATUSES, Job, JobStatus
@@ -245,6 +298,7 @@ def reconcile(ledger: Ledger, residents: int) -> dict[str, int]:
             max(0, sum(1 for p, s in ledger.statuses if p == fault and s >= 500) - residents)
             for fault in DATABASE_FAULTS
         ),
+        "weekly_summaries_differ": summaries_differ(),
     }
 
 

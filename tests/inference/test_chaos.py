@@ -1,6 +1,8 @@
 """Chaos (RELIABILITY R02-R04, R08, R09, R14, R17 and §3's chaos soak): residents keep answering
 through the API while the rig kills and breaks things, one fault after another; afterwards the
-reconciliation finds zero lost and zero duplicated submissions and scores.
+reconciliation finds zero lost and zero duplicated submissions and scores, and every weekly
+summary equal to a recount of the attempts (R16). The POSTs in flight during each fault are timed
+as the client saw them (R08: p99 per fault window, printed; asserted in the soak).
 
 Faults: SIGKILL of the scoring, gpu-queue and web-queue workers (then restarted), a broker restart (its
 queued messages are gone: the database sweeper re-sends), a web restart (every connection drops),
@@ -12,6 +14,7 @@ answers per fault) and the long one (rounds of more answers) are in ``make soak`
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
@@ -23,7 +26,15 @@ import pytest
 
 from . import services_harness as harness
 from .chaos_proxy import ChaosProxy
-from .chaos_rig import Ledger, Rig, failure_reasons, reconcile, resident_client, submit
+from .chaos_rig import (
+    Ledger,
+    Rig,
+    failure_reasons,
+    reconcile,
+    resident_client,
+    submit,
+    window_latencies,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -37,6 +48,14 @@ FAULTS: dict[str, Callable[[Rig], None]] = {
     "database latency 50 ms": lambda rig: _for(rig.pg, "latency", 3.0, latency_s=0.05),
 }
 DRAIN_TIMEOUT_S = 300
+# Faults the residents keep answering through until each is over, so POSTs are in flight all
+# through it (R08: POST latency in a broker fault), with a client's pause between answers beyond
+# their share. Left out: the worker restarts (many seconds, and no POST waits on a worker) and the
+# database reset, whose refusal would fail a resident's retries again (R14 counts one per fault).
+THROUGH = {"broker restart", "broker black-holed 3 s", "database latency 50 ms"}
+THINK_S = 0.2
+BROKER_FAULTS = ("broker restart", "broker black-holed 3 s")
+POST_P99_S = 2.0
 
 
 def _for(proxy: ChaosProxy, mode: Any, seconds: float, latency_s: float = 0.0) -> None:
@@ -99,6 +118,17 @@ def test_proxy_modes() -> None:
         server.close()
 
 
+def test_window_latencies_take_the_posts_in_flight_during_the_fault() -> None:
+    ledger = Ledger(
+        posts=[(0.0, 0.5, 202), (0.9, 1.4, 202), (1.8, 4.0, 0), (2.5, 2.6, 500), (4.5, 4.6, 202)],
+        windows=[("blackhole", 1.0, 3.0), ("restart", 4.2, 4.3), ("restart", 9.0, 9.5)],
+    )
+    figures = window_latencies(ledger)
+    # the first POST ended before the fault, the last started after it; a timeout counts
+    assert figures["blackhole"] == {"posts": 3, "p50_s": 0.5, "p99_s": 2.2, "5xx": 1}
+    assert figures["restart"]["posts"] == 0 and math.isnan(figures["restart"]["p99_s"])
+
+
 # ------------------------------------------------------------------------------------ the soak
 
 
@@ -125,9 +155,13 @@ def _chaos(
     clients = [(user.pk, resident_client(user, rig.base_url)) for user in residents]
     failures: list[BaseException] = []
 
-    def answer(user_id: int, client: Any) -> None:
+    over = threading.Event()
+
+    def answer(user_id: int, client: Any, through: bool) -> None:
         try:
             for _ in range(per_resident):
+                submit(client, user_id, case_set.pk, case.pk, ledger)
+            while through and not over.wait(THINK_S):
                 submit(client, user_id, case_set.pk, case.pk, ledger)
         except BaseException as exc:
             failures.append(exc)
@@ -135,11 +169,17 @@ def _chaos(
     for _ in range(rounds):
         for name, fault in FAULTS.items():
             ledger.phase = name
-            threads = [threading.Thread(target=answer, args=pair) for pair in clients]
+            over.clear()
+            threads = [
+                threading.Thread(target=answer, args=(*pair, name in THROUGH)) for pair in clients
+            ]
             for thread in threads:
                 thread.start()
             time.sleep(0.3)  # answers in flight when the fault strikes
+            on = time.monotonic()
             fault(rig)
+            ledger.windows.append((name, on, time.monotonic()))
+            over.set()
             for thread in threads:
                 thread.join(120)
             assert not failures, f"after {name}: {failures[0]}\n{rig.logs()}"
@@ -175,8 +215,16 @@ def test_no_lost_or_duplicated_submission_or_score_after_faults(
         ledger = _chaos(rig, practice, rounds, per_resident)
         figures = _drained(rig, ledger, len(practice[2]))
         logs = rig.logs()
-    answers = len(practice[2]) * per_resident * rounds * len(FAULTS)
-    assert len(ledger.accepted) == answers
+    answers = len(ledger.keys)
+    assert len(ledger.accepted) == answers >= len(practice[2]) * per_resident * rounds * len(FAULTS)
+    latencies = window_latencies(ledger)
     print(f"chaos: {answers} answers, {ledger.errors} client retries, figures {figures}")
     print(f"chaos: failed explanation jobs by reason {failure_reasons(ledger)}")
+    print(f"chaos: POSTs in flight during each fault {latencies}")
     assert figures == dict.fromkeys(figures, 0), f"{figures}\n{logs}"
+    # R08, asserted in the soak only: in the short run a POST at load 8 on two shared cores takes
+    # up to 2.3 s with no broker fault at all (docs/reliability.md, Chaos).
+    if rounds > 1:
+        for fault in BROKER_FAULTS:
+            assert latencies[fault]["p99_s"] <= POST_P99_S, latencies
+            assert latencies[fault]["5xx"] == 0, latencies
