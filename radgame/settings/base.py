@@ -154,6 +154,13 @@ if REDIS_URL:
             # Django's backend with one client per pool (apps.core.cache says why).
             "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": env_str("CACHE_URL", REDIS_URL),
+            # redis-py waits for ever by default: a Redis that stops answering held every request
+            # thread (sessions are read on each) until it came back, /healthz/ included. Bounded,
+            # such a request fails in seconds and the threads serve again when Redis does.
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("CACHE_CONNECT_TIMEOUT_S", 1.0),
+                "socket_timeout": env_float("CACHE_TIMEOUT_S", 2.0),
+            },
         }
     }
     # Every request reads its session: from Redis, not Postgres. The database stays the source of

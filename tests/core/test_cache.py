@@ -44,3 +44,53 @@ def test_one_client_serves_every_call_and_the_cache_still_works() -> None:
     assert results == [{"n": 1}] * 4
     cache.delete_many(["k", "counter"])
     assert cache.get("k") is None
+
+
+def test_a_redis_that_stops_answering_costs_a_call_its_timeout_not_the_thread(tmp_path) -> None:
+    """A cache Redis that accepts and never answers (black-holed) fails each call within the
+    settings' timeout, so a request thread is back in seconds, and the cache works again as soon
+    as Redis does; redis-py's default waits for ever."""
+    import time
+
+    import redis
+
+    from tests.inference import services_harness as harness
+
+    options = _deployed_cache_options()
+    assert options["socket_timeout"] and options["socket_connect_timeout"]
+    with harness.proxied_redis(tmp_path) as proxy:
+        cache = RedisCache(f"redis://127.0.0.1:{proxy.port}/0", {"OPTIONS": options})
+        cache.set("k", "v")
+        proxy.set("blackhole")
+        started = time.monotonic()
+        with pytest.raises(redis.RedisError):
+            cache.get("k")
+        took = time.monotonic() - started
+        proxy.set("pass")
+        cache._cache.get_client().connection_pool.disconnect()  # the black-holed socket
+        assert cache.get("k") == "v"
+    assert took <= options["socket_timeout"] + 0.5
+
+
+def _deployed_cache_options() -> dict:
+    """The cache's OPTIONS as the distributed deployment's settings build them (REDIS_URL set);
+    the test settings use a local-memory cache."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps(s.CACHES['default']['OPTIONS']))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "radgame.settings.base",
+        "REDIS_URL": "redis://cache:6379/0",
+    }
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

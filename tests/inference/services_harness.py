@@ -142,3 +142,20 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.1) -> Any:
             return value
         time.sleep(interval)
     return predicate()
+
+
+@contextmanager
+def proxied_redis(tmp_path: Path) -> Iterator[Any]:
+    """A private ``redis-server`` (no persistence) behind the chaos proxy, for faults that must
+    never touch the machine's shared Redis; yields the proxy (its ``port``, ``set(mode)``)."""
+    from .chaos_proxy import ChaosProxy
+
+    port = free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    env = {"PATH": os.environ["PATH"]}
+    with running(args, env, tmp_path / "redis.log", "Ready to accept connections"):
+        proxy = ChaosProxy("127.0.0.1", port)
+        try:
+            yield proxy
+        finally:
+            proxy.close()

@@ -6,10 +6,7 @@ chaos proxy."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,27 +15,13 @@ from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from . import services_harness as harness
-from .chaos_proxy import ChaosProxy
 
 BUDGET_S = 2.0
 
 
-@contextmanager
-def proxied_redis(tmp_path: Path) -> Iterator[ChaosProxy]:
-    port = harness.free_port()
-    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    env = {"PATH": os.environ["PATH"]}
-    with harness.running(args, env, tmp_path / "redis.log", "Ready to accept connections"):
-        proxy = ChaosProxy("127.0.0.1", port)
-        try:
-            yield proxy
-        finally:
-            proxy.close()
-
-
 @pytest.mark.parametrize("mode", ["blackhole", "reset"])
 def test_a_publish_gives_up_within_the_budget(tmp_path: Path, mode: str) -> None:
-    with proxied_redis(tmp_path) as proxy:
+    with harness.proxied_redis(tmp_path) as proxy:
         url = f"redis://127.0.0.1:{proxy.port}/0"
         with current_app.connection_for_write(url) as conn:
             current_app.send_task("radgame.noop", queue="nowhere", connection=conn)
