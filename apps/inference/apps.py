@@ -10,10 +10,10 @@ class InferenceConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks  # noqa: F401  (registers the broker's deploy check)
-        from .services import close_sockets_of_inactive_user
+        from .services import close_sockets_of_ended_sessions
 
         post_save.connect(
-            close_sockets_of_inactive_user,
+            close_sockets_of_ended_sessions,
             sender=settings.AUTH_USER_MODEL,
-            dispatch_uid="inference.close_sockets_of_inactive_user",
+            dispatch_uid="inference.close_sockets_of_ended_sessions",
         )

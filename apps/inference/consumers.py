@@ -53,7 +53,8 @@ class JobStatusConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({key: frame[key] for key in JobFrame.__annotations__})
 
     async def session_end(self, event: dict[str, Any]) -> None:
-        # The user was deactivated (services.close_sockets_of_inactive_user).
+        # The user was deactivated or changed the password
+        # (services.close_sockets_of_ended_sessions).
         await self.close(code=4403)
 
     @database_sync_to_async

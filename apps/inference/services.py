@@ -262,10 +262,20 @@ def push_session_end(user_id: int) -> None:
         logger.warning("closing the sockets of user %s failed", user_id, exc_info=True)
 
 
-def close_sockets_of_inactive_user(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """post_save of a user: a deactivated one keeps no open socket (RELIABILITY S14). A socket
-    cannot reconnect either: the consumer refuses inactive users."""
-    if not instance.is_active:
+def close_sockets_of_ended_sessions(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """post_save of a user: a deactivated one, or one whose password changed, keeps no open socket
+    (RELIABILITY S14). Neither can reconnect: the consumer refuses inactive users, and Django no
+    longer finds a user in a session signed with the old password (the changing session was
+    re-signed by ``update_session_auth_hash``; its own sockets close too and reconnect with the
+    next page, as the tab that changed the password has moved on to another page anyway).
+
+    Every way of changing a password (the page, a reset, the admin, ``set_password`` then save)
+    saves the user after ``set_password``, which keeps the new raw password in ``_password`` until
+    that save has run: the post_save of a password change is the one that sees it set.
+    """
+    if kwargs.get("created"):
+        return  # a new user has no socket yet
+    if not instance.is_active or getattr(instance, "_password", None) is not None:
         transaction.on_commit(partial(push_session_end, instance.pk))
 
 

@@ -1,5 +1,6 @@
 """S14: a new session key at login, the idle timeout, the absolute maximum, and no websocket left
-to a deactivated user or to a session past its maximum."""
+to a deactivated user, to a session past its maximum, or to the other sessions of a user who
+changed the password."""
 
 from __future__ import annotations
 
@@ -118,3 +119,79 @@ def test_a_socket_past_the_sessions_maximum_is_refused(make_user: Any) -> None:
         return await socket.connect()
 
     assert async_to_sync(run)() == (False, 4401)
+
+
+def session_socket(client: Client) -> WebsocketCommunicator:
+    """A socket as a browser opens it: the session cookie through the real auth stack."""
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import URLRouter
+
+    from radgame.routing import websocket_urlpatterns
+
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return WebsocketCommunicator(
+        AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "/ws/jobs/",
+        headers=[(b"cookie", cookie.encode())],
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_change_logs_the_other_sessions_out_and_closes_their_sockets(
+    make_user: Any,
+) -> None:
+    from asgiref.sync import sync_to_async
+
+    user = make_user("changer")
+    changing, other = Client(), Client()
+    for client in (changing, other):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    new_password = "a-new-Passphrase-9"
+
+    def change() -> Any:
+        return changing.post(
+            reverse("accounts:password_change"),
+            {
+                "old_password": PASSWORD,
+                "new_password1": new_password,
+                "new_password2": new_password,
+            },
+        )
+
+    async def run() -> tuple[Any, dict[str, Any], dict[str, Any], float, tuple[bool, Any]]:
+        sockets = [session_socket(changing), session_socket(other)]
+        for socket in sockets:
+            assert (await socket.connect())[0]
+        started = time.monotonic()
+        response = await sync_to_async(change)()
+        closed = [await socket.receive_output(timeout=5) for socket in sockets]
+        seconds = time.monotonic() - started
+        again = await session_socket(other).connect()
+        return response, closed[0], closed[1], seconds, again
+
+    response, own, others, seconds, again = async_to_sync(run)()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_change_done")
+    # The other session's open socket is closed within the wait, and cannot come back.
+    assert others == {"type": "websocket.close", "code": 4403}
+    assert seconds < 5
+    assert again == (False, 4401)
+    # The changing session's own socket closes too (its next page opens a new one, see
+    # close_sockets_of_ended_sessions); the session itself stays logged in over HTTP and websocket.
+    assert own == {"type": "websocket.close", "code": 4403}
+    assert logged_in(changing)
+    assert changing.get(reverse("api-me")).status_code == 200
+
+    async def reconnect() -> tuple[bool, Any]:
+        socket = session_socket(changing)
+        connected = await socket.connect()
+        await socket.disconnect()
+        return connected
+
+    assert async_to_sync(reconnect)()[0]
+    # The other session: its next page asks for a login, the API answers unauthenticated.
+    page = other.get(reverse("home"))
+    assert page.status_code == 302
+    assert page["Location"].startswith(reverse("accounts:login"))
+    # DRF's session authentication sends no WWW-Authenticate challenge: anonymous is a 403.
+    assert other.get(reverse("api-me")).status_code == 403

@@ -102,7 +102,14 @@ def deactivate(job: Job) -> None:
     job.owner.save()
 
 
-@pytest.mark.parametrize("site", [finish, unseal, progress, deactivate], ids=lambda f: f.__name__)
+def change_password(job: Job) -> None:
+    job.owner.set_password("a-new-Passphrase-9")
+    job.owner.save()
+
+
+@pytest.mark.parametrize(
+    "site", [finish, unseal, progress, deactivate, change_password], ids=lambda f: f.__name__
+)
 def test_each_push_waits_for_the_commit(
     site: Callable[[Job], None],
     layer: RecordingLayer,
