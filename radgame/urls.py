@@ -26,3 +26,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Unhandled errors: a database that is away is a 503 with Retry-After, anything else a 500.
+handler500 = "apps.core.views.server_error"
