@@ -1,4 +1,11 @@
 // Site-wide behaviour that needs no framework. Loaded with `defer`, under a strict CSP (no inline JS).
+// The websocket extension retries a dropped socket after a full-jitter delay that doubles up to 64 s,
+// so after a web restart a page could wait a minute to hear of a result. Cap the delay at 1 s
+// (still full jitter, so a restart's reconnects spread over that second): reliability row R10.
+if (window.htmx) {
+  window.htmx.config.wsReconnectDelay = (retryCount) =>
+    Math.random() * Math.min(1000, 250 * 2 ** retryCount);
+}
 // Live regions: after a websocket (re)connect, ask every live region to refresh itself from the server,
 // because the channel layer is best-effort and a push sent while we were offline is gone.
 document.addEventListener("htmx:wsOpen", () => {
