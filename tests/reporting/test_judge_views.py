@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def test_judge_region_polls_then_shows_the_second_opinion(
+@pytest.fixture
+def judged(
     resident: Any,
     client_for: Any,
     report_set: Any,
@@ -24,9 +25,8 @@ def test_judge_region_polls_then_shows_the_second_opinion(
     submit: Any,
     finish: Any,
     monkeypatch: Any,
-) -> None:
-    from apps.inference.services import inference_job_finish
-
+) -> tuple[Any, Any]:
+    """The resident's client and a scored Report attempt whose judge job is still open."""
     monkeypatch.setenv("RADGAME_JUDGE", "openai")
     monkeypatch.setenv("RADGAME_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("RADGAME_OPENAI_MODEL", "judge-model")
@@ -34,6 +34,15 @@ def test_judge_region_polls_then_shows_the_second_opinion(
     attempt = submit(resident, report_case, report_set)
     finish(attempt)
     attempt.refresh_from_db()
+    return client, attempt
+
+
+def test_judge_region_polls_then_shows_the_second_opinion(
+    judged: tuple[Any, Any],
+) -> None:
+    from apps.inference.services import inference_job_finish
+
+    client, attempt = judged
     body = client.get(reverse("reporting:attempt", args=[attempt.pk]), **HTMX).content.decode()
     assert f'data-job="{attempt.judge_job_id}"' in body and "LLM judge is reviewing" in body
     inference_job_finish(
@@ -65,23 +74,11 @@ def test_judge_region_polls_then_shows_the_second_opinion(
 
 
 def test_a_judge_answer_flagged_for_review_never_reads_as_no_errors(
-    resident: Any,
-    client_for: Any,
-    report_set: Any,
-    report_case: Any,
-    submit: Any,
-    finish: Any,
-    monkeypatch: Any,
+    judged: tuple[Any, Any],
 ) -> None:
     from apps.inference.services import inference_job_finish
 
-    monkeypatch.setenv("RADGAME_JUDGE", "openai")
-    monkeypatch.setenv("RADGAME_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("RADGAME_OPENAI_MODEL", "judge-model")
-    client = client_for(resident)
-    attempt = submit(resident, report_case, report_set)
-    finish(attempt)
-    attempt.refresh_from_db()
+    client, attempt = judged
     inference_job_finish(
         job_id=attempt.judge_job_id,
         status="done",
