@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.e2e.steps import log_in
 from tests.reporting.conftest import CANARY, REFERENCE, make_case, make_set
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -34,6 +34,33 @@ def payloads(who: str) -> str:
     )
 
 
+def trap_canaries(page: Any) -> tuple[list[str], list[str]]:
+    """Log every request the page makes, and answer the canary paths with a 404 (so a live
+    trigger could not fail silently): returns (every URL asked for, the canary ones)."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    trapped: list[str] = []
+
+    def trap(route: Any) -> None:
+        trapped.append(route.request.url)
+        route.fulfill(status=404, body="")
+
+    page.route(f"**{TRAP}/**", trap)
+    return requests, trapped
+
+
+def leave(page: Any, page_problems: list[str]) -> None:
+    """Leave the page, closing its websocket before the server stops. Leaving aborts a poll in
+    flight (a live region polls every few seconds): that is htmx reporting the navigation, not
+    the injected markup (which made no request at all), so it is not a page problem."""
+    page.goto("about:blank")
+    page_problems[:] = [
+        p
+        for p in page_problems
+        if not p.startswith(("console.error: htmx:sendAbort", "console.error: htmx:afterRequest"))
+    ]
+
+
 def test_htmx_markup_in_reports_triggers_nothing_and_nothing_is_stored(
     asgi_server: str,
     page: Any,
@@ -44,21 +71,9 @@ def test_htmx_markup_in_reports_triggers_nothing_and_nothing_is_stored(
 ) -> None:
     case = make_case(owner=educator, title="Injected", findings=f"{REFERENCE} {payloads('gt')}")
     make_set(owner=educator, cases=[case], cohort=cohort, name="Injection set")
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    trapped: list[str] = []
+    requests, trapped = trap_canaries(page)
 
-    def trap(route: Any) -> None:
-        trapped.append(route.request.url)
-        route.fulfill(status=404, body="")
-
-    page.route(f"**{TRAP}/**", trap)
-
-    page.goto(f"{asgi_server}/accounts/login/")
-    page.fill("input[name=username]", resident.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(f"{asgi_server}/")
+    log_in(page, asgi_server, resident.username)
     page.goto(f"{asgi_server}/report/")
     page.click("text=Start")
     page.wait_for_selector("cxr-viewer[data-state=ready]", timeout=15000)
@@ -74,11 +89,4 @@ def test_htmx_markup_in_reports_triggers_nothing_and_nothing_is_stored(
     stored = page.evaluate("JSON.stringify(Object.assign({}, window.localStorage))")
     assert CANARY not in stored
     assert "clinical accuracy" not in stored.lower() and "score" not in stored.lower()
-    page.goto("about:blank")  # close the websocket before the server stops
-    # Leaving the page aborts a poll in flight (the judge's region polls every 3 s): that is
-    # htmx reporting the navigation, not the injected markup (which made no request at all).
-    page_problems[:] = [
-        p
-        for p in page_problems
-        if not p.startswith(("console.error: htmx:sendAbort", "console.error: htmx:afterRequest"))
-    ]
+    leave(page, page_problems)

@@ -22,7 +22,7 @@ import pytest
 from django.urls import reverse
 
 from tests.e2e.steps import SETTLE, log_in
-from tests.e2e.test_htmx_injection import TRAP, payloads
+from tests.e2e.test_htmx_injection import TRAP, leave, payloads, trap_canaries
 from tests.reporting.conftest import REFERENCE, make_case, make_set
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -84,15 +84,7 @@ def test_residents_htmx_markup_triggers_nothing_on_the_educators_pages(
         (reverse("cohorts:detail", args=[c]), [NAME]),
         (reverse("game:cohort_leaderboard", args=[c]), []),
     ]
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    trapped: list[str] = []
-
-    def trap(route: Any) -> None:
-        trapped.append(route.request.url)
-        route.fulfill(status=404, body="")
-
-    page.route(f"**{TRAP}/**", trap)
+    requests, trapped = trap_canaries(page)
     log_in(page, asgi_server, educator.username)
 
     started = time.monotonic()
@@ -111,10 +103,4 @@ def test_residents_htmx_markup_triggers_nothing_on_the_educators_pages(
     assert not trapped, trapped
     assert not [url for url in requests if TRAP in url]
     print(f"{len(pages)} educator pages, 0 canary requests, {seconds:.1f} s")
-    page.goto("about:blank")  # close the websocket before the server stops
-    # Leaving a page aborts a poll in flight: htmx reporting the navigation, not the markup.
-    page_problems[:] = [
-        p
-        for p in page_problems
-        if not p.startswith(("console.error: htmx:sendAbort", "console.error: htmx:afterRequest"))
-    ]
+    leave(page, page_problems)
