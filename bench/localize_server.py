@@ -143,7 +143,9 @@ def prepared(
         run: dict[str, Any] = {"cwd": root, "env": env, "check": True}
         subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], **run)
         seeded = work / "seed.json"
-        seed_env = {**env, "RADGAME_JOBS": "inprocess"}  # fill the explanation cache now
+        # Jobs in process: fill the explanation cache now. OCR off: the seed's films are random
+        # noise, tesseract's worst case (tens of CPU-seconds each), and no bench measures it.
+        seed_env = {**env, "RADGAME_JOBS": "inprocess", "RADGAME_OCR": "off"}
         seeder = Path(__file__).with_name("localize_seed.py")
         subprocess.run([PYTHON, str(seeder), str(seeded)], cwd=root, env=seed_env, check=True)
         yield Prepared(env, json.loads(seeded.read_text()), work, root)
